@@ -1,0 +1,46 @@
+# The two commands of the quick start: `make up` and `make test`.
+# Both create the virtualenv (.venv) themselves when it is missing or older than pyproject.toml.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: up test lint typecheck layers unit bench-storage clean
+
+up: $(VENV)/.run-deps
+	$(BIN)/everynode up
+
+test: $(VENV)/.dev-deps
+	scripts/ensure-etcd
+	$(MAKE) lint typecheck layers
+	EVERYNODE_REQUIRE_ETCD=1 $(BIN)/pytest
+
+lint: $(VENV)/.dev-deps
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: $(VENV)/.dev-deps
+	$(BIN)/mypy
+
+layers: $(VENV)/.dev-deps
+	$(BIN)/lint-imports
+
+bench-storage: $(VENV)/.dev-deps
+	scripts/ensure-etcd
+	$(BIN)/everynode bench storage --storage sqlite:///$(CURDIR)/.bench/state.db --ops 20000
+	$(BIN)/everynode bench storage --spawn-etcd --ops 20000
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-deps: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[etcd]'
+	touch $@
+
+$(VENV)/.dev-deps: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.run-deps
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .bench

@@ -1,0 +1,1 @@
+"""Benchmarks behind `everynode bench …`: each prints a summary and, last, one JSON object."""

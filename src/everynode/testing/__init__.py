@@ -1,0 +1,1 @@
+"""Public test harness: helpers that start real processes for tests and benchmarks."""
