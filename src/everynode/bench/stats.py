@@ -42,7 +42,10 @@ def phase_line(name: str, figures: dict[str, float]) -> str:
     """One human-readable line for a phase's figures."""
     line = f"{name:<26} {figures['per_second']:>10,.0f}/s"
     if figures.get("max_ms"):
-        line += f"   p50 {figures['p50_ms']:7.2f} ms   p99 {figures['p99_ms']:7.2f} ms   max {figures['max_ms']:7.2f} ms"
+        line += (
+            f"   p50 {figures['p50_ms']:7.2f} ms   p99 {figures['p99_ms']:7.2f} ms"
+            f"   max {figures['max_ms']:7.2f} ms"
+        )
     return line + f"   ({figures['ops']:.0f} in {figures['seconds']:.2f} s)"
 
 

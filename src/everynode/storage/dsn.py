@@ -40,9 +40,7 @@ def open_backend(dsn: str) -> Backend:
         try:
             from everynode.storage.etcd import EtcdBackend
         except ImportError as exc:
-            raise ValueError(
-                "the etcd backend needs the etcd client: pip install 'everynode[etcd]'"
-            ) from exc
+            raise ValueError("the etcd backend needs the etcd client: pip install 'everynode[etcd]'") from exc
         timeout = _float_option(options, "timeout", 30.0, dsn)
         return EtcdBackend(endpoints, timeout=timeout)
     raise ValueError(

@@ -14,6 +14,8 @@ Rules that keep it correct (see performance-anchors.md §3):
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 from collections import deque
 from typing import Any, Self
 
@@ -141,7 +143,9 @@ class EtcdBackend:
 
     # -- writes ----------------------------------------------------------------------------------
 
-    async def _txn(self, compare: list[Any], success: list[Any], failure: list[Any]) -> Any:
+    async def _txn(
+        self, compare: builtins.list[Any], success: builtins.list[Any], failure: builtins.list[Any]
+    ) -> Any:
         try:
             return await self._kv().txn(compare, success, failure, max_attempts=1, timeout=self._timeout)
         except (grpc.aio.AioRpcError, EtcdError) as exc:
@@ -166,7 +170,9 @@ class EtcdBackend:
             raise _failed_condition(key, expected_revision, response)
         prev = response.responses[0].response_put.prev_kv
         revision = int(response.header.revision)
-        return KeyValue(key=key, value=value, create_revision=int(prev.create_revision), mod_revision=revision)
+        return KeyValue(
+            key=key, value=value, create_revision=int(prev.create_revision), mod_revision=revision
+        )
 
     async def delete(self, key: str, *, expected_revision: int | None = None) -> Deleted:
         kv, raw = self._kv(), key.encode()
@@ -243,10 +249,8 @@ class EtcdWatch:
         # etcd would accept a start exactly at the compacted revision; the contract is one
         # revision stricter (see backend.py), so probe the history at ``after`` first.
         if self._after > 0:
-            try:
+            with contextlib.suppress(FutureRevision):
                 await self._backend._range(self._prefix.encode(), revision=self._after, count_only=True)
-            except FutureRevision:
-                pass
         assert self._client.watch is not None
         self._stream = self._client.watch.watch(
             self._prefix.encode(),
@@ -282,12 +286,21 @@ def _to_event(event: Any) -> Event:
     prev_value = bytes(prev.value) if prev.key else None
     if event.type == _EVENT_DELETE:
         return Event(
-            EventType.DELETE, kv.key.decode(), int(kv.mod_revision), None, prev_value, int(prev.create_revision)
+            EventType.DELETE,
+            kv.key.decode(),
+            int(kv.mod_revision),
+            None,
+            prev_value,
+            int(prev.create_revision),
         )
     if kv.version == 1:
         prev_value = None
     return Event(
-        EventType.PUT, kv.key.decode(), int(kv.mod_revision), bytes(kv.value), prev_value,
+        EventType.PUT,
+        kv.key.decode(),
+        int(kv.mod_revision),
+        bytes(kv.value),
+        prev_value,
         int(kv.create_revision),
     )
 

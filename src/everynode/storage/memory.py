@@ -7,6 +7,7 @@ past revision search them. Nothing survives the process.
 from __future__ import annotations
 
 import bisect
+import builtins
 from dataclasses import dataclass
 
 from everynode.storage import continuation
@@ -173,7 +174,7 @@ class MemoryBackend:
             raise FutureRevision(revision, self._revision)
         return revision
 
-    async def _replay(self, prefix: str, after: int, upto: int) -> list[Event]:
+    async def _replay(self, prefix: str, after: int, upto: int) -> builtins.list[Event]:
         if after < self._compacted:
             raise Compacted(after, self._compacted)
         revisions = [e.revision for e in self._log]

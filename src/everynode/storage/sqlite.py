@@ -13,6 +13,7 @@ watch fan-out could not see another process's writes.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import fcntl
 import os
 import sqlite3
@@ -33,7 +34,7 @@ from everynode.storage.errors import (
     StorageUnavailable,
 )
 from everynode.storage.records import Deleted, Event, EventType, KeyValue, ListResult
-from everynode.storage.sqlite_writer import Outcome, Writer, WriteOp
+from everynode.storage.sqlite_writer import Outcome, WriteOp, Writer
 
 T = TypeVar("T")
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -67,20 +68,7 @@ class SQLiteBackend:
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        directory = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(directory, exist_ok=True)
-        self._lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            os.close(self._lock_fd)
-            self._lock_fd = None
-            raise StorageUnavailable(f"{self.path} is in use by another everynode process") from exc
-        setup = sql.connect(self.path, synchronous=self._synchronous)
-        try:
-            sql.create_schema(setup)
-        finally:
-            setup.close()
+        await asyncio.to_thread(self._prepare_file)
         loop = asyncio.get_running_loop()
         self._writer = Writer(
             self.path,
@@ -93,6 +81,22 @@ class SQLiteBackend:
         self._broadcaster.published_revision = self._writer.revision
         self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="everynode-sqlite-read")
         self._writer.start()
+
+    def _prepare_file(self) -> None:
+        """Create the directory, take ownership of the file (the lock), and create the schema."""
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(lock_fd)
+            raise StorageUnavailable(f"{self.path} is in use by another everynode process") from exc
+        self._lock_fd = lock_fd
+        setup = sql.connect(self.path, synchronous=self._synchronous)
+        try:
+            sql.create_schema(setup)
+        finally:
+            setup.close()
 
     async def close(self) -> None:
         writer, pool = self._writer, self._pool
@@ -169,7 +173,9 @@ class SQLiteBackend:
 
         def read(conn: sqlite3.Connection) -> KeyValue | None:
             at, head = _snapshot_revision(conn, revision)
-            query, args = (sql.GET_CURRENT, (key.encode(),)) if at == head else (sql.GET_AT, (key.encode(), at))
+            query, args = (
+                (sql.GET_CURRENT, (key.encode(),)) if at == head else (sql.GET_AT, (key.encode(), at))
+            )
             row = conn.execute(query, args).fetchone()
             return _row_to_kv(row) if row is not None and row[1] is not None else None
 
@@ -216,7 +222,7 @@ class SQLiteBackend:
         self._require_writer()
         return LocalWatch(self._broadcaster, prefix, after_revision, self._replay)
 
-    async def _replay(self, prefix: str, after: int, upto: int) -> list[Event]:
+    async def _replay(self, prefix: str, after: int, upto: int) -> builtins.list[Event]:
         low, high = prefix.encode(), prefix_end(prefix.encode()) or sql.KEY_MAX
 
         def read(conn: sqlite3.Connection) -> list[Event]:

@@ -72,7 +72,9 @@ SET_META = "UPDATE meta SET value = ? WHERE name = ?"
 SUPERSEDED_IN = "SELECT prev_revision FROM log WHERE revision > ? AND revision <= ? AND prev_revision > 0"
 DELETE_REVISION = "DELETE FROM log WHERE revision = ?"
 DELETE_TOMBSTONE_AT = "DELETE FROM log WHERE revision = ? AND value IS NULL"
-DELETE_TOMBSTONES_IN = "DELETE FROM log WHERE revision > ? AND revision <= ? AND revision < ? AND value IS NULL"
+DELETE_TOMBSTONES_IN = (
+    "DELETE FROM log WHERE revision > ? AND revision <= ? AND revision < ? AND value IS NULL"
+)
 
 KEY_MAX = b"\xff" * 8  # above every UTF-8 key: the upper bound of an unbounded range
 
