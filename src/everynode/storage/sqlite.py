@@ -1,10 +1,10 @@
 """The SQLite backend, the default store: one file, one owning process, WAL, group commit.
 
-Writes go to the single ``Writer`` thread (see ``sqlite_writer``). Reads run on a small pool of
-reader threads, each with its own connection, inside one read transaction (a WAL snapshot) so
-that the revision reported with a result is the one the result was read at. Watches are served
-in-process: live events come from the writer through a ``Broadcaster``, and missed ones are
-replayed from the log.
+Everything but checkpointing runs on the event loop's thread, on one connection: writes through
+the group-committing ``Writer``, reads as plain queries between two loop callbacks (so a read sees
+a consistent state and the revision reported with it is the one it was read at). Watches are
+served in-process: live events come from the writer through a ``Broadcaster``, and missed ones are
+replayed from the log. See ``sqlite_writer`` for why no writer thread.
 
 Only one process may open a database: a lock file beside it enforces that, since the in-process
 watch fan-out could not see another process's writes.
@@ -17,26 +17,15 @@ import builtins
 import fcntl
 import os
 import sqlite3
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
 
 from everynode.core.keyrange import prefix_end
 from everynode.storage import continuation
 from everynode.storage import sqlite_schema as sql
 from everynode.storage.broadcaster import Broadcaster, LocalWatch
-from everynode.storage.errors import (
-    Compacted,
-    FutureRevision,
-    NotFound,
-    StorageError,
-    StorageUnavailable,
-)
+from everynode.storage.errors import Compacted, FutureRevision, NotFound, StorageUnavailable
 from everynode.storage.records import Deleted, Event, EventType, KeyValue, ListResult
-from everynode.storage.sqlite_writer import Outcome, WriteOp, Writer
+from everynode.storage.sqlite_writer import Checkpointer, WriteKind, WriteOp, Writer
 
-T = TypeVar("T")
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
@@ -46,41 +35,39 @@ class SQLiteBackend:
         path: str,
         *,
         synchronous: str = "NORMAL",
-        readers: int = 2,
         max_batch: int = 1000,
-        compact_chunk: int = 2000,
+        compact_chunk: int = 500,
     ) -> None:
         if synchronous.upper() not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}, not {synchronous!r}")
         self.path = path
         self._synchronous = synchronous.upper()
-        self._readers = readers
         self._max_batch = max_batch
         self._compact_chunk = compact_chunk
         self._broadcaster = Broadcaster()
+        self._conn: sqlite3.Connection | None = None
         self._writer: Writer | None = None
-        self._pool: ThreadPoolExecutor | None = None
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
+        self._checkpointer: Checkpointer | None = None
         self._lock_fd: int | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
         await asyncio.to_thread(self._prepare_file)
-        loop = asyncio.get_running_loop()
+        conn = sql.connect(self.path, synchronous=self._synchronous)
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer thread does it
+        self._checkpointer = Checkpointer(self.path, synchronous=self._synchronous)
+        self._checkpointer.start()
+        self._conn = conn
         self._writer = Writer(
-            self.path,
-            synchronous=self._synchronous,
-            loop=loop,
-            deliver=self._deliver,
+            conn,
+            self._broadcaster,
             max_batch=self._max_batch,
             compact_chunk=self._compact_chunk,
+            after_commit=self._checkpointer.poke,
         )
         self._broadcaster.published_revision = self._writer.revision
-        self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="everynode-sqlite-read")
-        self._writer.start()
+        self._writer.resume_compaction()
 
     def _prepare_file(self) -> None:
         """Create the directory, take ownership of the file (the lock), and create the schema."""
@@ -99,90 +86,83 @@ class SQLiteBackend:
             setup.close()
 
     async def close(self) -> None:
-        writer, pool = self._writer, self._pool
-        self._writer = self._pool = None
+        writer, conn, checkpointer = self._writer, self._conn, self._checkpointer
+        self._writer = self._conn = self._checkpointer = None
         if writer is not None:
-            await asyncio.to_thread(writer.stop)
-        if pool is not None:
-            pool.shutdown(wait=True)
-        with self._connections_lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
+            writer.fail_pending("the store was closed")
         self._broadcaster.close()
+        if checkpointer is not None:
+            await asyncio.to_thread(checkpointer.stop)
+        if conn is not None:
+            conn.close()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
 
+    def _require(self) -> tuple[Writer, sqlite3.Connection]:
+        if self._writer is None or self._conn is None:
+            raise StorageUnavailable("the sqlite backend is not started")
+        return self._writer, self._conn
+
     # -- writes ----------------------------------------------------------------------------------
 
     async def current_revision(self) -> int:
-        self._require_writer()
-        return self._broadcaster.published_revision
+        return self._require()[0].revision
 
     async def create(self, key: str, value: bytes) -> KeyValue:
-        result = await self._write(WriteOp("create", key, value, None, self._new_future()))
+        result = await self._write("create", key, value, None)
         assert isinstance(result, KeyValue)
         return result
 
     async def update(self, key: str, value: bytes, *, expected_revision: int) -> KeyValue:
-        result = await self._write(WriteOp("update", key, value, expected_revision, self._new_future()))
+        result = await self._write("update", key, value, expected_revision)
         assert isinstance(result, KeyValue)
         return result
 
     async def delete(self, key: str, *, expected_revision: int | None = None) -> Deleted:
-        result = await self._write(WriteOp("delete", key, None, expected_revision, self._new_future()))
+        result = await self._write("delete", key, None, expected_revision)
         assert isinstance(result, Deleted)
         return result
 
+    async def _write(
+        self, kind: WriteKind, key: str, value: bytes | None, expected_revision: int | None
+    ) -> KeyValue | Deleted:
+        writer = self._require()[0]
+        future: asyncio.Future[KeyValue | Deleted] = asyncio.get_running_loop().create_future()
+        writer.submit(WriteOp(kind, key, value, expected_revision, future))
+        return await future
+
     async def compact(self, revision: int) -> None:
-        writer = self._require_writer()
-        head = await self._read(lambda conn: conn.execute(sql.HEAD).fetchone()[0])
-        if revision > head:
-            raise FutureRevision(revision, head)
+        writer = self._require()[0]
+        if revision > writer.revision:
+            raise FutureRevision(revision, writer.revision)
         await writer.compact(revision)
-
-    def _new_future(self) -> asyncio.Future[KeyValue | Deleted]:
-        return asyncio.get_running_loop().create_future()
-
-    async def _write(self, op: WriteOp) -> KeyValue | Deleted:
-        self._require_writer().submit(op)
-        return await op.future
-
-    def _deliver(self, batch: list[WriteOp], outcomes: list[Outcome], events: list[Event]) -> None:
-        """Runs on the event loop once a batch is committed (or failed)."""
-        self._broadcaster.publish(events)
-        for op, outcome in zip(batch, outcomes, strict=True):
-            if op.future.done():
-                continue
-            if isinstance(outcome, StorageError):
-                op.future.set_exception(outcome)
-            else:
-                op.future.set_result(outcome)
-
-    def _require_writer(self) -> Writer:
-        if self._writer is None:
-            raise StorageUnavailable("the sqlite backend is not started")
-        return self._writer
 
     # -- reads -----------------------------------------------------------------------------------
 
-    async def get(self, key: str, *, revision: int = 0) -> KeyValue:
+    def _read_revision(self, revision: int) -> int:
+        """The revision to read at, checked against compaction and the head."""
+        writer = self._require()[0]
         if revision < 0:
             raise ValueError("revision must be >= 0")
+        if revision == 0:
+            return writer.revision
+        if revision < writer.compact_target:
+            raise Compacted(revision, writer.compact_target)
+        if revision > writer.revision:
+            raise FutureRevision(revision, writer.revision)
+        return revision
 
-        def read(conn: sqlite3.Connection) -> KeyValue | None:
-            at, head = _snapshot_revision(conn, revision)
-            query, args = (
-                (sql.GET_CURRENT, (key.encode(),)) if at == head else (sql.GET_AT, (key.encode(), at))
-            )
-            row = conn.execute(query, args).fetchone()
-            return _row_to_kv(row) if row is not None and row[1] is not None else None
-
-        kv = await self._read(read)
-        if kv is None:
+    async def get(self, key: str, *, revision: int = 0) -> KeyValue:
+        writer, conn = self._require()
+        at = self._read_revision(revision)
+        if at == writer.revision:
+            row = conn.execute(sql.GET_CURRENT, (key.encode(),)).fetchone()
+        else:
+            row = conn.execute(sql.GET_AT, (key.encode(), at)).fetchone()
+        if row is None or row[1] is None:
             raise NotFound(key)
-        return kv
+        return _row_to_kv(row)
 
     async def list(
         self,
@@ -192,26 +172,23 @@ class SQLiteBackend:
         limit: int = 0,
         continue_token: str | None = None,
     ) -> ListResult:
-        if revision < 0 or limit < 0:
-            raise ValueError("revision and limit must be >= 0")
+        writer, conn = self._require()
+        if limit < 0:
+            raise ValueError("limit must be >= 0")
         start = prefix
         if continue_token is not None:
             if revision:
                 raise ValueError("revision and continue_token are mutually exclusive")
             cont = continuation.decode(continue_token)
             revision, start = cont.revision, prefix + cont.start
+        at = self._read_revision(revision)
         low, high = start.encode(), prefix_end(prefix.encode()) or sql.KEY_MAX
         fetch = limit + 1 if limit else -1
-
-        def read(conn: sqlite3.Connection) -> tuple[int, list[KeyValue]]:
-            at, head = _snapshot_revision(conn, revision)
-            if at == head:
-                rows = conn.execute(sql.LIST_CURRENT, (low, high, fetch)).fetchall()
-            else:
-                rows = conn.execute(sql.LIST_AT, (low, high, at, fetch)).fetchall()
-            return at, [_row_to_kv(row) for row in rows]
-
-        at, items = await self._read(read)
+        if at == writer.revision:
+            rows = conn.execute(sql.LIST_CURRENT, (low, high, fetch)).fetchall()
+        else:
+            rows = conn.execute(sql.LIST_AT, (low, high, at, fetch)).fetchall()
+        items = [_row_to_kv(row) for row in rows]
         token = None
         if limit and len(items) > limit:
             items = items[:limit]
@@ -219,55 +196,16 @@ class SQLiteBackend:
         return ListResult(items=items, revision=at, continue_token=token)
 
     def watch(self, prefix: str, *, after_revision: int) -> LocalWatch:
-        self._require_writer()
+        self._require()
         return LocalWatch(self._broadcaster, prefix, after_revision, self._replay)
 
     async def _replay(self, prefix: str, after: int, upto: int) -> builtins.list[Event]:
+        writer, conn = self._require()
+        if after < writer.compact_target:
+            raise Compacted(after, writer.compact_target)
         low, high = prefix.encode(), prefix_end(prefix.encode()) or sql.KEY_MAX
-
-        def read(conn: sqlite3.Connection) -> list[Event]:
-            compacted = conn.execute(sql.META, ("compact_revision",)).fetchone()[0]
-            if after < compacted:
-                raise Compacted(after, compacted)
-            rows = conn.execute(sql.REPLAY, (after, upto, low, high)).fetchall()
-            return [_row_to_event(row) for row in rows]
-
-        return await self._read(read)
-
-    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        self._require_writer()
-        assert self._pool is not None
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self._in_snapshot, fn)
-
-    def _in_snapshot(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Runs on a reader thread: ``fn`` inside one read transaction of this thread's connection."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sql.connect(self.path, synchronous=self._synchronous, readonly=True)
-            self._local.conn = conn
-            with self._connections_lock:
-                self._connections.append(conn)
-        try:
-            conn.execute("BEGIN")
-            try:
-                return fn(conn)
-            finally:
-                conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise StorageUnavailable(f"sqlite read failed: {exc}") from exc
-
-
-def _snapshot_revision(conn: sqlite3.Connection, revision: int) -> tuple[int, int]:
-    """The revision to read at (checked against compaction and the head), and the head."""
-    head: int = conn.execute(sql.HEAD).fetchone()[0]
-    if revision == 0:
-        return head, head
-    compacted: int = conn.execute(sql.META, ("compact_revision",)).fetchone()[0]
-    if revision < compacted:
-        raise Compacted(revision, compacted)
-    if revision > head:
-        raise FutureRevision(revision, head)
-    return revision, head
+        rows = conn.execute(sql.REPLAY, (after, upto, low, high)).fetchall()
+        return [_row_to_event(row) for row in rows]
 
 
 def _row_to_kv(row: tuple[bytes, bytes, int, int]) -> KeyValue:

@@ -5,8 +5,10 @@ resourceVersion). A delete appends a tombstone (``value IS NULL``). ``prev_revis
 version a write replaced (0 for a create), which gives watch events their previous value without
 storing it twice, and lets compaction find superseded rows without scanning history.
 
-``current`` holds the newest live version of each key, so ordinary gets and lists never touch
-history. It is written in the same transaction as the log row.
+``current`` maps each live key to the revision of its newest version (and its create revision),
+so ordinary gets and lists never scan history: they walk ``current`` and fetch each value from the
+log by primary key. Values are stored once, in the log. ``current`` is written in the same
+transaction as the log row.
 
 ``meta`` holds ``compact_revision`` (reads below it raise ``Compacted``) and ``compact_done`` (how
 far the background compaction has removed superseded rows).
@@ -28,11 +30,10 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS current (
         key BLOB PRIMARY KEY,
         revision INTEGER NOT NULL,
-        create_revision INTEGER NOT NULL,
-        value BLOB NOT NULL
+        create_revision INTEGER NOT NULL
     ) WITHOUT ROWID""",
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
-    "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', 1)",
+    "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', 2)",
     "INSERT OR IGNORE INTO meta (name, value) VALUES ('compact_revision', 0)",
     "INSERT OR IGNORE INTO meta (name, value) VALUES ('compact_done', 0)",
 )
@@ -40,14 +41,17 @@ SCHEMA = (
 # -- reads -------------------------------------------------------------------------------------
 HEAD = "SELECT COALESCE(MAX(revision), 0) FROM log"
 META = "SELECT value FROM meta WHERE name = ?"
-GET_CURRENT = "SELECT key, value, create_revision, revision FROM current WHERE key = ?"
+GET_CURRENT = (
+    "SELECT c.key, l.value, c.create_revision, c.revision FROM current AS c"
+    " JOIN log AS l ON l.revision = c.revision WHERE c.key = ?"
+)
 GET_AT = (
     "SELECT key, value, create_revision, revision FROM log"
     " WHERE key = ? AND revision <= ? ORDER BY revision DESC LIMIT 1"
 )
 LIST_CURRENT = (
-    "SELECT key, value, create_revision, revision FROM current"
-    " WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"
+    "SELECT c.key, l.value, c.create_revision, c.revision FROM current AS c"
+    " JOIN log AS l ON l.revision = c.revision WHERE c.key >= ? AND c.key < ? ORDER BY c.key LIMIT ?"
 )
 LIST_AT = (
     "SELECT l.key, l.value, l.create_revision, l.revision FROM log AS l"
@@ -63,10 +67,13 @@ REPLAY = (
 )
 
 # -- writes (only the writer thread runs these) ------------------------------------------------
-CURRENT_FOR_WRITE = "SELECT revision, create_revision, value FROM current WHERE key = ?"
+CURRENT_FOR_WRITE = (
+    "SELECT c.revision, c.create_revision, l.value FROM current AS c"
+    " JOIN log AS l ON l.revision = c.revision WHERE c.key = ?"
+)
 APPEND = "INSERT INTO log (revision, key, value, create_revision, prev_revision) VALUES (?, ?, ?, ?, ?)"
-INSERT_CURRENT = "INSERT INTO current (key, revision, create_revision, value) VALUES (?, ?, ?, ?)"
-UPDATE_CURRENT = "UPDATE current SET revision = ?, value = ? WHERE key = ?"
+INSERT_CURRENT = "INSERT INTO current (key, revision, create_revision) VALUES (?, ?, ?)"
+UPDATE_CURRENT = "UPDATE current SET revision = ? WHERE key = ?"
 DELETE_CURRENT = "DELETE FROM current WHERE key = ?"
 SET_META = "UPDATE meta SET value = ? WHERE name = ?"
 SUPERSEDED_IN = "SELECT prev_revision FROM log WHERE revision > ? AND revision <= ? AND prev_revision > 0"
