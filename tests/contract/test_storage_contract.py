@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -17,6 +18,7 @@ from everynode.storage import (
     KeyExists,
     NotFound,
 )
+from everynode.storage.compactor import compact_periodically
 
 WATCH_DEADLINE = 30.0
 
@@ -313,3 +315,35 @@ async def test_large_values_round_trip(backend: Backend, root: str) -> None:
     assert {kv.key: kv.value for kv in listed.items} == values
     events = await take(backend, root, start, 3)
     assert {e.key: e.value for e in events} == values
+
+
+async def test_a_watch_from_the_very_beginning_of_a_compacted_store_raises_compacted(
+    backend: Backend, root: str
+) -> None:
+    kv = await backend.create(root + "a", b"1")
+    await backend.update(root + "a", b"2", expected_revision=kv.mod_revision)
+    await backend.compact(await backend.current_revision())
+    with pytest.raises(Compacted):
+        await take(backend, root, 0, 1)
+
+
+async def test_background_compaction_keeps_one_interval_of_history(backend: Backend, root: str) -> None:
+    kv = await backend.create(root + "a", b"0")
+    first = kv.mod_revision
+    task = asyncio.create_task(compact_periodically(backend, interval=0.05))
+    try:
+        deadline = asyncio.get_running_loop().time() + WATCH_DEADLINE
+        while True:  # keep writing until the revision of the first write is compacted away
+            kv = await backend.update(root + "a", b"x", expected_revision=kv.mod_revision)
+            try:
+                await backend.get(root + "a", revision=first)
+            except Compacted:
+                break
+            assert asyncio.get_running_loop().time() < deadline, "no compaction happened"
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    # The newest revision is never compacted by the background task.
+    assert (await backend.get(root + "a", revision=kv.mod_revision)).value == b"x"

@@ -12,6 +12,7 @@ import asyncio
 import random
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,8 @@ import orjson
 from everynode.bench.stats import PhaseResult, percentile, timed_concurrently
 from everynode.storage import Backend, open_backend
 from everynode.testing.etcd import EtcdProcess
+
+Runner = Callable[[Coroutine[Any, Any, dict[str, Any]]], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,8 +172,8 @@ async def _compaction_under_load(
     }
 
 
-def run(options: StorageBenchOptions) -> dict[str, Any]:
-    """Run the bench (starting a throw-away etcd first when asked) and print its report."""
+def run(options: StorageBenchOptions, runner: Runner = asyncio.run) -> dict[str, Any]:
+    """Run the bench (starting a throw-away etcd first when asked) on ``runner``'s event loop."""
     etcd = EtcdProcess().start() if options.spawn_etcd else None
     try:
         if etcd is not None:
@@ -180,7 +183,7 @@ def run(options: StorageBenchOptions) -> dict[str, Any]:
                 value_bytes=options.value_bytes,
                 concurrency=options.concurrency,
             )
-        result = asyncio.run(run_storage_bench(options))
+        result = runner(run_storage_bench(options))
     finally:
         if etcd is not None:
             etcd.stop()

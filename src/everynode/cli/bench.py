@@ -10,6 +10,7 @@ import orjson
 from everynode.bench.stats import phase_line
 from everynode.bench.storage import StorageBenchOptions
 from everynode.bench.storage import run as run_storage_bench
+from everynode.cli import aio
 
 
 def add_parser(commands: Any) -> None:
@@ -44,7 +45,7 @@ def _run_storage(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         spawn_etcd=args.spawn_etcd,
     )
-    result = run_storage_bench(options)
+    result = run_storage_bench(options, aio.run)
     print(
         f"storage bench: {result['storage']}  ops={result['ops']}  value={result['value_bytes']} B  "
         f"concurrency={result['concurrency']}"

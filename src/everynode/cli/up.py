@@ -8,11 +8,11 @@ is not there yet.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from typing import Any
 
+from everynode.cli import aio
 from everynode.storage import StorageError, open_backend
 
 
@@ -26,7 +26,7 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     dsn = args.storage or f"sqlite:///{os.path.abspath(os.path.join(args.data_dir, 'state.db'))}"
     try:
-        revision = asyncio.run(_probe(dsn))
+        revision = aio.run(_probe(dsn))
     except StorageError as exc:
         print(f"everynode up: storage {dsn}: {exc}", file=sys.stderr)
         return 1

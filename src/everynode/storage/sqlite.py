@@ -82,8 +82,16 @@ class SQLiteBackend:
         setup = sql.connect(self.path, synchronous=self._synchronous)
         try:
             sql.create_schema(setup)
+            version = setup.execute(sql.META, ("schema_version",)).fetchone()[0]
         finally:
             setup.close()
+        if version != sql.SCHEMA_VERSION:
+            os.close(lock_fd)
+            self._lock_fd = None
+            raise StorageUnavailable(
+                f"{self.path} has storage schema version {version}; this everynode reads version "
+                f"{sql.SCHEMA_VERSION} (no migration exists: use a new data directory)"
+            )
 
     async def close(self) -> None:
         writer, conn, checkpointer = self._writer, self._conn, self._checkpointer

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import sqlite3
 
+SCHEMA_VERSION = 2
+
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS log (
         revision INTEGER PRIMARY KEY,
