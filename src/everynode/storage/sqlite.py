@@ -21,10 +21,11 @@ import sqlite3
 from everynode.core.keyrange import prefix_end
 from everynode.storage import continuation
 from everynode.storage import sqlite_schema as sql
+from everynode.storage.batch import Write, WriteKind
 from everynode.storage.broadcaster import Broadcaster, LocalWatch
 from everynode.storage.errors import Compacted, FutureRevision, NotFound, StorageUnavailable
 from everynode.storage.records import Deleted, Event, EventType, KeyValue, ListResult
-from everynode.storage.sqlite_writer import Checkpointer, WriteKind, WriteOp, Writer
+from everynode.storage.sqlite_writer import Checkpointer, WriteOp, Writer
 
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
@@ -137,7 +138,7 @@ class SQLiteBackend:
     ) -> KeyValue | Deleted:
         writer = self._require()[0]
         future: asyncio.Future[KeyValue | Deleted] = asyncio.get_running_loop().create_future()
-        writer.submit(WriteOp(kind, key, value, expected_revision, future))
+        writer.submit(WriteOp(Write(kind, key, value, expected_revision), future))
         return await future
 
     async def compact(self, revision: int) -> None:

@@ -70,12 +70,18 @@ REPLAY = (
 
 # -- writes (only the writer thread runs these) ------------------------------------------------
 CURRENT_FOR_WRITE = (
-    "SELECT c.revision, c.create_revision, l.value FROM current AS c"
-    " JOIN log AS l ON l.revision = c.revision WHERE c.key = ?"
+    "SELECT c.key, l.value, c.create_revision, c.revision FROM current AS c"
+    " JOIN log AS l ON l.revision = c.revision WHERE c.key IN ({})"
 )
+
+
+def current_for_keys(count: int) -> str:
+    """The current versions of ``count`` keys (bound as parameters)."""
+    return CURRENT_FOR_WRITE.format(",".join("?" * count))
+
+
 APPEND = "INSERT INTO log (revision, key, value, create_revision, prev_revision) VALUES (?, ?, ?, ?, ?)"
-INSERT_CURRENT = "INSERT INTO current (key, revision, create_revision) VALUES (?, ?, ?)"
-UPDATE_CURRENT = "UPDATE current SET revision = ? WHERE key = ?"
+UPSERT_CURRENT = "INSERT OR REPLACE INTO current (key, revision, create_revision) VALUES (?, ?, ?)"
 DELETE_CURRENT = "DELETE FROM current WHERE key = ?"
 SET_META = "UPDATE meta SET value = ? WHERE name = ?"
 SUPERSEDED_IN = "SELECT prev_revision FROM log WHERE revision > ? AND revision <= ? AND prev_revision > 0"

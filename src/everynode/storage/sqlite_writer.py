@@ -26,30 +26,24 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
 from everynode.storage import sqlite_schema as sql
+from everynode.storage.batch import BatchPlan, Write, plan_batch
 from everynode.storage.broadcaster import Broadcaster
-from everynode.storage.errors import Conflict, KeyExists, NotFound, StorageError, StorageUnavailable
-from everynode.storage.records import Deleted, Event, EventType, KeyValue
+from everynode.storage.errors import StorageError, StorageUnavailable
+from everynode.storage.records import Deleted, KeyValue
 
 log = logging.getLogger(__name__)
 
-Outcome = KeyValue | Deleted | StorageError
+_MAX_VARIABLES = 30_000  # below SQLite's limit on bound parameters per statement
 
 _STEP_TARGET = 0.002  # seconds one compaction step may hold the loop (and the write lock)
 _MIN_CHUNK, _MAX_CHUNK = 16, 20_000
 
 
-WriteKind = Literal["create", "update", "delete"]
-
-
 @dataclass(slots=True)
 class WriteOp:
-    kind: WriteKind
-    key: str
-    value: bytes | None
-    expected_revision: int | None
+    write: Write
     future: asyncio.Future[KeyValue | Deleted] = field(repr=False)
 
 
@@ -128,16 +122,13 @@ class Writer:
             asyncio.get_running_loop().call_soon(self._flush)
         if not batch:
             return
-        start_revision = self.revision
-        outcomes: list[Outcome] = []
-        events: list[Event] = []
         try:
             with _transaction(self._conn):
-                for op in batch:
-                    outcomes.append(self._apply(op, events))
+                plan = self._write_batch(batch)
+            self.revision = plan.revision
+            outcomes, events = plan.outcomes, plan.events
         except sqlite3.Error as exc:
             log.error("sqlite write batch failed: %s", exc)
-            self.revision = start_revision
             outcomes, events = [StorageUnavailable(f"sqlite write failed: {exc}")] * len(batch), []
         self.commits += 1
         self._after_commit()
@@ -150,39 +141,31 @@ class Writer:
             else:
                 op.future.set_result(outcome)
 
-    def _apply(self, op: WriteOp, events: list[Event]) -> Outcome:
-        conn, key_bytes = self._conn, op.key.encode()
-        row = conn.execute(sql.CURRENT_FOR_WRITE, (key_bytes,)).fetchone()
-        if op.kind == "create":
-            if row is not None:
-                return KeyExists(op.key)
-            revision = self.revision + 1
-            assert op.value is not None
-            conn.execute(sql.APPEND, (revision, key_bytes, op.value, revision, 0))
-            conn.execute(sql.INSERT_CURRENT, (key_bytes, revision, revision))
-            self.revision = revision
-            events.append(Event(EventType.PUT, op.key, revision, op.value, None, revision))
-            return KeyValue(op.key, op.value, revision, revision)
-        if row is None:
-            return NotFound(op.key)
-        current = KeyValue(op.key, row[2], row[1], row[0])
-        if op.expected_revision is not None and current.mod_revision != op.expected_revision:
-            return Conflict(op.key, op.expected_revision, current)
-        revision = self.revision + 1
-        if op.kind == "update":
-            assert op.value is not None
-            conn.execute(sql.APPEND, (revision, key_bytes, op.value, current.create_revision, row[0]))
-            conn.execute(sql.UPDATE_CURRENT, (revision, key_bytes))
-            self.revision = revision
-            events.append(
-                Event(EventType.PUT, op.key, revision, op.value, current.value, current.create_revision)
-            )
-            return KeyValue(op.key, op.value, current.create_revision, revision)
-        conn.execute(sql.APPEND, (revision, key_bytes, None, current.create_revision, row[0]))
-        conn.execute(sql.DELETE_CURRENT, (key_bytes,))
-        self.revision = revision
-        events.append(Event(EventType.DELETE, op.key, revision, None, current.value, current.create_revision))
-        return Deleted(revision=revision, prev=current)
+    def _write_batch(self, batch: list[WriteOp]) -> BatchPlan:
+        """Inside the transaction: read the touched keys once, plan, write the plan."""
+        conn = self._conn
+        keys = list({op.write.key.encode() for op in batch})
+        current: dict[str, KeyValue] = {}
+        for start in range(0, len(keys), _MAX_VARIABLES):
+            chunk = keys[start : start + _MAX_VARIABLES]
+            for key, value, create_revision, revision in conn.execute(
+                sql.current_for_keys(len(chunk)), chunk
+            ):
+                name = key.decode()
+                current[name] = KeyValue(name, value, create_revision, revision)
+        plan = plan_batch([op.write for op in batch], current, self.revision)
+        conn.executemany(
+            sql.APPEND,
+            [(r.revision, r.key.encode(), r.value, r.create_revision, r.prev_revision) for r in plan.log],
+        )
+        deleted = [(key.encode(),) for key, kv in plan.final.items() if kv is None and key in current]
+        if deleted:
+            conn.executemany(sql.DELETE_CURRENT, deleted)
+        conn.executemany(
+            sql.UPSERT_CURRENT,
+            [(key.encode(), kv.mod_revision, kv.create_revision) for key, kv in plan.final.items() if kv],
+        )
+        return plan
 
     # -- compaction ------------------------------------------------------------------------------
 
