@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import sys
 from collections.abc import Sequence
 
 from everynode import __version__
-from everynode.cli import bench, up
+from everynode.cli import apiserver, bench, up
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,11 +19,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"everynode {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     up.add_parser(commands)
+    apiserver.add_parser(commands)
     bench.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    faulthandler.enable()  # a crash in C code still leaves a traceback on stderr
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -10,7 +10,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-ErrorType = Literal["Required", "Invalid", "NotSupported", "Forbidden", "Duplicate", "TooLong", "TooMany"]
+ErrorType = Literal[
+    "Required", "Invalid", "NotSupported", "Forbidden", "Duplicate", "TooLong", "TooMany", "NotFound"
+]
 
 _REASONS: dict[str, str] = {
     "Required": "FieldValueRequired",
@@ -20,6 +22,7 @@ _REASONS: dict[str, str] = {
     "Duplicate": "FieldValueDuplicate",
     "TooLong": "FieldValueTooLong",
     "TooMany": "FieldValueTooMany",
+    "NotFound": "FieldValueNotFound",
 }
 
 _OMITTED: Any = object()
@@ -80,7 +83,9 @@ class FieldError:
                 text += ": supported values: " + ", ".join(go_quote(s) for s in self.supported)
             return text
         if self.type == "Duplicate":
-            return f"Duplicate value: {self._value()}"
+            return f"Duplicate value: {self._value()}" + (f": {self.detail}" if self.detail else "")
+        if self.type == "NotFound":
+            return f"Not found: {self._value()}"
         if self.type == "TooLong":
             return "Too long" + (f": {self.detail}" if self.detail else "")
         if self.type == "TooMany":
@@ -113,8 +118,12 @@ def forbidden(path: str, detail: str) -> FieldError:
     return FieldError("Forbidden", path, detail=detail)
 
 
-def duplicate(path: str, value: Any) -> FieldError:
-    return FieldError("Duplicate", path, value)
+def duplicate(path: str, value: Any, detail: str = "") -> FieldError:
+    return FieldError("Duplicate", path, value, detail)
+
+
+def not_found(path: str, value: Any) -> FieldError:
+    return FieldError("NotFound", path, value)
 
 
 def too_long(path: str, max_length: int) -> FieldError:

@@ -31,6 +31,13 @@ class Watch(Protocol):
 
     async def close(self) -> None: ...
 
+    def progress_revision(self) -> int | None:
+        """A revision R such that every event under the prefix up to R has been yielded, if known.
+
+        Lets a consumer (the API server's watch cache) know it is current even when the latest
+        writes were to other prefixes. ``None`` when the backend cannot tell.
+        """
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(self, *exc_info: object) -> None: ...

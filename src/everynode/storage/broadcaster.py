@@ -138,6 +138,13 @@ class LocalWatch:
             self._buffer.extend(await self._replay(self._prefix, self._position, upto))
             self._position = max(self._position, upto)
 
+    def progress_revision(self) -> int | None:
+        """Every published event for this prefix has been yielded once nothing is buffered or queued."""
+        sub = self._sub
+        if sub is None or sub.overflowed or sub.queue or self._buffer:
+            return None
+        return max(self._position, self._broadcaster.published_revision)
+
     async def close(self) -> None:
         self._closed = True
         if self._sub is not None:

@@ -259,6 +259,9 @@ class EtcdWatch:
             prev_kv=True,
         )
 
+    def progress_revision(self) -> int | None:
+        return None  # etcd3aio cannot send progress requests on a watch stream
+
     async def close(self) -> None:
         self._closed = True
         stream, self._stream = self._stream, None

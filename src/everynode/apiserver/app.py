@@ -1,0 +1,124 @@
+"""The API server application: routes, start-up (storage, watch caches, namespaces), shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from everynode.apiserver import discovery
+from everynode.apiserver.handlers import HandlerOptions, ResourceHandlers
+from everynode.apiserver.http import MAX_BODY_BYTES, json_response, status_errors
+from everynode.apiserver.namespaces import NamespaceFinalizer
+from everynode.apiserver.options import ApiServerOptions
+from everynode.apiserver.registry import Registry
+from everynode.apiserver.routing import parse_path
+from everynode.apiserver.watchcache import WatchCache
+from everynode.core import errors
+from everynode.core import resources as r
+from everynode.storage import Backend, open_backend
+from everynode.storage.compactor import compact_periodically
+
+log = logging.getLogger(__name__)
+
+BACKEND: web.AppKey[Backend] = web.AppKey("backend", Backend)
+HANDLERS: web.AppKey[ResourceHandlers] = web.AppKey("handlers", ResourceHandlers)
+
+
+def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.Application:
+    """The aiohttp application. ``backend`` (not started) overrides ``options.storage``."""
+    app = web.Application(middlewares=[status_errors], client_max_size=MAX_BODY_BYTES + 1)
+    store = backend if backend is not None else open_backend(options.storage)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await store.start()
+        caches = {
+            info.resource: WatchCache(store, info, history=options.watch_cache_history)
+            for info in r.RESOURCES
+        }
+        registry = Registry(store, caches)
+        finalizer = NamespaceFinalizer(registry)
+        registry.on_namespace_terminating = finalizer.finish
+        app[BACKEND] = store
+        app[HANDLERS] = ResourceHandlers(registry, caches, HandlerOptions(options.bookmark_interval))
+        tasks = [asyncio.create_task(cache.run(), name=f"watchcache-{n}") for n, cache in caches.items()]
+        tasks.append(asyncio.create_task(compact_periodically(store, interval=options.compaction_interval)))
+        try:
+            await asyncio.gather(*(cache.ready.wait() for cache in caches.values()))
+            await _seed_namespaces(registry, options.seed_namespaces)
+            await finalizer.resume()
+            yield
+        finally:
+            await finalizer.close()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await store.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_route("*", "/{tail:.*}", _route)
+    return app
+
+
+async def _seed_namespaces(registry: Registry, names: tuple[str, ...]) -> None:
+    for name in names:
+        with contextlib.suppress(errors.AlreadyExists):
+            await registry.create(r.NAMESPACES, None, {"metadata": {"name": name}})
+
+
+async def _route(request: web.Request) -> web.StreamResponse:
+    path = request.path.rstrip("/") or "/"
+    if request.method == "GET":
+        document = _discovery(request, path)
+        if document is not None:
+            return document
+    target = parse_path(path)
+    if target is None:
+        raise errors.NotFound("the server could not find the requested resource")
+    return await request.app[HANDLERS].dispatch(request, target)
+
+
+def _discovery(request: web.Request, path: str) -> web.StreamResponse | None:
+    if path in ("/healthz", "/livez", "/readyz"):
+        return web.Response(text="ok")
+    if path == "/version":
+        return json_response(discovery.version())
+    if path == "/api":
+        return json_response(discovery.api_versions(request.host))
+    if path == "/apis":
+        return json_response(discovery.api_group_list())
+    parts = path.strip("/").split("/")
+    if len(parts) == 2 and parts[0] == "api":
+        document = discovery.api_resource_list("", parts[1])
+        return json_response(document) if document else None
+    if len(parts) == 2 and parts[0] == "apis":
+        document = discovery.api_group(parts[1])
+        return json_response(document) if document else None
+    if len(parts) == 3 and parts[0] == "apis":
+        document = discovery.api_resource_list(parts[1], parts[2])
+        return json_response(document) if document else None
+    return None
+
+
+async def serve(options: ApiServerOptions) -> None:
+    """Run the API server until cancelled."""
+    app = build_app(options)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, options.bind, options.port, reuse_address=True)
+    await site.start()
+    log.info(
+        "everynode apiserver listening on http://%s:%d (storage %s)",
+        options.bind,
+        options.port,
+        options.storage,
+    )
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

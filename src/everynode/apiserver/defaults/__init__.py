@@ -1,0 +1,90 @@
+"""Defaulting of the objects the API server serves, as upstream's ``SetDefaults_*`` functions (and,
+for pods, the admission plugins every pod passes) fill them in.
+
+``apply_defaults`` runs on every create and update body, before validation, and changes the object
+in place. It is idempotent: defaulting a stored object changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from everynode.apiserver.defaults.pod import pod_defaults, qos_class
+from everynode.apiserver.defaults.podspec import (
+    Obj,
+    child_obj,
+    image_pull_policy,
+    pod_template_defaults,
+    resource_list,
+    set_if_absent,
+)
+
+__all__ = ["apply_defaults", "image_pull_policy", "qos_class"]
+
+NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+def daemonset_defaults(ds: Obj) -> None:
+    """``SetDefaults_DaemonSet``: RollingUpdate with maxUnavailable 1 and maxSurge 0, ten revisions
+    kept, and the pod-template defaults. An OnDelete strategy's ``rollingUpdate`` is left alone."""
+    spec = child_obj(ds, "spec")
+    if spec is None:
+        return
+    strategy = child_obj(spec, "updateStrategy")
+    if strategy is not None:
+        set_if_absent(strategy, "type", "RollingUpdate", zero_counts=True)
+        if strategy["type"] == "RollingUpdate":
+            rolling = child_obj(strategy, "rollingUpdate")
+            if rolling is not None:
+                set_if_absent(rolling, "maxUnavailable", 1)
+                set_if_absent(rolling, "maxSurge", 0)
+    set_if_absent(spec, "revisionHistoryLimit", 10)
+    template = child_obj(spec, "template")
+    if template is not None:
+        pod_template_defaults(template)
+
+
+def namespace_defaults(ns: Obj) -> None:
+    """The ``kubernetes.io/metadata.name`` label, the ``kubernetes`` finalizer on a new namespace and
+    phase ``Active``."""
+    metadata = child_obj(ns, "metadata")
+    name = metadata.get("name") if metadata is not None else None
+    if metadata is not None and isinstance(name, str) and name:
+        labels = child_obj(metadata, "labels")
+        if labels is not None:
+            labels[NAME_LABEL] = name
+    spec = child_obj(ns, "spec")
+    if spec is not None and spec.get("finalizers") is None:
+        spec["finalizers"] = ["kubernetes"]
+    status = child_obj(ns, "status")
+    if status is not None:
+        set_if_absent(status, "phase", "Active", zero_counts=True)
+
+
+def node_defaults(node: Obj) -> None:
+    """``allocatable`` defaults to ``capacity``; quantities are written canonically."""
+    status = node.get("status")
+    if not isinstance(status, dict):
+        return
+    capacity = status.get("capacity")
+    if status.get("allocatable") is None and isinstance(capacity, dict):
+        status["allocatable"] = dict(capacity)
+    for section in ("capacity", "allocatable"):
+        resource_list(status, section)
+
+
+_DEFAULTERS: dict[str, Callable[[Obj], None]] = {
+    "daemonsets": daemonset_defaults,
+    "pods": pod_defaults,
+    "namespaces": namespace_defaults,
+    "nodes": node_defaults,
+    # Events, Leases and ControllerRevisions have no defaults upstream.
+}
+
+
+def apply_defaults(resource: str, obj: dict[str, Any]) -> None:
+    """Fill in the defaults of an object of ``resource`` (e.g. ``"daemonsets"``), in place."""
+    defaulter = _DEFAULTERS.get(resource)
+    if defaulter is not None:
+        defaulter(obj)

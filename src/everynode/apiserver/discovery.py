@@ -1,0 +1,116 @@
+"""Discovery documents: /version, /api, /apis and one APIResourceList per group-version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from everynode import __version__
+from everynode.core import resources as r
+
+KUBERNETES_VERSION = ("1", "33", "v1.33.1")
+EXTRA_GROUPS = (("policy", "v1"),)  # pods/eviction lives here; we serve no resource of its own
+
+Obj = dict[str, Any]
+
+
+def version() -> Obj:
+    major, minor, git = KUBERNETES_VERSION
+    return {
+        "major": major,
+        "minor": minor,
+        "gitVersion": git,
+        "gitCommit": f"everynode-{__version__}",
+        "gitTreeState": "clean",
+        "buildDate": "2026-11-25T00:00:00Z",
+        "goVersion": "python3",
+        "compiler": "everynode",
+        "platform": "linux/amd64",
+    }
+
+
+def api_versions(server_address: str) -> Obj:
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
+    }
+
+
+def _groups() -> list[tuple[str, str]]:
+    groups = [(g, v) for g, v in r.group_versions() if g]
+    return groups + [gv for gv in EXTRA_GROUPS if gv not in groups]
+
+
+def api_group(group: str) -> Obj | None:
+    versions = [v for g, v in _groups() if g == group]
+    if not versions:
+        return None
+    entries = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+    return {
+        "kind": "APIGroup",
+        "apiVersion": "v1",
+        "name": group,
+        "versions": entries,
+        "preferredVersion": entries[0],
+    }
+
+
+def api_group_list() -> Obj:
+    groups: list[Obj] = []
+    for group, _ in _groups():
+        document = api_group(group)
+        if document is not None and all(g["name"] != group for g in groups):
+            document.pop("kind")
+            document.pop("apiVersion")
+            groups.append(document)
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+
+def api_resource_list(group: str, version: str) -> Obj | None:
+    served = [info for info in r.RESOURCES if info.group == group and info.version == version]
+    if not served and (group, version) not in EXTRA_GROUPS:
+        return None
+    resources: list[Obj] = []
+    for info in served:
+        entry: Obj = {
+            "name": info.resource,
+            "singularName": info.singular,
+            "namespaced": info.namespaced,
+            "kind": info.kind,
+            "verbs": list(info.verbs),
+        }
+        if info.short_names:
+            entry["shortNames"] = list(info.short_names)
+        if info.categories:
+            entry["categories"] = list(info.categories)
+        resources.append(entry)
+        for sub in info.subresources:
+            resources.append(_subresource(info, sub))
+    if not group and version == "v1":
+        resources.append(
+            {
+                "name": "bindings",
+                "singularName": "binding",
+                "namespaced": True,
+                "kind": "Binding",
+                "verbs": ["create"],
+            }
+        )
+    group_version = f"{group}/{version}" if group else version
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": group_version,
+        "resources": resources,
+    }
+
+
+def _subresource(info: r.ResourceInfo, sub: str) -> Obj:
+    entry: Obj = {"name": f"{info.resource}/{sub}", "singularName": "", "namespaced": info.namespaced}
+    if sub == "status":
+        entry |= {"kind": info.kind, "verbs": ["get", "patch", "update"]}
+    elif sub == "binding":
+        entry |= {"kind": "Binding", "verbs": ["create"]}
+    elif sub == "eviction":
+        entry |= {"group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]}
+    return entry

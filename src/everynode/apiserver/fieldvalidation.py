@@ -1,0 +1,53 @@
+"""``fieldValidation``: what happens to fields the schema does not know (Strict, Warn, Ignore).
+
+Whatever the mode, unknown fields are not stored (a typed decoder drops them upstream); Strict
+rejects the request with upstream's ``strict decoding error``, Warn answers with Warning headers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from everynode.apiserver import schema
+from everynode.core import errors
+from everynode.core.resources import ResourceInfo
+
+MODES = ("Strict", "Warn", "Ignore")
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def check_fields(info: ResourceInfo, obj: dict[str, Any], mode: str) -> list[str]:
+    """Drop unknown fields from ``obj``; raise 400 (Strict) or return warnings (Warn)."""
+    if mode not in MODES:
+        raise errors.BadRequest(f'fieldValidation must be one of Strict, Warn, Ignore; got "{mode}"')
+    unknown = schema.unknown_fields(info.group, info.version, info.kind, obj)
+    if not unknown:
+        return []
+    if mode == "Strict":
+        listed = ", ".join(f'unknown field "{path}"' for path in unknown)
+        raise errors.BadRequest(
+            f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
+            f"strict decoding error: {listed}"
+        )
+    for path in unknown:
+        prune(obj, path)
+    return [f'unknown field "{path}"' for path in unknown] if mode == "Warn" else []
+
+
+def prune(obj: Any, path: str) -> None:
+    """Remove the field at ``path`` (``spec.template.spec.containers[0].imagee``) if present."""
+    steps: list[str | int] = [
+        m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _STEP.finditer(path)
+    ]
+    node = obj
+    for step in steps[:-1]:
+        if isinstance(step, int):
+            if not isinstance(node, list) or step >= len(node):
+                return
+        elif not isinstance(node, dict) or step not in node:
+            return
+        node = node[step]
+    last = steps[-1] if steps else None
+    if isinstance(node, dict) and isinstance(last, str):
+        node.pop(last, None)

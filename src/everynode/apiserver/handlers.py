@@ -1,0 +1,428 @@
+"""The resource endpoints: one method per verb, from a parsed request to a registry call."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from everynode.apiserver import fieldvalidation, schema
+from everynode.apiserver.filters import build_predicate
+from everynode.apiserver.http import (
+    json_response,
+    media_type,
+    parse_document,
+    read_body,
+    read_object,
+    warning_header,
+)
+from everynode.apiserver.objects import Obj, drop_nulls, status_success
+from everynode.apiserver.registry import DeleteOptions, Registry
+from everynode.apiserver.routing import Target
+from everynode.apiserver.watch import FRESHNESS_TIMEOUT, serve_watch
+from everynode.apiserver.watchcache import WatchCache, decode
+from everynode.core import errors
+from everynode.core import resources as r
+from everynode.core.fielderrors import required
+from everynode.core.patch import PatchError, apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
+from everynode.core.resources import ResourceInfo
+from everynode.storage import Compacted, FutureRevision, InvalidContinueToken
+
+PATCH_TYPES = (
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+)
+
+
+CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can start a new "
+    "list without the continue parameter."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerOptions:
+    bookmark_interval: float = 60.0
+
+
+class ResourceHandlers:
+    def __init__(self, registry: Registry, caches: dict[str, WatchCache], options: HandlerOptions) -> None:
+        self.registry = registry
+        self.caches = caches
+        self.options = options
+
+    async def dispatch(self, request: web.Request, target: Target) -> web.StreamResponse:
+        method = request.method
+        if target.name is None and target.subresource == "binding":
+            if method == "POST":
+                return await self.bind(request, target)
+        elif target.name is None:
+            if method == "GET":
+                if _flag(request, "watch"):
+                    return await self.watch(request, target)
+                return await self.list(request, target)
+            if method == "POST":
+                return await self.create(request, target)
+            if method == "DELETE":
+                return await self.delete_collection(request, target)
+        elif target.subresource in (None, "status"):
+            if method == "GET":
+                return await self.get(request, target)
+            if method == "PUT":
+                return await self.update(request, target)
+            if method == "PATCH":
+                return await self.patch(request, target)
+            if method == "DELETE" and target.subresource is None:
+                return await self.delete(request, target)
+        elif target.subresource == "binding" and method == "POST":
+            return await self.bind(request, target)
+        elif target.subresource == "eviction" and method == "POST":
+            return await self.evict(request, target)
+        raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    async def get(self, request: web.Request, target: Target) -> web.StreamResponse:
+        info, name = target.info, target.name or ""
+        if request.query.get("resourceVersion") == "0":
+            cached = self.caches[info.resource].get(info.key(target.namespace, name))
+            if cached is not None:
+                return json_response(cached)
+        return json_response(await self.registry.get(info, target.namespace, name))
+
+    async def list(self, request: web.Request, target: Target) -> web.StreamResponse:
+        info, query = target.info, request.query
+        predicate = build_predicate(
+            info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
+        )
+        rv, match = query.get("resourceVersion", ""), query.get("resourceVersionMatch", "")
+        limit = _int(query.get("limit", "0") or "0", "limit")
+        token = query.get("continue") or None
+        cache = self.caches[info.resource]
+        if token or match == "Exact" or (limit and rv not in ("0",) and not (rv and match == "NotOlderThan")):
+            return await self._list_from_storage(
+                info, target.namespace, predicate, rv=rv, limit=limit, token=token
+            )
+        try:
+            async with asyncio.timeout(FRESHNESS_TIMEOUT):
+                if rv == "":
+                    await cache.wait_fresh()
+                elif rv != "0":
+                    await cache.wait_for(_int(rv, "resourceVersion"))
+                else:
+                    await cache.ready.wait()
+        except TimeoutError:
+            raise errors.Timeout(
+                f"Too large resource version: {rv}, current: {cache.revision}",
+                details={
+                    "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}]
+                },
+            ) from None
+        items = cache.list_objects(target.namespace, predicate)
+        return json_response(_list_body(info, items, cache.revision, None))
+
+    async def _list_from_storage(
+        self,
+        info: ResourceInfo,
+        namespace: str | None,
+        predicate: Any,
+        *,
+        rv: str,
+        limit: int,
+        token: str | None,
+    ) -> web.StreamResponse:
+        prefix = info.key_prefix(namespace if info.namespaced else None)
+        continued = token is not None
+        revision = _int(rv, "resourceVersion") if rv not in ("", "0") and not token else 0
+        items: list[Obj] = []
+        try:
+            while True:
+                page = await self.registry.backend.list(
+                    prefix, revision=revision, limit=limit or 500, continue_token=token
+                )
+                revision = 0
+                for kv in page.items:
+                    obj = decode(kv.value, kv.mod_revision)
+                    if predicate(obj):
+                        items.append(obj)
+                token = page.continue_token
+                if token is None or (limit and len(items) >= limit):
+                    break
+        except Compacted:
+            raise errors.Gone(CONTINUE_EXPIRED if continued else f"too old resource version: {rv}") from None
+        except FutureRevision:
+            raise errors.Timeout(f"Too large resource version: {rv}") from None
+        except InvalidContinueToken as exc:
+            raise errors.BadRequest(f"continue key is not valid: {exc}") from None
+        return json_response(_list_body(info, items, page.revision, token))
+
+    async def watch(self, request: web.Request, target: Target) -> web.StreamResponse:
+        info, query = target.info, request.query
+        predicate = build_predicate(
+            info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
+        )
+        timeout = query.get("timeoutSeconds")
+        send_initial = query.get("sendInitialEvents")
+        return await serve_watch(
+            request,
+            self.caches[info.resource],
+            predicate,
+            resource_version=query.get("resourceVersion", ""),
+            timeout_seconds=float(_int(timeout, "timeoutSeconds")) if timeout else None,
+            bookmarks=_flag(request, "allowWatchBookmarks"),
+            bookmark_interval=self.options.bookmark_interval,
+            send_initial_events=None if send_initial is None else send_initial == "true",
+        )
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    async def create(self, request: web.Request, target: Target) -> web.StreamResponse:
+        info = target.info
+        body = drop_nulls(await read_object(request))
+        _check_type(info, body)
+        warnings = fieldvalidation.check_fields(info, body, request.query.get("fieldValidation", "Warn"))
+        namespace = _namespace_for(info, target, body)
+        obj = await self.registry.create(info, namespace, body, dry_run=_dry_run(request))
+        return json_response(obj, status=201, headers=warning_header(warnings))
+
+    async def update(self, request: web.Request, target: Target) -> web.StreamResponse:
+        info = target.info
+        body = drop_nulls(await read_object(request))
+        _check_type(info, body)
+        warnings = fieldvalidation.check_fields(info, body, request.query.get("fieldValidation", "Warn"))
+        namespace = _namespace_for(info, target, body)
+        obj, created = await self.registry.update(
+            info,
+            namespace,
+            target.name or "",
+            body,
+            subresource=target.subresource,
+            dry_run=_dry_run(request),
+        )
+        return json_response(obj, status=201 if created else 200, headers=warning_header(warnings))
+
+    async def patch(self, request: web.Request, target: Target) -> web.StreamResponse:
+        info = target.info
+        content_type = media_type(request)
+        if content_type == "application/apply-patch+yaml":
+            raise errors.UnsupportedMediaType(
+                "server-side apply (application/apply-patch+yaml) is not supported by everynode; "
+                "use client-side kubectl apply"
+            )
+        if content_type not in PATCH_TYPES:
+            raise errors.UnsupportedMediaType(
+                f'the body of the request was in an unknown format "{content_type}" - accepted media types '
+                "include: " + ", ".join(PATCH_TYPES)
+            )
+        document = parse_document(await read_body(request), "application/json")
+        if document is None:
+            raise errors.BadRequest("the patch body is null; send a JSON object (or array, for a JSON patch)")
+        mode = request.query.get("fieldValidation", "Warn")
+        warnings: list[str] = []
+
+        def apply(current: Obj) -> Obj:
+            try:
+                if content_type == "application/json-patch+json":
+                    patched = apply_json_patch(current, document)
+                elif content_type == "application/merge-patch+json":
+                    patched = apply_merge_patch(current, document)
+                else:
+                    if not isinstance(document, dict):
+                        raise errors.BadRequest("a strategic merge patch must be a JSON object")
+                    patched = apply_strategic_merge_patch(
+                        current, document, schema.patch_schema(info.group, info.version, info.kind)
+                    )
+            except PatchError as exc:
+                raise _patch_error(exc) from None
+            if not isinstance(patched, dict):
+                raise errors.BadRequest("the patch did not produce an object")
+            cleaned: Obj = drop_nulls(patched)
+            patched = cleaned
+            warnings[:] = fieldvalidation.check_fields(info, patched, mode)
+            return patched
+
+        obj = await self.registry.patch(
+            info,
+            target.namespace,
+            target.name or "",
+            apply,
+            subresource=target.subresource,
+            dry_run=_dry_run(request),
+        )
+        return json_response(obj, headers=warning_header(warnings))
+
+    async def delete(self, request: web.Request, target: Target) -> web.StreamResponse:
+        options = await _delete_options(request)
+        body, code = await self.registry.delete(target.info, target.namespace, target.name or "", options)
+        return json_response(body, status=code)
+
+    async def delete_collection(self, request: web.Request, target: Target) -> web.StreamResponse:
+        info, query = target.info, request.query
+        options = await _delete_options(request)
+        predicate = build_predicate(
+            info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
+        )
+        cache = self.caches[info.resource]
+        await cache.wait_fresh()
+        deleted = []
+        for obj in cache.list_objects(target.namespace, predicate):
+            metadata = obj["metadata"]
+            try:
+                body, _ = await self.registry.delete(
+                    info, metadata.get("namespace"), metadata["name"], options
+                )
+            except errors.NotFound:
+                continue
+            deleted.append(body if body.get("kind") != "Status" else obj)
+        return json_response(_list_body(info, deleted, cache.revision, None))
+
+    async def bind(self, request: web.Request, target: Target) -> web.StreamResponse:
+        body = await read_object(request)
+        name = target.name or str((body.get("metadata") or {}).get("name") or "")
+        node = (body.get("target") or {}).get("name")
+        problems = [] if name else [required("metadata.name")]
+        if not node:
+            problems.append(required("target.name"))
+        if problems:
+            raise errors.invalid("Binding", "", name, problems)
+        await self.registry.bind(target.namespace or "", name, str(node), dry_run=_dry_run(request))
+        return json_response(status_success("", "pods", name, None) | {"code": 201}, status=201)
+
+    async def evict(self, request: web.Request, target: Target) -> web.StreamResponse:
+        body = await read_object(request)
+        raw = body.get("deleteOptions") or {}
+        if not isinstance(raw, dict):
+            raise errors.BadRequest("Eviction deleteOptions must be an object")
+        options = _options_from(raw, dry_run=_dry_run(request))
+        await self.registry.delete(r.PODS, target.namespace, target.name or "", options)
+        return json_response(status_success("", "pods", target.name or "", None) | {"code": 201}, status=201)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _patch_error(exc: PatchError) -> errors.ApiError:
+    """Upstream's codes for patch failures, except that a bad SMP directive is the client's fault:
+    upstream answers 500 for it; we answer 400, which is what it is."""
+    if exc.code == 422:
+        return errors.Invalid(exc.message)
+    if exc.code == 413:
+        return errors.RequestEntityTooLarge(exc.message)
+    return errors.BadRequest(exc.message)
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "").lower() in ("true", "1")
+
+
+def _int(text: str, name: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise errors.BadRequest(f'{name} must be an integer, not "{text}"') from None
+    if value < 0:
+        raise errors.BadRequest(f"{name} must not be negative")
+    return value
+
+
+def _dry_run(request: web.Request) -> bool:
+    values = request.query.getall("dryRun", [])
+    for value in values:
+        if value != "All":
+            raise errors.BadRequest(f'unsupported dryRun value "{value}": the only supported value is "All"')
+    return bool(values)
+
+
+def _check_type(info: ResourceInfo, body: Obj) -> None:
+    api_version, kind = body.get("apiVersion"), body.get("kind")
+    if api_version not in (None, "", info.api_version):
+        raise errors.BadRequest(
+            f"the API version in the data ({api_version}) does not match the expected API version "
+            f"({info.api_version})"
+        )
+    if kind not in (None, "", info.kind):
+        raise errors.BadRequest(
+            f"the kind in the data ({kind}) does not match the expected kind ({info.kind})"
+        )
+
+
+def _namespace_for(info: ResourceInfo, target: Target, body: Obj) -> str | None:
+    if not info.namespaced:
+        return None
+    declared = (body.get("metadata") or {}).get("namespace")
+    if target.namespace is None:
+        raise errors.NotFound("the server could not find the requested resource")
+    if declared and declared != target.namespace:
+        raise errors.BadRequest(
+            "the namespace of the provided object does not match the namespace sent on the request"
+        )
+    return target.namespace
+
+
+async def _delete_options(request: web.Request) -> DeleteOptions:
+    raw: Obj = {}
+    if request.can_read_body:
+        data = await read_body(request)
+        if data.strip():
+            document = parse_document(data, media_type(request) or "application/json")
+            if not isinstance(document, dict):
+                raise errors.BadRequest("DeleteOptions must be a JSON object")
+            raw = document
+    query = request.query
+    if "gracePeriodSeconds" in query:
+        raw["gracePeriodSeconds"] = _signed(query["gracePeriodSeconds"])
+    if "propagationPolicy" in query:
+        raw["propagationPolicy"] = query["propagationPolicy"]
+    if "orphanDependents" in query:
+        raw["orphanDependents"] = query["orphanDependents"] == "true"
+    return _options_from(raw, dry_run=_dry_run(request))
+
+
+def _signed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise errors.BadRequest(f'gracePeriodSeconds must be an integer, not "{text}"') from None
+
+
+def _options_from(raw: Obj, *, dry_run: bool) -> DeleteOptions:
+    """DeleteOptions from JSON, type-checked as Go's decoder would (400 for the wrong shape)."""
+    grace = _typed(raw, "gracePeriodSeconds", int)
+    policy = _typed(raw, "propagationPolicy", str)
+    orphan = _typed(raw, "orphanDependents", bool)
+    if policy is None and orphan is not None:
+        policy = "Orphan" if orphan else "Background"
+    preconditions = _typed(raw, "preconditions", dict) or {}
+    uid = _typed(preconditions, "uid", str, "preconditions.")
+    resource_version = _typed(preconditions, "resourceVersion", str, "preconditions.")
+    dry = _typed(raw, "dryRun", list) or []
+    if any(value != "All" for value in dry):
+        raise errors.BadRequest('unsupported dryRun value: the only supported value is "All"')
+    return DeleteOptions(
+        grace_period_seconds=grace,
+        propagation_policy=policy,
+        precondition_uid=uid,
+        precondition_resource_version=resource_version,
+        dry_run=dry_run or bool(dry),
+    )
+
+
+def _typed(raw: Obj, name: str, kind: type, prefix: str = "") -> Any:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise errors.BadRequest(
+            f"DeleteOptions field {prefix}{name} must be of type {kind.__name__}, not {type(value).__name__}"
+        )
+    return value
+
+
+def _list_body(info: ResourceInfo, items: list[Obj], revision: int, token: str | None) -> Obj:
+    metadata: Obj = {"resourceVersion": str(revision)}
+    if token:
+        metadata["continue"] = token
+    return {"kind": info.list_kind, "apiVersion": info.api_version, "metadata": metadata, "items": items}

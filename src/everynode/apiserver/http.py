@@ -1,0 +1,120 @@
+"""HTTP plumbing shared by the handlers: reading bodies, writing JSON, turning errors into Status."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+import yaml
+from aiohttp import web
+
+from everynode.core import errors
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 3 * 1024 * 1024  # kube-apiserver's limit for a request body is 3 MiB
+JSON_TYPES = ("application/json", "", "*/*", "text/plain")
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    try:
+        data = orjson.dumps(body)
+    except TypeError:  # text that is not valid Unicode (lone surrogates), e.g. echoed in an error
+        data = json.dumps(body, ensure_ascii=True).encode()
+    return web.Response(body=data, status=status, content_type="application/json", headers=headers)
+
+
+def error_response(error: errors.ApiError) -> web.Response:
+    return json_response(error.status(), status=error.code)
+
+
+@web.middleware
+async def status_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure leaves as a metav1.Status; nothing escapes as a stack trace."""
+    try:
+        return await handler(request)
+    except errors.ApiError as exc:
+        return error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status_code == 404:
+            return error_response(errors.NotFound("the server could not find the requested resource"))
+        if exc.status_code == 405:
+            return error_response(
+                errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+            )
+        if exc.status_code == 413:
+            return error_response(errors.RequestEntityTooLarge("the request body is too large"))
+        raise
+    except Exception:
+        log.exception("internal error serving %s %s", request.method, request.path_qs)
+        return error_response(errors.InternalError("an internal error prevented the request from succeeding"))
+
+
+def media_type(request: web.Request) -> str:
+    return request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+async def read_body(request: web.Request) -> bytes:
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        raise errors.RequestEntityTooLarge(
+            f"the request body is {length} bytes; the limit is {MAX_BODY_BYTES}"
+        )
+    data = await request.content.read(MAX_BODY_BYTES + 1)
+    if len(data) > MAX_BODY_BYTES:
+        raise errors.RequestEntityTooLarge(f"the request body exceeds the limit of {MAX_BODY_BYTES} bytes")
+    return data
+
+
+def parse_document(data: bytes, content_type: str) -> Any:
+    """A JSON or YAML request body as Python data; 400 when it cannot be read, 415 for other types."""
+    if content_type in JSON_TYPES:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise errors.BadRequest(f"the request body is not valid JSON: {exc}") from None
+    if content_type in YAML_TYPES:
+        try:
+            document = yaml.safe_load(data)
+            return orjson.loads(orjson.dumps(document))  # only what JSON can hold, and valid Unicode
+        except yaml.YAMLError as exc:
+            raise errors.BadRequest(f"the request body is not valid YAML: {exc}") from None
+        except TypeError as exc:
+            raise errors.BadRequest(f"the request body cannot be represented as JSON: {exc}") from None
+    raise errors.UnsupportedMediaType(
+        f'the body of the request was in an unknown format "{content_type}" - accepted media types include: '
+        "application/json, application/yaml"
+    )
+
+
+async def read_object(request: web.Request) -> dict[str, Any]:
+    document = parse_document(await read_body(request), media_type(request))
+    if not isinstance(document, dict):
+        raise errors.BadRequest("the request body must be a JSON object")
+    return document
+
+
+def warning_header(messages: list[str]) -> dict[str, str]:
+    """``Warning: 299 - "text"`` headers, as kube-apiserver sends them (kubectl prints them).
+
+    The text is made header-safe: quotes and backslashes escaped, anything outside printable ASCII
+    written as a \\uXXXX escape, and the whole header kept under 4 KiB as upstream does.
+    """
+    if not messages:
+        return {}
+    parts, size = [], 0
+    for message in messages:
+        safe = json.dumps(message, ensure_ascii=True)[1:-1]
+        part = f'299 - "{safe}"'
+        if size + len(part) > 4096:
+            break
+        parts.append(part)
+        size += len(part) + 2
+    return {"Warning": ", ".join(parts)}

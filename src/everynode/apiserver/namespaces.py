@@ -1,0 +1,89 @@
+"""Namespace deletion, as upstream's namespace controller finishes it.
+
+Deleting a namespace marks it ``Terminating`` (its ``kubernetes`` finalizer holds it); this task
+then deletes everything inside it and, once the namespace is empty, removes the namespace itself.
+Objects held by finalizers of their own keep the namespace until those are gone; the task retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from everynode.apiserver.registry import DeleteOptions, Registry
+from everynode.apiserver.watchcache import decode
+from everynode.core import errors
+from everynode.core import resources as r
+from everynode.storage import Conflict, NotFound, StorageError
+
+log = logging.getLogger(__name__)
+
+RETRY_INTERVAL = 1.0
+
+
+class NamespaceFinalizer:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._running: dict[str, asyncio.Task[None]] = {}
+
+    def finish(self, namespace: str) -> None:
+        """Start emptying and removing ``namespace`` (idempotent)."""
+        task = self._running.get(namespace)
+        if task is None or task.done():
+            self._running[namespace] = asyncio.create_task(
+                self._finish(namespace), name=f"ns-delete-{namespace}"
+            )
+
+    async def resume(self) -> None:
+        """At start-up: finish the namespaces an earlier process left terminating."""
+        page = await self.registry.backend.list(r.NAMESPACES.key_prefix())
+        for kv in page.items:
+            ns = decode(kv.value, kv.mod_revision)
+            if ns["metadata"].get("deletionTimestamp"):
+                self.finish(ns["metadata"]["name"])
+
+    async def close(self) -> None:
+        for task in self._running.values():
+            task.cancel()
+        for task in self._running.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _finish(self, namespace: str) -> None:
+        while True:
+            try:
+                if await self._empty(namespace):
+                    await self._remove(namespace)
+                    return
+            except StorageError as exc:
+                log.warning("deleting namespace %s: %s", namespace, exc)
+            await asyncio.sleep(RETRY_INTERVAL)
+
+    async def _empty(self, namespace: str) -> bool:
+        """Delete what is left in the namespace; whether nothing is left."""
+        empty = True
+        for info in r.RESOURCES:
+            if not info.namespaced:
+                continue
+            page = await self.registry.backend.list(info.key_prefix(namespace))
+            for kv in page.items:
+                empty = False
+                name = decode(kv.value, kv.mod_revision)["metadata"]["name"]
+                try:
+                    await self.registry.delete(info, namespace, name, DeleteOptions(grace_period_seconds=0))
+                except errors.ApiError:
+                    continue
+        return empty
+
+    async def _remove(self, namespace: str) -> None:
+        key = r.NAMESPACES.key(None, namespace)
+        while True:
+            try:
+                current = await self.registry.backend.get(key)
+                await self.registry.backend.delete(key, expected_revision=current.mod_revision)
+            except NotFound:
+                return
+            except Conflict:
+                continue
+            return

@@ -1,0 +1,70 @@
+"""Small facts about API objects as JSON dicts: metadata access, time stamps, generated names,
+and the storage encoding (the object without its resourceVersion, which storage supplies)."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from typing import Any
+
+import orjson
+
+Obj = dict[str, Any]
+
+# apimachinery's rand.String alphabet: no vowels (no accidental words), no look-alike characters.
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def now_rfc3339(offset_seconds: int = 0) -> str:
+    moment = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=offset_seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def random_suffix(length: int = 5) -> str:
+    return "".join(secrets.choice(_NAME_ALPHABET) for _ in range(length))
+
+
+def meta(obj: Obj) -> Obj:
+    value = obj.get("metadata")
+    if not isinstance(value, dict):
+        value = {}
+        obj["metadata"] = value
+    return value
+
+
+def encode_for_storage(obj: Obj) -> bytes:
+    metadata = obj.get("metadata", {})
+    if "resourceVersion" in metadata:
+        metadata = {k: v for k, v in metadata.items() if k != "resourceVersion"}
+        obj = {**obj, "metadata": metadata}
+    return orjson.dumps(obj)
+
+
+def with_revision(obj: Obj, revision: int) -> Obj:
+    obj.setdefault("metadata", {})["resourceVersion"] = str(revision)
+    return obj
+
+
+def deep_copy(obj: Obj) -> Obj:
+    """A fast deep copy of JSON data (about 6x faster than copy.deepcopy)."""
+    copied: Obj = orjson.loads(orjson.dumps(obj))
+    return copied
+
+
+def status_success(info_group: str, resource: str, name: str, uid: str | None) -> Obj:
+    details: Obj = {"name": name}
+    if info_group:
+        details["group"] = info_group
+    details["kind"] = resource
+    if uid:
+        details["uid"] = uid
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
+
+
+def drop_nulls(value: Any) -> Any:
+    """Remove null-valued keys at every depth: a typed decoder reads ``null`` as "not set"."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value]
+    return value

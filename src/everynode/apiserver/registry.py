@@ -1,0 +1,425 @@
+"""The generic registry: create, read, update and delete of API objects on top of storage.
+
+It owns the rules every kind shares: metadata the server sets (uid, creationTimestamp,
+generateName, generation, resourceVersion), namespaces that must exist, optimistic concurrency
+(a resourceVersion precondition → 409; otherwise read-modify-write retried on conflict),
+defaulting and validation before anything is stored, ``dryRun``, graceful deletion, finalizers and
+propagation policies. Per-kind differences come from ``strategy``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from everynode.apiserver import defaults, validation
+from everynode.apiserver.objects import (
+    Obj,
+    deep_copy,
+    encode_for_storage,
+    meta,
+    now_rfc3339,
+    random_suffix,
+    status_success,
+    with_revision,
+)
+from everynode.apiserver.strategy import STRATEGIES, Strategy, pod_grace_period
+from everynode.apiserver.watchcache import WatchCache, decode
+from everynode.core import errors
+from everynode.core import resources as r
+from everynode.core.resources import ResourceInfo
+from everynode.storage import Backend, KeyExists
+from everynode.storage import Conflict as StorageConflict
+from everynode.storage import NotFound as StorageNotFound
+
+MAX_RETRIES = 16
+ORPHAN = "orphan"
+FOREGROUND = "foregroundDeletion"
+SERVER_SET_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink")
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteOptions:
+    grace_period_seconds: int | None = None
+    propagation_policy: str | None = None
+    precondition_uid: str | None = None
+    precondition_resource_version: str | None = None
+    dry_run: bool = False
+
+
+Mutation = Callable[[Obj], Obj]
+
+
+class Registry:
+    def __init__(self, backend: Backend, caches: dict[str, WatchCache]) -> None:
+        self.backend = backend
+        self.caches = caches
+        self.on_namespace_terminating: Callable[[str], None] = lambda name: None
+
+    # -- create ----------------------------------------------------------------------------------
+
+    async def create(
+        self, info: ResourceInfo, namespace: str | None, obj: Obj, *, dry_run: bool = False
+    ) -> Obj:
+        strategy = STRATEGIES[info.resource]
+        metadata = meta(obj)
+        if info.namespaced:
+            await self.require_namespace(namespace or "", creating=True)
+            metadata["namespace"] = namespace
+        else:
+            metadata.pop("namespace", None)
+        for field in (*SERVER_SET_META, "resourceVersion", "generation"):
+            metadata.pop(field, None)
+        if not metadata.get("name") and metadata.get("generateName"):
+            metadata["name"] = str(metadata["generateName"]) + random_suffix()
+        metadata["uid"] = str(uuid.uuid4())
+        metadata["creationTimestamp"] = now_rfc3339()
+        obj["apiVersion"], obj["kind"] = info.api_version, info.kind
+        with _malformed(info):
+            strategy.prepare_for_create(obj)
+            defaults.apply_defaults(info.resource, obj)
+            problems = validation.validate_create(info.resource, obj)
+        self._check(info, obj, problems)
+        if dry_run:
+            return obj
+        name = metadata["name"]
+        try:
+            kv = await self.backend.create(info.key(namespace, name), encode_for_storage(obj))
+        except KeyExists:
+            raise errors.already_exists(info.resource, info.group, name) from None
+        return with_revision(obj, kv.mod_revision)
+
+    async def require_namespace(self, namespace: str, *, creating: bool) -> None:
+        key = r.NAMESPACES.key(None, namespace)
+        ns = self.caches["namespaces"].get(key)
+        if ns is None:
+            try:
+                ns = decode((await self.backend.get(key)).value, 0)
+            except StorageNotFound:
+                raise errors.not_found("namespaces", "", namespace) from None
+        if creating and ns.get("metadata", {}).get("deletionTimestamp"):
+            raise errors.Forbidden(
+                f"unable to create new content in namespace {namespace} because it is being terminated",
+                details={"name": namespace, "kind": "namespaces"},
+            )
+
+    # -- read ------------------------------------------------------------------------------------
+
+    async def get(self, info: ResourceInfo, namespace: str | None, name: str) -> Obj:
+        try:
+            kv = await self.backend.get(info.key(namespace, name))
+        except StorageNotFound:
+            raise errors.not_found(info.resource, info.group, name) from None
+        return decode(kv.value, kv.mod_revision)
+
+    # -- update ----------------------------------------------------------------------------------
+
+    async def update(
+        self,
+        info: ResourceInfo,
+        namespace: str | None,
+        name: str,
+        body: Obj,
+        *,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> tuple[Obj, bool]:
+        """PUT. Returns the stored object and whether it was created (PUT-as-create)."""
+        strategy = STRATEGIES[info.resource]
+        body_meta = meta(body)
+        if body_meta.get("name") not in (None, name):
+            raise errors.BadRequest(
+                f"the name of the object ({body_meta.get('name')}) does not match "
+                f"the name on the URL ({name})"
+            )
+        precondition = body_meta.get("resourceVersion") or None
+        key = info.key(namespace, name)
+        try:
+            current = await self.backend.get(key)
+        except StorageNotFound:
+            if not strategy.allow_create_on_update or subresource:
+                raise errors.not_found(info.resource, info.group, name) from None
+            body_meta["name"] = name
+            return await self.create(info, namespace, body, dry_run=dry_run), True
+
+        def mutate(old: Obj) -> Obj:
+            return self._updated(strategy, old, deep_copy(body), subresource)
+
+        stored = await self._guaranteed_update(
+            info, key, name, mutate, precondition=precondition, dry_run=dry_run, current=current
+        )
+        return stored, False
+
+    async def patch(
+        self,
+        info: ResourceInfo,
+        namespace: str | None,
+        name: str,
+        apply_patch: Mutation,
+        *,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> Obj:
+        """PATCH: ``apply_patch`` turns the current object into the desired one (then as for PUT)."""
+        strategy = STRATEGIES[info.resource]
+        key = info.key(namespace, name)
+        precondition: list[str | None] = [None]
+
+        def mutate(old: Obj) -> Obj:
+            desired = apply_patch(deep_copy(old))
+            if not isinstance(desired, dict):
+                raise errors.BadRequest("the patch did not produce an object")
+            wanted = meta(desired).get("resourceVersion")
+            if wanted and wanted != old["metadata"]["resourceVersion"]:
+                precondition[0] = wanted
+            return self._updated(strategy, old, desired, subresource)
+
+        return await self._guaranteed_update(
+            info,
+            key,
+            name,
+            mutate,
+            precondition=None,
+            dry_run=dry_run,
+            current=None,
+            late_precondition=precondition,
+        )
+
+    def _updated(self, strategy: Strategy, old: Obj, new: Obj, subresource: str | None) -> Obj:
+        info = strategy.info
+        with _malformed(info):
+            return self._prepare_update(strategy, old, new, subresource)
+
+    def _prepare_update(self, strategy: Strategy, old: Obj, new: Obj, subresource: str | None) -> Obj:
+        info = strategy.info
+        old_meta, new_meta = old["metadata"], meta(new)
+        new["apiVersion"], new["kind"] = info.api_version, info.kind
+        if subresource == "status":
+            new = strategy.prepare_for_status_update(new, old)
+            new_meta = new["metadata"]
+        else:
+            for field in ("name", "namespace", "uid", "creationTimestamp", "generateName"):
+                if field in old_meta:
+                    new_meta[field] = old_meta[field]
+                else:
+                    new_meta.pop(field, None)
+            for field in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+                if field in old_meta:
+                    new_meta[field] = old_meta[field]
+                else:
+                    new_meta.pop(field, None)
+            strategy.prepare_for_update(new, old)
+            defaults.apply_defaults(info.resource, new)
+        new_meta["resourceVersion"] = old_meta["resourceVersion"]
+        check = validation.validate_status_update if subresource == "status" else validation.validate_update
+        problems = check(info.resource, new, old)
+        self._check(info, new, problems)
+        return new
+
+    async def _guaranteed_update(
+        self,
+        info: ResourceInfo,
+        key: str,
+        name: str,
+        mutate: Mutation,
+        *,
+        precondition: str | None,
+        dry_run: bool,
+        current: Any,
+        late_precondition: list[str | None] | None = None,
+    ) -> Obj:
+        for _ in range(MAX_RETRIES):
+            if current is None:
+                try:
+                    current = await self.backend.get(key)
+                except StorageNotFound:
+                    raise errors.not_found(info.resource, info.group, name) from None
+            old = decode(current.value, current.mod_revision)
+            if precondition is not None and precondition != str(current.mod_revision):
+                raise errors.conflict(info.resource, info.group, name, errors.MODIFIED)
+            new = mutate(old)
+            if late_precondition is not None and late_precondition[0] is not None:
+                raise errors.conflict(info.resource, info.group, name, errors.MODIFIED)
+            if new == old:
+                return old  # nothing changed: no write, no new resourceVersion
+            if dry_run:
+                return new
+            try:
+                if self._should_delete(new):
+                    await self.backend.delete(key, expected_revision=current.mod_revision)
+                    return new
+                kv = await self.backend.update(
+                    key, encode_for_storage(new), expected_revision=current.mod_revision
+                )
+            except StorageConflict:
+                if precondition is not None:
+                    raise errors.conflict(info.resource, info.group, name, errors.MODIFIED) from None
+                current = None
+                continue
+            except StorageNotFound:
+                raise errors.not_found(info.resource, info.group, name) from None
+            return with_revision(new, kv.mod_revision)
+        raise errors.conflict(info.resource, info.group, name, "too many concurrent updates; try again")
+
+    @staticmethod
+    def _should_delete(obj: Obj) -> bool:
+        """Marked for deletion, with nothing left to wait for (no finalizers, no grace period)."""
+        metadata = obj["metadata"]
+        return (
+            bool(metadata.get("deletionTimestamp"))
+            and not metadata.get("finalizers")
+            and not metadata.get("deletionGracePeriodSeconds")
+            and not (obj.get("kind") == "Namespace" and obj.get("spec", {}).get("finalizers"))
+        )
+
+    async def bind(self, namespace: str, name: str, node: str, *, dry_run: bool = False) -> Obj:
+        """``pods/binding``: set ``spec.nodeName`` once (the scheduler's write), bypassing update rules."""
+        info = r.PODS
+        key = info.key(namespace, name)
+
+        def mutate(old: Obj) -> Obj:
+            if old["metadata"].get("deletionTimestamp"):
+                raise errors.conflict("pods", "", name, "pod is being deleted, cannot be assigned to a host")
+            assigned = old.get("spec", {}).get("nodeName")
+            if assigned:
+                raise errors.conflict(
+                    "pods", "", name, f'pod {name} is already assigned to node "{assigned}"'
+                )
+            new = deep_copy(old)
+            new.setdefault("spec", {})["nodeName"] = node
+            status = new.setdefault("status", {})
+            conditions = [c for c in status.get("conditions", []) if c.get("type") != "PodScheduled"]
+            conditions.append(
+                {
+                    "type": "PodScheduled",
+                    "status": "True",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": now_rfc3339(),
+                }
+            )
+            status["conditions"] = conditions
+            return new
+
+        return await self._guaranteed_update(
+            info, key, name, mutate, precondition=None, dry_run=dry_run, current=None
+        )
+
+    # -- delete ----------------------------------------------------------------------------------
+
+    async def delete(
+        self, info: ResourceInfo, namespace: str | None, name: str, options: DeleteOptions
+    ) -> tuple[Obj, int]:
+        """DELETE. Returns the response body and HTTP code (200, or 202 while finalizers hold it)."""
+        strategy = STRATEGIES[info.resource]
+        key = info.key(namespace, name)
+        for _ in range(MAX_RETRIES):
+            try:
+                current = await self.backend.get(key)
+            except StorageNotFound:
+                raise errors.not_found(info.resource, info.group, name) from None
+            obj = decode(current.value, current.mod_revision)
+            metadata = obj["metadata"]
+            self._check_preconditions(info, name, metadata, options)
+            grace = pod_grace_period(obj, options.grace_period_seconds) if info is r.PODS else 0
+            finalizers = list(metadata.get("finalizers") or [])
+            policy = options.propagation_policy or strategy.default_propagation
+            if policy not in ("Orphan", "Background", "Foreground"):
+                raise errors.BadRequest(
+                    f'invalid propagationPolicy "{policy}": must be Orphan, Background or Foreground'
+                )
+            wanted = {"Orphan": ORPHAN, "Foreground": FOREGROUND}.get(policy)
+            if wanted and wanted not in finalizers:
+                finalizers.append(wanted)
+            held = bool(finalizers) or (info is r.NAMESPACES and bool(obj.get("spec", {}).get("finalizers")))
+            if not held and grace == 0:
+                if options.dry_run:
+                    return self._deleted_body(strategy, obj), 200
+                try:
+                    deleted = await self.backend.delete(key, expected_revision=current.mod_revision)
+                except StorageConflict:
+                    continue
+                except StorageNotFound:
+                    raise errors.not_found(info.resource, info.group, name) from None
+                return self._deleted_body(strategy, with_revision(obj, deleted.revision)), 200
+            # Graceful, or held by finalizers: mark it and leave the rest to its node / the GC.
+            marked = deep_copy(obj)
+            mark = marked["metadata"]
+            previous_grace = mark.get("deletionGracePeriodSeconds")
+            if not mark.get("deletionTimestamp") or (previous_grace is not None and grace < previous_grace):
+                mark["deletionTimestamp"] = now_rfc3339(grace)
+                mark["deletionGracePeriodSeconds"] = grace
+            if finalizers:
+                mark["finalizers"] = finalizers
+            if info is r.NAMESPACES:
+                marked.setdefault("status", {})["phase"] = "Terminating"
+            if marked == obj:
+                if info is r.NAMESPACES:
+                    self.on_namespace_terminating(name)
+                return obj, 200
+            if options.dry_run:
+                return marked, 200
+            try:
+                if self._should_delete(marked):
+                    await self.backend.delete(key, expected_revision=current.mod_revision)
+                    return self._deleted_body(strategy, marked), 200
+                kv = await self.backend.update(
+                    key, encode_for_storage(marked), expected_revision=current.mod_revision
+                )
+            except StorageConflict:
+                continue
+            return with_revision(marked, kv.mod_revision), 200
+        raise errors.conflict(info.resource, info.group, name, "too many concurrent updates; try again")
+
+    @staticmethod
+    def _deleted_body(strategy: Strategy, obj: Obj) -> Obj:
+        if strategy.return_deleted_object:
+            return obj
+        info = strategy.info
+        return status_success(info.group, info.resource, obj["metadata"]["name"], obj["metadata"].get("uid"))
+
+    @staticmethod
+    def _check_preconditions(info: ResourceInfo, name: str, metadata: Obj, options: DeleteOptions) -> None:
+        if options.precondition_uid and options.precondition_uid != metadata.get("uid"):
+            raise errors.conflict(
+                info.resource,
+                info.group,
+                name,
+                f"Precondition failed: UID in precondition: {options.precondition_uid}, "
+                f"UID in object meta: {metadata.get('uid')}",
+            )
+        wanted = options.precondition_resource_version
+        if wanted and wanted != metadata.get("resourceVersion"):
+            raise errors.conflict(
+                info.resource,
+                info.group,
+                name,
+                f"Precondition failed: ResourceVersion in precondition: {wanted}, "
+                f"ResourceVersion in object meta: {metadata.get('resourceVersion')}",
+            )
+
+    # -- validation ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check(info: ResourceInfo, obj: Obj, problems: list[Any]) -> None:
+        if problems:
+            name = obj.get("metadata", {}).get("name") or obj.get("metadata", {}).get("generateName") or ""
+            raise errors.invalid(info.kind, info.group, name, problems)
+
+
+@contextlib.contextmanager
+def _malformed(info: ResourceInfo) -> Iterator[None]:
+    """A body whose shape is wrong (a string where an object belongs, …) is the client's error.
+
+    Go's typed decoder would reject it before any logic ran; here the logic meets it first, so its
+    TypeError/AttributeError/KeyError becomes a 400 rather than a crash.
+    """
+    try:
+        yield
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        raise errors.BadRequest(
+            f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
+            f"the object has a field of the wrong type ({type(exc).__name__}: {exc})"
+        ) from None

@@ -1,0 +1,94 @@
+"""Per-resource rules of the registry, as upstream's ``rest.Strategy`` implementations state them:
+what a create resets, what an update may change, when ``generation`` moves, and how deletes go.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from everynode.core import resources as r
+from everynode.core.resources import ResourceInfo
+
+Obj = dict[str, Any]
+
+TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
+
+
+@dataclass(frozen=True, slots=True)
+class Strategy:
+    info: ResourceInfo
+    allow_create_on_update: bool = False
+    tracks_generation: bool = False  # metadata.generation starts at 1 and moves on spec changes
+    default_propagation: str = "Background"
+    return_deleted_object: bool = False  # DELETE answers with the object rather than a Status
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        meta = obj["metadata"]
+        if self.tracks_generation:
+            meta["generation"] = 1
+        info = self.info
+        if info is r.DAEMONSETS:
+            obj["status"] = {
+                "currentNumberScheduled": 0,
+                "numberMisscheduled": 0,
+                "desiredNumberScheduled": 0,
+                "numberReady": 0,
+            }
+            annotations = meta.setdefault("annotations", {})
+            annotations[TEMPLATE_GENERATION] = "1"
+        elif info is r.PODS:
+            obj["status"] = {"phase": "Pending"}
+        elif info is r.NAMESPACES:
+            obj["status"] = {"phase": "Active"}
+            spec = obj.setdefault("spec", {})
+            spec.setdefault("finalizers", ["kubernetes"])
+
+    def prepare_for_update(self, new: Obj, old: Obj) -> None:
+        """The main resource: status comes from the old object; generation follows spec changes."""
+        if self.info.has_status and "status" in old:
+            new["status"] = copy.deepcopy(old["status"])
+        elif self.info.has_status:
+            new.pop("status", None)
+        meta, old_meta = new["metadata"], old["metadata"]
+        if self.tracks_generation:
+            generation = int(old_meta.get("generation", 1))
+            if new.get("spec") != old.get("spec"):
+                generation += 1
+            meta["generation"] = generation
+        if self.info is r.DAEMONSETS:
+            old_generation = int(old_meta.get("annotations", {}).get(TEMPLATE_GENERATION, "1"))
+            changed = new.get("spec", {}).get("template") != old.get("spec", {}).get("template")
+            meta.setdefault("annotations", {})[TEMPLATE_GENERATION] = str(old_generation + int(changed))
+
+    def prepare_for_status_update(self, new: Obj, old: Obj) -> Obj:
+        """``/status``: everything but the status comes from the old object."""
+        merged = copy.deepcopy(old)
+        if "status" in new:
+            merged["status"] = new["status"]
+        else:
+            merged.pop("status", None)
+        return merged
+
+
+STRATEGIES: dict[str, Strategy] = {
+    "namespaces": Strategy(r.NAMESPACES),
+    "nodes": Strategy(r.NODES),
+    "pods": Strategy(r.PODS, return_deleted_object=True),
+    "events": Strategy(r.EVENTS, allow_create_on_update=True),
+    "daemonsets": Strategy(r.DAEMONSETS, tracks_generation=True),
+    "controllerrevisions": Strategy(r.CONTROLLER_REVISIONS),
+    "leases": Strategy(r.LEASES, allow_create_on_update=True),
+}
+
+
+def pod_grace_period(pod: Obj, requested: int | None) -> int:
+    """Upstream's pod deletion grace: requested, else the pod's own, forced to 0 when unbound or done."""
+    spec, status = pod.get("spec", {}), pod.get("status", {})
+    grace = requested if requested is not None else spec.get("terminationGracePeriodSeconds", 30)
+    if grace is None:
+        grace = 30
+    if not spec.get("nodeName") or status.get("phase") in ("Failed", "Succeeded"):
+        return 0
+    return 1 if grace < 0 else int(grace)

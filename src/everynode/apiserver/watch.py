@@ -1,0 +1,129 @@
+"""Serve a watch: chunked JSON lines, from the watch cache, until the timeout or the client leaves."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from everynode.apiserver.watchcache import CachedEvent, CacheWatcher, Predicate, WatchCache
+from everynode.core import errors
+
+DEFAULT_TIMEOUT = 1800.0  # kube-apiserver's --min-request-timeout; each watch gets [1x, 2x) of it
+FRESHNESS_TIMEOUT = 10.0
+
+
+def event_line(kind: str, event: CachedEvent) -> bytes:
+    return b'{"type":"' + kind.encode() + b'","object":' + event.obj_json + b"}\n"
+
+
+def status_line(error: errors.ApiError) -> bytes:
+    return orjson.dumps({"type": "ERROR", "object": error.status()}) + b"\n"
+
+
+async def serve_watch(
+    request: web.Request,
+    cache: WatchCache,
+    predicate: Predicate,
+    *,
+    resource_version: str,
+    timeout_seconds: float | None,
+    bookmarks: bool,
+    bookmark_interval: float,
+    send_initial_events: bool | None,
+) -> web.StreamResponse:
+    after = await _start_after(cache, resource_version)
+    if send_initial_events is not None:
+        after = None if send_initial_events else (after if after is not None else cache.revision)
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    try:
+        initial, watcher = cache.watch(after, predicate)
+    except errors.Gone as gone:
+        await response.write(status_line(gone))
+        return response
+    try:
+        lines = [event_line(kind, event) for kind, event in initial]
+        if send_initial_events:
+            lines.append(_bookmark(cache, initial_events_end=True))
+        if lines:
+            await response.write(b"".join(lines))
+        limit = timeout_seconds if timeout_seconds is not None else DEFAULT_TIMEOUT * (1 + random.random())
+        stream = _Stream(response, cache, watcher, floor=after if after is not None else cache.revision)
+        await stream.run(time.monotonic() + limit, bookmark_interval if bookmarks else None)
+    except ConnectionResetError:
+        pass
+    finally:
+        watcher.close()
+    return response
+
+
+async def _start_after(cache: WatchCache, resource_version: str) -> int | None:
+    """The revision the watch continues after; ``None`` for "what exists now, as ADDED events"."""
+    if resource_version == "":
+        try:
+            async with asyncio.timeout(FRESHNESS_TIMEOUT):
+                await cache.wait_fresh()
+        except TimeoutError:
+            raise errors.Timeout("the watch cache did not catch up with storage in time") from None
+        return None
+    if resource_version == "0":
+        await cache.ready.wait()
+        return None
+    try:
+        return int(resource_version)
+    except ValueError:
+        raise errors.BadRequest(f'invalid resourceVersion "{resource_version}"') from None
+
+
+class _Stream:
+    """Moves a watcher's queued events onto the HTTP response, with bookmarks, until the deadline."""
+
+    def __init__(self, response: web.StreamResponse, cache: WatchCache, watcher: CacheWatcher, floor: int):
+        self.response = response
+        self.cache = cache
+        self.watcher = watcher
+        self.floor = floor
+
+    async def run(self, deadline: float, bookmark_interval: float | None) -> None:
+        watcher = self.watcher
+        next_bookmark = time.monotonic() + (bookmark_interval or 0)
+        while not watcher.dropped and not watcher.closed:
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            wait = deadline - now
+            if bookmark_interval is not None:
+                wait = min(wait, next_bookmark - now)
+            try:
+                async with asyncio.timeout(max(wait, 0.0)):
+                    await watcher.wait()
+            except TimeoutError:
+                if bookmark_interval is not None and time.monotonic() >= next_bookmark:
+                    await self.response.write(_bookmark(self.cache))
+                    next_bookmark = time.monotonic() + bookmark_interval
+                continue
+            await self._drain()
+
+    async def _drain(self) -> None:
+        batch = []
+        queue = self.watcher.queue
+        while queue:
+            kind, event = queue.popleft()
+            if event.revision > self.floor:
+                batch.append(event_line(kind, event))
+        if batch:
+            await self.response.write(b"".join(batch))
+
+
+def _bookmark(cache: WatchCache, *, initial_events_end: bool = False) -> bytes:
+    metadata: dict[str, Any] = {"resourceVersion": str(cache.revision)}
+    if initial_events_end:
+        metadata["annotations"] = {"k8s.io/initial-events-end": "true"}
+    obj = {"kind": cache.info.kind, "apiVersion": cache.info.api_version, "metadata": metadata}
+    return orjson.dumps({"type": "BOOKMARK", "object": obj}) + b"\n"

@@ -1,0 +1,62 @@
+"""`everynode apiserver`: the API server process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from everynode.apiserver.app import serve
+from everynode.apiserver.options import ApiServerOptions
+from everynode.cli import aio
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser("apiserver", help="run the Kubernetes-compatible API server")
+    parser.add_argument("--storage", default="sqlite://.everynode/state.db", help="storage DSN")
+    parser.add_argument("--bind", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=6443, help="port to listen on")
+    parser.add_argument(
+        "--bookmark-interval", type=float, default=60.0, help="seconds between watch bookmarks"
+    )
+    parser.add_argument(
+        "--compaction-interval", type=float, default=300.0, help="seconds of storage history to keep"
+    )
+    parser.add_argument(
+        "--watch-cache-history",
+        type=int,
+        default=100_000,
+        help="events per resource kept for resuming watches",
+    )
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    options = ApiServerOptions(
+        storage=args.storage,
+        bind=args.bind,
+        port=args.port,
+        bookmark_interval=args.bookmark_interval,
+        compaction_interval=args.compaction_interval,
+        watch_cache_history=args.watch_cache_history,
+    )
+    aio.run(_until_signalled(options))
+    return 0
+
+
+async def _until_signalled(options: ApiServerOptions) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down cleanly (storage closed, watches ended)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await serve(options)

@@ -1,0 +1,88 @@
+"""The resources everynode serves: group, version, names, scope and verbs of each.
+
+One table drives URL routing, storage keys, discovery documents and error messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceInfo:
+    group: str  # "" for the core group
+    version: str
+    resource: str  # plural, lowercase: "daemonsets"
+    kind: str  # "DaemonSet"
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ()  # "status", "binding", "eviction"
+    verbs: tuple[str, ...] = ALL_VERBS
+    has_status: bool = True  # the main resource ignores status changes (a /status subresource owns them)
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def list_kind(self) -> str:
+        return self.kind + "List"
+
+    @property
+    def qualified(self) -> str:
+        """``daemonsets.apps``; ``pods`` for the core group (as in error messages)."""
+        return f"{self.resource}.{self.group}" if self.group else self.resource
+
+    def key_prefix(self, namespace: str | None = None) -> str:
+        """Storage prefix: ``/registry/<group>/<resource>/[<namespace>/]``."""
+        base = f"/registry/{self.group or 'core'}/{self.resource}/"
+        return base + f"{namespace}/" if namespace else base
+
+    def key(self, namespace: str | None, name: str) -> str:
+        return self.key_prefix(namespace if self.namespaced else None) + name
+
+
+NAMESPACES = ResourceInfo("", "v1", "namespaces", "Namespace", False, ("ns",), subresources=("status",))
+NODES = ResourceInfo("", "v1", "nodes", "Node", False, ("no",), subresources=("status",))
+PODS = ResourceInfo(
+    "", "v1", "pods", "Pod", True, ("po",), ("all",), subresources=("status", "binding", "eviction")
+)
+EVENTS = ResourceInfo("", "v1", "events", "Event", True, ("ev",), has_status=False)
+DAEMONSETS = ResourceInfo("apps", "v1", "daemonsets", "DaemonSet", True, ("ds",), ("all",), ("status",))
+CONTROLLER_REVISIONS = ResourceInfo(
+    "apps", "v1", "controllerrevisions", "ControllerRevision", True, has_status=False
+)
+LEASES = ResourceInfo("coordination.k8s.io", "v1", "leases", "Lease", True, has_status=False)
+
+RESOURCES: tuple[ResourceInfo, ...] = (
+    NAMESPACES,
+    NODES,
+    PODS,
+    EVENTS,
+    DAEMONSETS,
+    CONTROLLER_REVISIONS,
+    LEASES,
+)
+
+BY_PATH: dict[tuple[str, str, str], ResourceInfo] = {(r.group, r.version, r.resource): r for r in RESOURCES}
+BY_RESOURCE: dict[str, ResourceInfo] = {r.resource: r for r in RESOURCES}
+
+
+def lookup(group: str, version: str, resource: str) -> ResourceInfo | None:
+    return BY_PATH.get((group, version, resource))
+
+
+def group_versions() -> list[tuple[str, str]]:
+    """Every (group, version) served, core first, in a stable order."""
+    seen: list[tuple[str, str]] = []
+    for r in RESOURCES:
+        if (r.group, r.version) not in seen:
+            seen.append((r.group, r.version))
+    return seen

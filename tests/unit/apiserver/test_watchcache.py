@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import orjson
+import pytest
+
+from everynode.apiserver.watchcache import WatchCache
+from everynode.core import resources as r
+from everynode.core.errors import Gone
+from everynode.storage.memory import MemoryBackend
+
+
+def pod(name: str, app: str = "web") -> bytes:
+    return orjson.dumps({"metadata": {"name": name, "namespace": "default", "labels": {"app": app}}})
+
+
+def key(name: str) -> str:
+    return r.PODS.key("default", name)
+
+
+@pytest.fixture
+async def cache() -> AsyncIterator[WatchCache]:
+    backend = MemoryBackend()
+    await backend.start()
+    watch_cache = WatchCache(backend, r.PODS, history=10, max_queued=3)
+    task = asyncio.create_task(watch_cache.run())
+    await watch_cache.ready.wait()
+    yield watch_cache
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await backend.close()
+
+
+async def settle(cache: WatchCache) -> None:
+    async with asyncio.timeout(5):
+        await cache.wait_fresh()
+
+
+def web(obj: dict) -> bool:
+    return bool(obj["metadata"]["labels"].get("app") == "web")
+
+
+async def test_the_cache_follows_storage(cache: WatchCache) -> None:
+    created = await cache.backend.create(key("a"), pod("a"))
+    await settle(cache)
+    assert cache.get(key("a"))["metadata"]["resourceVersion"] == str(created.mod_revision)
+    await cache.backend.delete(key("a"))
+    await settle(cache)
+    assert cache.get(key("a")) is None
+
+
+async def test_selector_transitions_become_added_and_deleted(cache: WatchCache) -> None:
+    kv = await cache.backend.create(key("a"), pod("a", "web"))
+    await settle(cache)
+    _, watcher = cache.watch(cache.revision, web)
+    kv = await cache.backend.update(key("a"), pod("a", "db"), expected_revision=kv.mod_revision)
+    await cache.backend.update(key("a"), pod("a", "web"), expected_revision=kv.mod_revision)
+    await settle(cache)
+    assert [kind for kind, _ in watcher.queue] == ["DELETED", "ADDED"]
+
+
+async def test_a_watcher_that_falls_behind_is_dropped_and_others_are_not(cache: WatchCache) -> None:
+    _, slow = cache.watch(cache.revision, lambda obj: True)
+    _, other = cache.watch(cache.revision, lambda obj: True)
+    for i in range(3):
+        await cache.backend.create(key(f"p{i}"), pod(f"p{i}"))
+        await settle(cache)
+        other.queue.clear()  # this one keeps up
+    await cache.backend.create(key("p3"), pod("p3"))
+    await settle(cache)
+    assert slow.dropped
+    assert not other.dropped
+    assert len(other.queue) == 1
+
+
+async def test_resuming_replays_history_and_too_old_is_gone(cache: WatchCache) -> None:
+    first = await cache.backend.create(key("a"), pod("a"))
+    second = await cache.backend.create(key("b"), pod("b"))
+    await settle(cache)
+    initial, _ = cache.watch(first.mod_revision, lambda obj: True)
+    assert [(kind, e.revision) for kind, e in initial] == [("ADDED", second.mod_revision)]
+    for i in range(12):  # push the first events out of the 10-event window
+        await cache.backend.create(key(f"x{i}"), pod(f"x{i}"))
+    await settle(cache)
+    with pytest.raises(Gone, match="too old resource version"):
+        cache.watch(first.mod_revision, lambda obj: True)
+
+
+async def test_a_watch_from_now_starts_with_synthetic_added_events(cache: WatchCache) -> None:
+    await cache.backend.create(key("b"), pod("b"))
+    await cache.backend.create(key("a"), pod("a", "db"))
+    await settle(cache)
+    initial, _ = cache.watch(None, lambda obj: True)
+    assert [(kind, e.obj["metadata"]["name"]) for kind, e in initial] == [("ADDED", "a"), ("ADDED", "b")]
