@@ -7,7 +7,9 @@ v1.29 to v1.33), because clients and users match on it.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 DNS1123_LABEL_MAX = 63
 DNS1123_SUBDOMAIN_MAX = 253
@@ -85,6 +87,18 @@ def regex_error(message: str, fmt: str, *examples: str) -> str:
     return f"{message} (e.g. {shown}regex used for validation is '{fmt}')"
 
 
+def _memoized(check: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """Cache a name check: the same label keys, values and names are checked on every write."""
+    cached = functools.lru_cache(maxsize=8192)(lambda value: tuple(check(value)))
+
+    @functools.wraps(check)
+    def wrapper(value: str) -> list[str]:
+        return list(cached(value))
+
+    return wrapper
+
+
+@_memoized
 def is_dns1123_label(value: str) -> list[str]:
     """A DNS label: container and volume names, namespace names."""
     errs: list[str] = []
@@ -98,6 +112,7 @@ def is_dns1123_label(value: str) -> list[str]:
     return errs
 
 
+@_memoized
 def is_dns1123_subdomain(value: str) -> list[str]:
     """A DNS subdomain: the names of most objects."""
     errs: list[str] = []
@@ -117,6 +132,7 @@ def is_dns1035_label(value: str) -> list[str]:
     return errs
 
 
+@_memoized
 def is_qualified_name(value: str) -> list[str]:
     """An optional DNS-subdomain prefix and ``/``, then a name: label and annotation keys, finalizers."""
     errs: list[str] = []
@@ -147,6 +163,7 @@ def is_qualified_name(value: str) -> list[str]:
     return errs
 
 
+@_memoized
 def is_valid_label_value(value: str) -> list[str]:
     errs: list[str] = []
     if len(value) > LABEL_VALUE_MAX:

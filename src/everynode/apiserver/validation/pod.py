@@ -72,11 +72,14 @@ def _status_shape(status: Any) -> Errors:
     return errs
 
 
-def _metadata_and_spec(pod: Obj) -> Errors:
+def _metadata_and_spec(pod: Obj, *, spec_known_valid: bool = False) -> Errors:
+    """``spec_known_valid``: the spec is unchanged from a stored (so validated) pod; skip re-checking it."""
     metadata, spec = as_dict(pod.get("metadata")), as_dict(pod.get("spec"))
     errs = validate_object_meta(metadata, namespaced=True, name_fn=names.name_is_dns_subdomain)
     errs.extend(expect_object(pod.get("status"), "status"))
     errs.extend(validate_pod_specific_annotations(metadata.get("annotations"), spec, "metadata.annotations"))
+    if spec_known_valid:
+        return errs
     errs.extend(validate_pod_spec(spec, "spec", is_pod=True))
     if not as_str(spec.get("serviceAccountName")):
         for vi, volume in enumerate(dicts(spec.get("volumes"))):
@@ -185,7 +188,7 @@ def validate_pod_update(new: Obj, old: Obj) -> Errors:
     """``ValidatePodUpdate``: images, a shorter ``activeDeadlineSeconds``, added tolerations and removed
     scheduling gates are the only spec changes allowed (``nodeName`` changes go through binding)."""
     errs = validate_object_meta_update(new.get("metadata"), old.get("metadata"))
-    errs.extend(_metadata_and_spec(new))
+    errs.extend(_metadata_and_spec(new, spec_known_valid=new.get("spec") == old.get("spec")))
     errs.extend(_mirror_annotation_updates(new, old))
     new_spec, old_spec = as_dict(new.get("spec")), as_dict(old.get("spec"))
     for kind in ("containers", "initContainers"):
