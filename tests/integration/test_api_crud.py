@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -300,3 +301,90 @@ def test_leases_and_events(k8s: Clients, namespace: str) -> None:
         namespace, field_selector="involvedObject.kind=DaemonSet,reason=SuccessfulCreate"
     )
     assert [e.metadata.name for e in found.items] == ["e1"]
+
+
+def test_all_three_patch_types(k8s: Clients, namespace: str) -> None:
+    body = daemonset("web")
+    body["spec"]["template"]["spec"]["containers"].append({"name": "side", "image": "busybox:1"})
+    k8s.apps.create_namespaced_daemon_set(namespace, body)
+    # JSON patch (RFC 6902)
+    k8s.apps.patch_namespaced_daemon_set(
+        "web",
+        namespace,
+        [
+            {"op": "add", "path": "/metadata/labels/j", "value": "1"},
+            {"op": "test", "path": "/spec/revisionHistoryLimit", "value": 10},
+        ],
+        _content_type="application/json-patch+json",
+    )
+    # JSON merge patch: lists are replaced whole
+    k8s.apps.patch_namespaced_daemon_set(
+        "web", namespace, {"metadata": {"labels": {"m": "2"}}}, _content_type="application/merge-patch+json"
+    )
+    # Strategic merge patch: containers merge by name; $patch: delete removes one
+    patched = k8s.apps.patch_namespaced_daemon_set(
+        "web",
+        namespace,
+        {
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {"name": "main", "image": "nginx:1.27"},
+                            {"name": "side", "$patch": "delete"},
+                        ]
+                    }
+                }
+            }
+        },
+        _content_type="application/strategic-merge-patch+json",
+    )
+    assert patched.metadata.labels == {"j": "1", "m": "2"}
+    assert [(c.name, c.image) for c in patched.spec.template.spec.containers] == [("main", "nginx:1.27")]
+    assert patched.metadata.generation == 2
+    with pytest.raises(ApiException) as caught:  # a failing JSON-patch test op changes nothing
+        k8s.apps.patch_namespaced_daemon_set(
+            "web",
+            namespace,
+            [
+                {"op": "test", "path": "/metadata/labels/j", "value": "nope"},
+                {"op": "remove", "path": "/metadata/labels"},
+            ],
+            _content_type="application/json-patch+json",
+        )
+    assert caught.value.status == 422
+    assert k8s.apps.read_namespaced_daemon_set("web", namespace).metadata.labels == {"j": "1", "m": "2"}
+
+
+def test_rollout_undo_patch_replaces_the_template(k8s: Clients, namespace: str) -> None:
+    k8s.apps.create_namespaced_daemon_set(namespace, daemonset("web", image="nginx:1"))
+    template = {
+        "$patch": "replace",
+        "metadata": {"labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "main", "image": "nginx:0.9"}]},
+    }
+    rolled = k8s.apps.patch_namespaced_daemon_set(
+        "web",
+        namespace,
+        {"spec": {"template": template}},
+        _content_type="application/strategic-merge-patch+json",
+    )
+    assert rolled.spec.template.spec.containers[0].image == "nginx:0.9"
+    assert rolled.spec.template.spec.restart_policy == "Always"  # defaulted again
+
+
+def test_deleting_a_namespace_deletes_what_is_in_it(k8s: Clients) -> None:
+    name = f"gone-{uuid.uuid4().hex[:6]}"
+    k8s.core.create_namespace({"metadata": {"name": name}})
+    k8s.core.create_namespaced_pod(name, pod("p"))
+    k8s.apps.create_namespaced_daemon_set(name, daemonset("web"))
+    k8s.core.delete_namespace(name)
+    with pytest.raises(ApiException) as refused:
+        k8s.core.create_namespaced_pod(name, pod("late"))
+    assert refused.value.status in (403, 404)
+    deadline = time.monotonic() + 30
+    while name in {ns.metadata.name for ns in k8s.core.list_namespace().items}:
+        assert time.monotonic() < deadline, "the namespace was never removed"
+        time.sleep(0.05)
+    assert k8s.core.list_namespaced_pod(name).items == []
+    assert k8s.apps.list_namespaced_daemon_set(name).items == []

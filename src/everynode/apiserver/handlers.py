@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from everynode.apiserver import fieldvalidation, schema
+from everynode.apiserver import fieldvalidation, request_options, schema
 from everynode.apiserver.filters import build_predicate
 from everynode.apiserver.http import (
     json_response,
@@ -19,7 +19,7 @@ from everynode.apiserver.http import (
     warning_header,
 )
 from everynode.apiserver.objects import Obj, drop_nulls, status_success
-from everynode.apiserver.registry import DeleteOptions, Registry
+from everynode.apiserver.registry import Registry
 from everynode.apiserver.routing import Target
 from everynode.apiserver.watch import FRESHNESS_TIMEOUT, serve_watch
 from everynode.apiserver.watchcache import WatchCache, decode
@@ -61,7 +61,7 @@ class ResourceHandlers:
                 return await self.bind(request, target)
         elif target.name is None:
             if method == "GET":
-                if _flag(request, "watch"):
+                if request_options.flag(request, "watch"):
                     return await self.watch(request, target)
                 return await self.list(request, target)
             if method == "POST":
@@ -99,7 +99,7 @@ class ResourceHandlers:
             info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
         )
         rv, match = query.get("resourceVersion", ""), query.get("resourceVersionMatch", "")
-        limit = _int(query.get("limit", "0") or "0", "limit")
+        limit = request_options.integer(query.get("limit", "0") or "0", "limit")
         token = query.get("continue") or None
         cache = self.caches[info.resource]
         if token or match == "Exact" or (limit and rv not in ("0",) and not (rv and match == "NotOlderThan")):
@@ -111,7 +111,7 @@ class ResourceHandlers:
                 if rv == "":
                     await cache.wait_fresh()
                 elif rv != "0":
-                    await cache.wait_for(_int(rv, "resourceVersion"))
+                    await cache.wait_for(request_options.integer(rv, "resourceVersion"))
                 else:
                     await cache.ready.wait()
         except TimeoutError:
@@ -136,7 +136,7 @@ class ResourceHandlers:
     ) -> web.StreamResponse:
         prefix = info.key_prefix(namespace if info.namespaced else None)
         continued = token is not None
-        revision = _int(rv, "resourceVersion") if rv not in ("", "0") and not token else 0
+        revision = request_options.integer(rv, "resourceVersion") if rv not in ("", "0") and not token else 0
         items: list[Obj] = []
         try:
             while True:
@@ -171,8 +171,8 @@ class ResourceHandlers:
             self.caches[info.resource],
             predicate,
             resource_version=query.get("resourceVersion", ""),
-            timeout_seconds=float(_int(timeout, "timeoutSeconds")) if timeout else None,
-            bookmarks=_flag(request, "allowWatchBookmarks"),
+            timeout_seconds=float(request_options.integer(timeout, "timeoutSeconds")) if timeout else None,
+            bookmarks=request_options.flag(request, "allowWatchBookmarks"),
             bookmark_interval=self.options.bookmark_interval,
             send_initial_events=None if send_initial is None else send_initial == "true",
         )
@@ -185,7 +185,7 @@ class ResourceHandlers:
         _check_type(info, body)
         warnings = fieldvalidation.check_fields(info, body, request.query.get("fieldValidation", "Warn"))
         namespace = _namespace_for(info, target, body)
-        obj = await self.registry.create(info, namespace, body, dry_run=_dry_run(request))
+        obj = await self.registry.create(info, namespace, body, dry_run=request_options.dry_run(request))
         return json_response(obj, status=201, headers=warning_header(warnings))
 
     async def update(self, request: web.Request, target: Target) -> web.StreamResponse:
@@ -200,7 +200,7 @@ class ResourceHandlers:
             target.name or "",
             body,
             subresource=target.subresource,
-            dry_run=_dry_run(request),
+            dry_run=request_options.dry_run(request),
         )
         return json_response(obj, status=201 if created else 200, headers=warning_header(warnings))
 
@@ -250,18 +250,18 @@ class ResourceHandlers:
             target.name or "",
             apply,
             subresource=target.subresource,
-            dry_run=_dry_run(request),
+            dry_run=request_options.dry_run(request),
         )
         return json_response(obj, headers=warning_header(warnings))
 
     async def delete(self, request: web.Request, target: Target) -> web.StreamResponse:
-        options = await _delete_options(request)
+        options = await request_options.delete_options(request)
         body, code = await self.registry.delete(target.info, target.namespace, target.name or "", options)
         return json_response(body, status=code)
 
     async def delete_collection(self, request: web.Request, target: Target) -> web.StreamResponse:
         info, query = target.info, request.query
-        options = await _delete_options(request)
+        options = await request_options.delete_options(request)
         predicate = build_predicate(
             info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
         )
@@ -288,7 +288,9 @@ class ResourceHandlers:
             problems.append(required("target.name"))
         if problems:
             raise errors.invalid("Binding", "", name, problems)
-        await self.registry.bind(target.namespace or "", name, str(node), dry_run=_dry_run(request))
+        await self.registry.bind(
+            target.namespace or "", name, str(node), dry_run=request_options.dry_run(request)
+        )
         return json_response(status_success("", "pods", name, None) | {"code": 201}, status=201)
 
     async def evict(self, request: web.Request, target: Target) -> web.StreamResponse:
@@ -296,7 +298,7 @@ class ResourceHandlers:
         raw = body.get("deleteOptions") or {}
         if not isinstance(raw, dict):
             raise errors.BadRequest("Eviction deleteOptions must be an object")
-        options = _options_from(raw, dry_run=_dry_run(request))
+        options = request_options.options_from(raw, dry_run=request_options.dry_run(request))
         await self.registry.delete(r.PODS, target.namespace, target.name or "", options)
         return json_response(status_success("", "pods", target.name or "", None) | {"code": 201}, status=201)
 
@@ -312,28 +314,6 @@ def _patch_error(exc: PatchError) -> errors.ApiError:
     if exc.code == 413:
         return errors.RequestEntityTooLarge(exc.message)
     return errors.BadRequest(exc.message)
-
-
-def _flag(request: web.Request, name: str) -> bool:
-    return request.query.get(name, "").lower() in ("true", "1")
-
-
-def _int(text: str, name: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise errors.BadRequest(f'{name} must be an integer, not "{text}"') from None
-    if value < 0:
-        raise errors.BadRequest(f"{name} must not be negative")
-    return value
-
-
-def _dry_run(request: web.Request) -> bool:
-    values = request.query.getall("dryRun", [])
-    for value in values:
-        if value != "All":
-            raise errors.BadRequest(f'unsupported dryRun value "{value}": the only supported value is "All"')
-    return bool(values)
 
 
 def _check_type(info: ResourceInfo, body: Obj) -> None:
@@ -360,65 +340,6 @@ def _namespace_for(info: ResourceInfo, target: Target, body: Obj) -> str | None:
             "the namespace of the provided object does not match the namespace sent on the request"
         )
     return target.namespace
-
-
-async def _delete_options(request: web.Request) -> DeleteOptions:
-    raw: Obj = {}
-    if request.can_read_body:
-        data = await read_body(request)
-        if data.strip():
-            document = parse_document(data, media_type(request) or "application/json")
-            if not isinstance(document, dict):
-                raise errors.BadRequest("DeleteOptions must be a JSON object")
-            raw = document
-    query = request.query
-    if "gracePeriodSeconds" in query:
-        raw["gracePeriodSeconds"] = _signed(query["gracePeriodSeconds"])
-    if "propagationPolicy" in query:
-        raw["propagationPolicy"] = query["propagationPolicy"]
-    if "orphanDependents" in query:
-        raw["orphanDependents"] = query["orphanDependents"] == "true"
-    return _options_from(raw, dry_run=_dry_run(request))
-
-
-def _signed(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise errors.BadRequest(f'gracePeriodSeconds must be an integer, not "{text}"') from None
-
-
-def _options_from(raw: Obj, *, dry_run: bool) -> DeleteOptions:
-    """DeleteOptions from JSON, type-checked as Go's decoder would (400 for the wrong shape)."""
-    grace = _typed(raw, "gracePeriodSeconds", int)
-    policy = _typed(raw, "propagationPolicy", str)
-    orphan = _typed(raw, "orphanDependents", bool)
-    if policy is None and orphan is not None:
-        policy = "Orphan" if orphan else "Background"
-    preconditions = _typed(raw, "preconditions", dict) or {}
-    uid = _typed(preconditions, "uid", str, "preconditions.")
-    resource_version = _typed(preconditions, "resourceVersion", str, "preconditions.")
-    dry = _typed(raw, "dryRun", list) or []
-    if any(value != "All" for value in dry):
-        raise errors.BadRequest('unsupported dryRun value: the only supported value is "All"')
-    return DeleteOptions(
-        grace_period_seconds=grace,
-        propagation_policy=policy,
-        precondition_uid=uid,
-        precondition_resource_version=resource_version,
-        dry_run=dry_run or bool(dry),
-    )
-
-
-def _typed(raw: Obj, name: str, kind: type, prefix: str = "") -> Any:
-    value = raw.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise errors.BadRequest(
-            f"DeleteOptions field {prefix}{name} must be of type {kind.__name__}, not {type(value).__name__}"
-        )
-    return value
 
 
 def _list_body(info: ResourceInfo, items: list[Obj], revision: int, token: str | None) -> Obj:

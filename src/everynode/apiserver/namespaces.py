@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import logging
 
-from everynode.apiserver.registry import DeleteOptions, Registry
+from everynode.apiserver.deletion import DeleteOptions
+from everynode.apiserver.registry import Registry
 from everynode.apiserver.watchcache import decode
 from everynode.core import errors
 from everynode.core import resources as r

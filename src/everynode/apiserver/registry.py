@@ -12,10 +12,10 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from everynode.apiserver import defaults, validation
+from everynode.apiserver.deletion import DeleteOptions, plan_deletion, should_delete_now
 from everynode.apiserver.objects import (
     Obj,
     deep_copy,
@@ -26,7 +26,7 @@ from everynode.apiserver.objects import (
     status_success,
     with_revision,
 )
-from everynode.apiserver.strategy import STRATEGIES, Strategy, pod_grace_period
+from everynode.apiserver.strategy import STRATEGIES, Strategy
 from everynode.apiserver.watchcache import WatchCache, decode
 from everynode.core import errors
 from everynode.core import resources as r
@@ -36,18 +36,7 @@ from everynode.storage import Conflict as StorageConflict
 from everynode.storage import NotFound as StorageNotFound
 
 MAX_RETRIES = 16
-ORPHAN = "orphan"
-FOREGROUND = "foregroundDeletion"
 SERVER_SET_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink")
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteOptions:
-    grace_period_seconds: int | None = None
-    propagation_policy: str | None = None
-    precondition_uid: str | None = None
-    precondition_resource_version: str | None = None
-    dry_run: bool = False
 
 
 Mutation = Callable[[Obj], Obj]
@@ -248,7 +237,7 @@ class Registry:
             if dry_run:
                 return new
             try:
-                if self._should_delete(new):
+                if should_delete_now(new):
                     await self.backend.delete(key, expected_revision=current.mod_revision)
                     return new
                 kv = await self.backend.update(
@@ -263,17 +252,6 @@ class Registry:
                 raise errors.not_found(info.resource, info.group, name) from None
             return with_revision(new, kv.mod_revision)
         raise errors.conflict(info.resource, info.group, name, "too many concurrent updates; try again")
-
-    @staticmethod
-    def _should_delete(obj: Obj) -> bool:
-        """Marked for deletion, with nothing left to wait for (no finalizers, no grace period)."""
-        metadata = obj["metadata"]
-        return (
-            bool(metadata.get("deletionTimestamp"))
-            and not metadata.get("finalizers")
-            and not metadata.get("deletionGracePeriodSeconds")
-            and not (obj.get("kind") == "Namespace" and obj.get("spec", {}).get("finalizers"))
-        )
 
     async def bind(self, namespace: str, name: str, node: str, *, dry_run: bool = False) -> Obj:
         """``pods/binding``: set ``spec.nodeName`` once (the scheduler's write), bypassing update rules."""
@@ -292,14 +270,8 @@ class Registry:
             new.setdefault("spec", {})["nodeName"] = node
             status = new.setdefault("status", {})
             conditions = [c for c in status.get("conditions", []) if c.get("type") != "PodScheduled"]
-            conditions.append(
-                {
-                    "type": "PodScheduled",
-                    "status": "True",
-                    "lastProbeTime": None,
-                    "lastTransitionTime": now_rfc3339(),
-                }
-            )
+            scheduled = {"type": "PodScheduled", "status": "True", "lastProbeTime": None}
+            conditions.append(scheduled | {"lastTransitionTime": now_rfc3339()})
             status["conditions"] = conditions
             return new
 
@@ -312,7 +284,7 @@ class Registry:
     async def delete(
         self, info: ResourceInfo, namespace: str | None, name: str, options: DeleteOptions
     ) -> tuple[Obj, int]:
-        """DELETE. Returns the response body and HTTP code (200, or 202 while finalizers hold it)."""
+        """DELETE: the response body and HTTP code. See ``deletion`` for what happens."""
         strategy = STRATEGIES[info.resource]
         key = info.key(namespace, name)
         for _ in range(MAX_RETRIES):
@@ -321,56 +293,25 @@ class Registry:
             except StorageNotFound:
                 raise errors.not_found(info.resource, info.group, name) from None
             obj = decode(current.value, current.mod_revision)
-            metadata = obj["metadata"]
-            self._check_preconditions(info, name, metadata, options)
-            grace = pod_grace_period(obj, options.grace_period_seconds) if info is r.PODS else 0
-            finalizers = list(metadata.get("finalizers") or [])
-            policy = options.propagation_policy or strategy.default_propagation
-            if policy not in ("Orphan", "Background", "Foreground"):
-                raise errors.BadRequest(
-                    f'invalid propagationPolicy "{policy}": must be Orphan, Background or Foreground'
-                )
-            wanted = {"Orphan": ORPHAN, "Foreground": FOREGROUND}.get(policy)
-            if wanted and wanted not in finalizers:
-                finalizers.append(wanted)
-            held = bool(finalizers) or (info is r.NAMESPACES and bool(obj.get("spec", {}).get("finalizers")))
-            if not held and grace == 0:
-                if options.dry_run:
-                    return self._deleted_body(strategy, obj), 200
-                try:
-                    deleted = await self.backend.delete(key, expected_revision=current.mod_revision)
-                except StorageConflict:
-                    continue
-                except StorageNotFound:
-                    raise errors.not_found(info.resource, info.group, name) from None
-                return self._deleted_body(strategy, with_revision(obj, deleted.revision)), 200
-            # Graceful, or held by finalizers: mark it and leave the rest to its node / the GC.
-            marked = deep_copy(obj)
-            mark = marked["metadata"]
-            previous_grace = mark.get("deletionGracePeriodSeconds")
-            if not mark.get("deletionTimestamp") or (previous_grace is not None and grace < previous_grace):
-                mark["deletionTimestamp"] = now_rfc3339(grace)
-                mark["deletionGracePeriodSeconds"] = grace
-            if finalizers:
-                mark["finalizers"] = finalizers
-            if info is r.NAMESPACES:
-                marked.setdefault("status", {})["phase"] = "Terminating"
-            if marked == obj:
-                if info is r.NAMESPACES:
-                    self.on_namespace_terminating(name)
-                return obj, 200
+            plan = plan_deletion(strategy, obj, options)
             if options.dry_run:
-                return marked, 200
+                return (self._deleted_body(strategy, obj) if plan.action == "delete" else plan.obj), 200
             try:
-                if self._should_delete(marked):
-                    await self.backend.delete(key, expected_revision=current.mod_revision)
-                    return self._deleted_body(strategy, marked), 200
-                kv = await self.backend.update(
-                    key, encode_for_storage(marked), expected_revision=current.mod_revision
-                )
+                if plan.action == "delete" or (plan.action == "mark" and should_delete_now(plan.obj)):
+                    deleted = await self.backend.delete(key, expected_revision=current.mod_revision)
+                    return self._deleted_body(strategy, with_revision(plan.obj, deleted.revision)), 200
+                if plan.action == "mark":
+                    kv = await self.backend.update(
+                        key, encode_for_storage(plan.obj), expected_revision=current.mod_revision
+                    )
+                    with_revision(plan.obj, kv.mod_revision)
             except StorageConflict:
                 continue
-            return with_revision(marked, kv.mod_revision), 200
+            except StorageNotFound:
+                raise errors.not_found(info.resource, info.group, name) from None
+            if info is r.NAMESPACES:
+                self.on_namespace_terminating(name)
+            return plan.obj, 200
         raise errors.conflict(info.resource, info.group, name, "too many concurrent updates; try again")
 
     @staticmethod
@@ -379,26 +320,6 @@ class Registry:
             return obj
         info = strategy.info
         return status_success(info.group, info.resource, obj["metadata"]["name"], obj["metadata"].get("uid"))
-
-    @staticmethod
-    def _check_preconditions(info: ResourceInfo, name: str, metadata: Obj, options: DeleteOptions) -> None:
-        if options.precondition_uid and options.precondition_uid != metadata.get("uid"):
-            raise errors.conflict(
-                info.resource,
-                info.group,
-                name,
-                f"Precondition failed: UID in precondition: {options.precondition_uid}, "
-                f"UID in object meta: {metadata.get('uid')}",
-            )
-        wanted = options.precondition_resource_version
-        if wanted and wanted != metadata.get("resourceVersion"):
-            raise errors.conflict(
-                info.resource,
-                info.group,
-                name,
-                f"Precondition failed: ResourceVersion in precondition: {wanted}, "
-                f"ResourceVersion in object meta: {metadata.get('resourceVersion')}",
-            )
 
     # -- validation ------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
+from everynode.core import names
 from everynode.core.fielderrors import go_quote
 
 Labels = Mapping[str, str]
@@ -44,80 +45,9 @@ _BINARY = (Operator.IN, Operator.NOT_IN, Operator.EQUALS, Operator.DOUBLE_EQUALS
 _BINARY_OPERATORS = (*_BINARY, Operator.GREATER_THAN, Operator.LESS_THAN)
 _ALL_OPERATORS = (*_BINARY_OPERATORS, Operator.EXISTS, Operator.DOES_NOT_EXIST)
 
-# --- validation of keys and values (IsQualifiedName / IsValidLabelValue, Kubernetes 1.33 wording) ---
-
-_NAME_RE = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_VALUE_RE = f"({_NAME_RE})?"
-_DNS_LABEL_RE = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_SUBDOMAIN_RE = f"{_DNS_LABEL_RE}(\\.{_DNS_LABEL_RE})*"
-_NAME = re.compile(_NAME_RE)
-_VALUE = re.compile(_VALUE_RE)
-_SUBDOMAIN = re.compile(_SUBDOMAIN_RE)
-_NAME_MSG = (
-    "must consist of alphanumeric characters, '-', '_' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-_VALUE_MSG = (
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-_SUBDOMAIN_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-
-
-def _regex_error(message: str, regex: str, *examples: str) -> str:
-    # Upstream joins its examples as "'a',  or 'b', " (two spaces); keep that, clients compare text.
-    shown = " or ".join(f"'{example}', " for example in examples)
-    return f"{message} (e.g. {shown}regex used for validation is '{regex}')"
-
-
-def _too_long(limit: int) -> str:
-    return f"must be no more than {limit} characters"
-
-
-def _size(text: str) -> int:
-    return len(text.encode())  # Go measures strings in bytes
-
-
-def label_key_errors(key: str) -> list[str]:
-    """Why ``key`` is not a valid label key (a qualified name: ``[prefix/]name``); empty if it is."""
-    errors: list[str] = []
-    parts = key.split("/")
-    if len(parts) > 2:
-        return [
-            "a qualified name "
-            + _regex_error(_NAME_MSG, _NAME_RE, "MyName", "my.name", "123-abc")
-            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
-    name = parts[-1]
-    if len(parts) == 2:
-        prefix = parts[0]
-        if not prefix:
-            errors.append("prefix part must be non-empty")
-        else:
-            if _size(prefix) > 253:
-                errors.append("prefix part " + _too_long(253))
-            if not _SUBDOMAIN.fullmatch(prefix):
-                errors.append("prefix part " + _regex_error(_SUBDOMAIN_MSG, _SUBDOMAIN_RE, "example.com"))
-    if not name:
-        errors.append("name part must be non-empty")
-    elif _size(name) > 63:
-        errors.append("name part " + _too_long(63))
-    if not _NAME.fullmatch(name):
-        errors.append("name part " + _regex_error(_NAME_MSG, _NAME_RE, "MyName", "my.name", "123-abc"))
-    return errors
-
-
-def label_value_errors(value: str) -> list[str]:
-    """Why ``value`` is not a valid label value; empty if it is."""
-    errors: list[str] = []
-    if _size(value) > 63:
-        errors.append(_too_long(63))
-    if not _VALUE.fullmatch(value):
-        errors.append(_regex_error(_VALUE_MSG, _VALUE_RE, "MyValue", "my_value", "12345"))
-    return errors
+# Keys are qualified names and values label values, as core.names checks them (upstream's wording).
+label_key_errors = names.is_qualified_name
+label_value_errors = names.is_valid_label_value
 
 
 def _go_strings(values: tuple[str, ...]) -> str:

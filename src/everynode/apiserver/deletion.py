@@ -1,0 +1,100 @@
+"""What a DELETE does to an object: a pure decision, made before any write.
+
+Upstream's rules, in order: the propagation policy's finalizer (``orphan`` for Orphan,
+``foregroundDeletion`` for Foreground) joins the object's finalizers; a namespace is held by its
+``spec.finalizers`` until its content is gone; a pod bound to a node gets a grace period. An object
+neither held nor graceful goes at once; otherwise it is marked (``deletionTimestamp``,
+``deletionGracePeriodSeconds``) and left to its node, the garbage collector or the namespace
+finalizer. A later, shorter grace period (the kubelet's ``0``) moves the deadline forward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from everynode.apiserver.objects import Obj, deep_copy, now_rfc3339
+from everynode.apiserver.strategy import Strategy, pod_grace_period
+from everynode.core import errors
+from everynode.core import resources as r
+
+ORPHAN = "orphan"
+FOREGROUND = "foregroundDeletion"
+POLICIES = {"Orphan": ORPHAN, "Background": None, "Foreground": FOREGROUND}
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteOptions:
+    grace_period_seconds: int | None = None
+    propagation_policy: str | None = None
+    precondition_uid: str | None = None
+    precondition_resource_version: str | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionPlan:
+    action: Literal["delete", "mark", "unchanged"]
+    obj: Obj  # for "mark", the marked object to store
+
+
+def plan_deletion(strategy: Strategy, obj: Obj, options: DeleteOptions) -> DeletionPlan:
+    info = strategy.info
+    metadata = obj["metadata"]
+    check_preconditions(info, metadata, options)
+    policy = options.propagation_policy or strategy.default_propagation
+    if policy not in POLICIES:
+        raise errors.BadRequest(
+            f'invalid propagationPolicy "{policy}": must be Orphan, Background or Foreground'
+        )
+    finalizers = list(metadata.get("finalizers") or [])
+    wanted = POLICIES[policy]
+    if wanted and wanted not in finalizers:
+        finalizers.append(wanted)
+    grace = pod_grace_period(obj, options.grace_period_seconds) if info is r.PODS else 0
+    held = bool(finalizers) or (info is r.NAMESPACES and bool(obj.get("spec", {}).get("finalizers")))
+    if not held and grace == 0:
+        return DeletionPlan("delete", obj)
+    marked = deep_copy(obj)
+    mark = marked["metadata"]
+    previous_grace = mark.get("deletionGracePeriodSeconds")
+    if not mark.get("deletionTimestamp") or (previous_grace is not None and grace < previous_grace):
+        mark["deletionTimestamp"] = now_rfc3339(grace)
+        mark["deletionGracePeriodSeconds"] = grace
+    if finalizers:
+        mark["finalizers"] = finalizers
+    if info is r.NAMESPACES:
+        marked.setdefault("status", {})["phase"] = "Terminating"
+    return DeletionPlan("unchanged" if marked == obj else "mark", marked)
+
+
+def should_delete_now(obj: Obj) -> bool:
+    """Marked for deletion, with nothing left to wait for (no finalizers, no grace period)."""
+    metadata = obj["metadata"]
+    return (
+        bool(metadata.get("deletionTimestamp"))
+        and not metadata.get("finalizers")
+        and not metadata.get("deletionGracePeriodSeconds")
+        and not (obj.get("kind") == "Namespace" and obj.get("spec", {}).get("finalizers"))
+    )
+
+
+def check_preconditions(info: r.ResourceInfo, metadata: Obj, options: DeleteOptions) -> None:
+    name = metadata.get("name", "")
+    if options.precondition_uid and options.precondition_uid != metadata.get("uid"):
+        raise errors.conflict(
+            info.resource,
+            info.group,
+            name,
+            f"Precondition failed: UID in precondition: {options.precondition_uid}, "
+            f"UID in object meta: {metadata.get('uid')}",
+        )
+    wanted = options.precondition_resource_version
+    if wanted and wanted != metadata.get("resourceVersion"):
+        raise errors.conflict(
+            info.resource,
+            info.group,
+            name,
+            f"Precondition failed: ResourceVersion in precondition: {wanted}, "
+            f"ResourceVersion in object meta: {metadata.get('resourceVersion')}",
+        )
