@@ -28,10 +28,17 @@ def make_clients(url: str) -> Clients:
     return Clients(api, client.CoreV1Api(api), client.AppsV1Api(api), client.CoordinationV1Api(api))
 
 
-@pytest.fixture(scope="module")
-def apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    path: Path = tmp_path_factory.mktemp("apiserver") / "state.db"
-    with ApiServerProcess(f"sqlite:///{path}", extra_args=("--bookmark-interval", "1")) as server:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("etcd", marks=pytest.mark.etcd)])
+def apiserver(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiServerProcess]:
+    """A live API server on SQLite, and again on a real etcd."""
+    if request.param == "etcd":
+        dsn = request.getfixturevalue("etcd_server").dsn
+    else:
+        path: Path = tmp_path_factory.mktemp("apiserver") / "state.db"
+        dsn = f"sqlite:///{path}"
+    with ApiServerProcess(dsn, extra_args=("--bookmark-interval", "1")) as server:
         yield server
 
 

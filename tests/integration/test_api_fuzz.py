@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import urllib3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -185,6 +187,13 @@ def test_after_fuzzing_the_server_is_healthy_and_every_stored_object_is_whole(
         for item in listed["items"]:
             meta: dict[str, Any] = item["metadata"]
             assert all(meta.get(f) for f in ("name", "uid", "creationTimestamp", "resourceVersion")), meta
+
+
+@pytest.fixture(scope="module")
+def apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
+    """The fuzz runs against SQLite only: what it checks is the server's input handling."""
+    with ApiServerProcess(f"sqlite:///{tmp_path_factory.mktemp('fuzz')}/state.db") as server:
+        yield server
 
 
 _POOL: urllib3.PoolManager | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +36,7 @@ PATCH_TYPES = (
 )
 
 
+TOO_LARGE_CAUSE = {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
 CONTINUE_EXPIRED = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new "
     "list without the continue parameter."
@@ -106,21 +106,27 @@ class ResourceHandlers:
             return await self._list_from_storage(
                 info, target.namespace, predicate, rv=rv, limit=limit, token=token
             )
-        try:
-            async with asyncio.timeout(FRESHNESS_TIMEOUT):
-                if rv == "":
-                    await cache.wait_fresh()
-                elif rv != "0":
-                    await cache.wait_for(request_options.integer(rv, "resourceVersion"))
-                else:
-                    await cache.ready.wait()
-        except TimeoutError:
-            raise errors.Timeout(
-                f"Too large resource version: {rv}, current: {cache.revision}",
-                details={
-                    "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}]
-                },
-            ) from None
+        if rv == "":
+            fresh = await cache.consistent(FRESHNESS_TIMEOUT)
+        elif rv == "0":
+            await cache.ready.wait()
+            fresh = True
+        else:
+            wanted = request_options.integer(rv, "resourceVersion")
+            fresh = await cache.reaches(wanted, FRESHNESS_TIMEOUT)
+            if not fresh and wanted > await self.registry.backend.current_revision():
+                raise errors.Timeout(
+                    f"Too large resource version: {rv}, current: {cache.revision}",
+                    details={
+                        "causes": [
+                            {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
+                        ]
+                    },
+                )
+        if not fresh:  # the cache cannot prove it is current: read storage, which always is
+            return await self._list_from_storage(
+                info, target.namespace, predicate, rv="", limit=0, token=None
+            )
         items = cache.list_objects(target.namespace, predicate)
         return json_response(_list_body(info, items, cache.revision, None))
 
@@ -266,9 +272,16 @@ class ResourceHandlers:
             info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
         )
         cache = self.caches[info.resource]
-        await cache.wait_fresh()
+        if await cache.consistent(FRESHNESS_TIMEOUT):
+            matching = cache.list_objects(target.namespace, predicate)
+        else:
+            prefix = info.key_prefix(target.namespace if info.namespaced else None)
+            matching = [
+                decode(kv.value, kv.mod_revision) for kv in (await self.registry.backend.list(prefix)).items
+            ]
+            matching = [obj for obj in matching if predicate(obj)]
         deleted = []
-        for obj in cache.list_objects(target.namespace, predicate):
+        for obj in matching:
             metadata = obj["metadata"]
             try:
                 body, _ = await self.registry.delete(

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from everynode.apiserver.watchcache import CachedEvent, CacheWatcher, Predicate, WatchCache
+from everynode.apiserver.watchcache import CachedEvent, CacheWatcher, Predicate, WatchCache, decode
 from everynode.core import errors
 
 DEFAULT_TIMEOUT = 1800.0  # kube-apiserver's --min-request-timeout; each watch gets [1x, 2x) of it
@@ -39,6 +39,10 @@ async def serve_watch(
     after = await _start_after(cache, resource_version)
     if send_initial_events is not None:
         after = None if send_initial_events else (after if after is not None else cache.revision)
+    from_storage: list[tuple[str, CachedEvent]] | None = None
+    if after is None and resource_version == "" and not await cache.consistent(FRESHNESS_TIMEOUT):
+        # The cache cannot prove it is current: take the current state from storage instead.
+        from_storage, after = await _storage_snapshot(cache, predicate)
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
     await response.prepare(request)
@@ -47,6 +51,8 @@ async def serve_watch(
     except errors.Gone as gone:
         await response.write(status_line(gone))
         return response
+    if from_storage is not None:
+        initial = from_storage + initial
     try:
         lines = [event_line(kind, event) for kind, event in initial]
         if send_initial_events:
@@ -66,11 +72,6 @@ async def serve_watch(
 async def _start_after(cache: WatchCache, resource_version: str) -> int | None:
     """The revision the watch continues after; ``None`` for "what exists now, as ADDED events"."""
     if resource_version == "":
-        try:
-            async with asyncio.timeout(FRESHNESS_TIMEOUT):
-                await cache.wait_fresh()
-        except TimeoutError:
-            raise errors.Timeout("the watch cache did not catch up with storage in time") from None
         return None
     if resource_version == "0":
         await cache.ready.wait()
@@ -79,6 +80,24 @@ async def _start_after(cache: WatchCache, resource_version: str) -> int | None:
         return int(resource_version)
     except ValueError:
         raise errors.BadRequest(f'invalid resourceVersion "{resource_version}"') from None
+
+
+async def _storage_snapshot(
+    cache: WatchCache, predicate: Predicate
+) -> tuple[list[tuple[str, CachedEvent]], int]:
+    """Synthetic ADDED events for what storage holds now, and the revision they were read at."""
+    events: list[tuple[str, CachedEvent]] = []
+    prefix = cache.info.key_prefix()
+    page = await cache.backend.list(prefix, limit=1000)
+    revision = page.revision
+    while True:
+        for kv in page.items:
+            obj = decode(kv.value, kv.mod_revision)
+            if predicate(obj):
+                events.append(("ADDED", CachedEvent("ADDED", kv.key, obj, None, kv.mod_revision)))
+        if page.continue_token is None:
+            return events, revision
+        page = await cache.backend.list(prefix, limit=1000, continue_token=page.continue_token)
 
 
 class _Stream:

@@ -223,9 +223,29 @@ class WatchCache:
             if not future.done():
                 future.cancel()
 
-    async def wait_fresh(self) -> None:
-        """Wait until the cache holds everything storage has acknowledged so far (a consistent read)."""
-        await self.wait_for(await self.backend.current_revision())
+    async def consistent(self, patience: float = 5.0) -> bool:
+        """Whether the cache holds everything storage has acknowledged so far (a consistent read).
+
+        With a backend whose watch reports progress this waits (briefly) for the cache to catch
+        up. Without (etcd here), the cache can only prove it when the newest write was its own;
+        ``False`` tells the caller to read storage instead, which is always consistent.
+        """
+        return await self.reaches(await self.backend.current_revision(), patience)
+
+    async def reaches(self, target: int, patience: float = 5.0) -> bool:
+        """Whether the cache is (or, within ``patience`` seconds, gets) at least at revision ``target``."""
+        await self.ready.wait()
+        if self.revision >= target:
+            return True
+        watch = self._watch
+        if watch is None or not watch.supports_progress:
+            return False
+        try:
+            async with asyncio.timeout(patience):
+                await self.wait_for(target)
+        except TimeoutError:
+            return False
+        return True
 
     def list_objects(self, namespace: str | None, predicate: Predicate) -> list[Obj]:
         prefix = self.info.key_prefix(namespace) if namespace else None

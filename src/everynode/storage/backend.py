@@ -25,6 +25,8 @@ class Watch(Protocol):
     ``StorageUnavailable``) surface from iteration.
     """
 
+    supports_progress: bool  # whether progress_revision() can ever answer
+
     def __aiter__(self) -> AsyncIterator[Event]: ...
 
     async def __anext__(self) -> Event: ...

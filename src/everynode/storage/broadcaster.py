@@ -92,6 +92,8 @@ class Broadcaster:
 class LocalWatch:
     """A ``Watch`` over a ``Broadcaster``: replay from history first, then live events, gap-free."""
 
+    supports_progress = True
+
     def __init__(self, broadcaster: Broadcaster, prefix: str, after_revision: int, replay: ReplayFn) -> None:
         if after_revision < 0:
             raise ValueError("after_revision must be >= 0")

@@ -211,6 +211,8 @@ class EtcdBackend:
 
 
 class EtcdWatch:
+    supports_progress = False  # etcd3aio cannot send progress requests on a watch stream
+
     def __init__(self, backend: EtcdBackend, client: Etcd3Client, prefix: str, after_revision: int) -> None:
         self._backend = backend
         self._client = client
@@ -260,7 +262,7 @@ class EtcdWatch:
         )
 
     def progress_revision(self) -> int | None:
-        return None  # etcd3aio cannot send progress requests on a watch stream
+        return None
 
     async def close(self) -> None:
         self._closed = True
