@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -57,9 +59,93 @@ def test_bad_arguments_give_one_clear_line(args: list[str], message: str) -> Non
     assert "Traceback" not in result.stderr
 
 
-def test_up_says_plainly_that_the_cluster_is_not_there_yet(tmp_path: Path) -> None:
-    result = run("up", "--data-dir", str(tmp_path / "data"))
+def start_up(data_dir: Path, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*EVERYNODE, "up", "--data-dir", str(data_dir), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for_line(process: subprocess.Popen[str], needle: str) -> str:
+    """Read the process's output until a line contains ``needle`` (its own deadline: the test timeout)."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        if needle in line:
+            return line
+    raise AssertionError(f"the process ended without printing {needle!r}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_up_serves_a_cluster_that_kubectl_reaches_and_resumes_it(tmp_path: Path) -> None:
+    data_dir, port = tmp_path / "data", free_port()
+    process = start_up(data_dir, port)
+    try:
+        line = wait_for_line(process, "export KUBECONFIG=")
+        kubeconfig = line.split("=", 1)[1].strip()
+        assert kubeconfig == str(data_dir / "kubeconfig")
+        raw = subprocess.run(
+            ["kubectl", "--kubeconfig", kubeconfig, "get", "--raw", "/api/v1/namespaces"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert {"default", "kube-system"} <= {
+            ns["metadata"]["name"] for ns in json.loads(raw.stdout)["items"]
+        }
+        created = subprocess.run(  # `create -f` sends JSON (`create namespace` sends protobuf: issue 4)
+            ["kubectl", "--kubeconfig", kubeconfig, "create", "-f", "-", "--validate=false"],
+            input='{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kept"}}',
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert created.returncode == 0, created.stderr
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+        assert process.stdout is not None
+        process.stdout.close()
+    # A second `up` on the same data directory resumes the same cluster.
+    process = start_up(data_dir, port)
+    try:
+        wait_for_line(process, "export KUBECONFIG=")
+        raw = subprocess.run(
+            [
+                "kubectl",
+                "--kubeconfig",
+                str(data_dir / "kubeconfig"),
+                "get",
+                "--raw",
+                "/api/v1/namespaces/kept",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert json.loads(raw.stdout)["metadata"]["name"] == "kept"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def test_up_reports_a_port_in_use_clearly(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("up", "--data-dir", str(tmp_path / "data"), "--port", str(port))
     assert result.returncode == 1
-    assert "not there yet" in result.stderr
-    assert "is ready" in result.stdout
-    assert (tmp_path / "data" / "state.db").exists()
+    assert "the API server did not start" in result.stderr
+    assert "address already in use" in result.stderr.lower()

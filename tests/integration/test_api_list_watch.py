@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
+import urllib3
 from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
@@ -217,3 +220,36 @@ def test_many_watchers_one_slow_reader_does_not_stall_writes(k8s: Clients, names
     assert done.wait(20)
     thread.join(5)
     stalled.release_conn()
+
+
+def test_requests_beyond_the_in_flight_limit_get_429(tmp_path: Path) -> None:
+    args = ("--max-mutating-requests-inflight", "1")
+    with ApiServerProcess(f"sqlite:///{tmp_path}/state.db", extra_args=args) as server:
+        # Hold the only mutating slot: send a POST's headers and half of its body.
+        held = socket.create_connection(("127.0.0.1", server.port))
+        body = b'{"metadata": {"name": "slow"}}'
+        held.sendall(
+            b"POST /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body) + body[:10]
+        )
+        http = urllib3.PoolManager()
+        deadline = time.monotonic() + 10
+        while True:  # the held request reaches the handler asynchronously; wait for the refusal
+            refused = http.request(
+                "POST",
+                server.url + "/api/v1/namespaces",
+                body=b'{"metadata": {"generateName": "fast-"}}',
+                headers={"Content-Type": "application/json"},
+            )
+            if refused.status == 429 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert refused.status == 429
+        assert refused.headers["Retry-After"] == "1"
+        assert json.loads(refused.data)["reason"] == "TooManyRequests"
+        assert http.request("GET", server.url + "/api/v1/namespaces").status == 200  # reads still flow
+        held.sendall(body[10:])
+        try:
+            assert b"201 Created" in held.recv(4096)
+        finally:
+            held.close()

@@ -12,6 +12,7 @@ from aiohttp import web
 from everynode.apiserver import discovery
 from everynode.apiserver.handlers import HandlerOptions, ResourceHandlers
 from everynode.apiserver.http import MAX_BODY_BYTES, json_response, status_errors
+from everynode.apiserver.inflight import inflight_limit
 from everynode.apiserver.namespaces import NamespaceFinalizer
 from everynode.apiserver.options import ApiServerOptions
 from everynode.apiserver.registry import Registry
@@ -30,7 +31,8 @@ HANDLERS: web.AppKey[ResourceHandlers] = web.AppKey("handlers", ResourceHandlers
 
 def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.Application:
     """The aiohttp application. ``backend`` (not started) overrides ``options.storage``."""
-    app = web.Application(middlewares=[status_errors], client_max_size=MAX_BODY_BYTES + 1)
+    limit = inflight_limit(options.max_requests_inflight, options.max_mutating_requests_inflight)
+    app = web.Application(middlewares=[status_errors, limit], client_max_size=MAX_BODY_BYTES + 1)
     store = backend if backend is not None else open_backend(options.storage)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

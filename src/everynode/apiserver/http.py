@@ -62,15 +62,22 @@ def media_type(request: web.Request) -> str:
 
 
 async def read_body(request: web.Request) -> bytes:
+    """The whole body (however slowly it arrives); 413 beyond ``MAX_BODY_BYTES``."""
     length = request.content_length
     if length is not None and length > MAX_BODY_BYTES:
         raise errors.RequestEntityTooLarge(
             f"the request body is {length} bytes; the limit is {MAX_BODY_BYTES}"
         )
-    data = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(data) > MAX_BODY_BYTES:
-        raise errors.RequestEntityTooLarge(f"the request body exceeds the limit of {MAX_BODY_BYTES} bytes")
-    return data
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise errors.RequestEntityTooLarge(
+                f"the request body exceeds the limit of {MAX_BODY_BYTES} bytes"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def parse_document(data: bytes, content_type: str) -> Any:

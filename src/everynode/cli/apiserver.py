@@ -31,6 +31,12 @@ def add_parser(commands: Any) -> None:
         default=100_000,
         help="events per resource kept for resuming watches",
     )
+    parser.add_argument(
+        "--max-requests-inflight", type=int, default=400, help="read-only requests at once (0: no limit)"
+    )
+    parser.add_argument(
+        "--max-mutating-requests-inflight", type=int, default=200, help="writes at once (0: no limit)"
+    )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     parser.set_defaults(run=run)
 
@@ -46,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         bookmark_interval=args.bookmark_interval,
         compaction_interval=args.compaction_interval,
         watch_cache_history=args.watch_cache_history,
+        max_requests_inflight=args.max_requests_inflight,
+        max_mutating_requests_inflight=args.max_mutating_requests_inflight,
     )
     aio.run(_until_signalled(options))
     return 0

@@ -1,48 +1,115 @@
-"""`everynode up`: the embedded cluster.
+"""`everynode up`: the embedded cluster on one machine.
 
-Until the API server exists (issue 3) there is no cluster to start: this opens (or creates) the
-cluster's SQLite store under ``--data-dir`` to show that it works, and says plainly that the rest
-is not there yet.
+Starts the API server as a child process on SQLite under ``--data-dir``, writes
+``<data-dir>/kubeconfig``, prints how to use it, and stops everything on Ctrl-C or SIGTERM. A
+second ``up`` on the same data directory resumes the same cluster. The controller-manager and the
+simulated nodes join this command when they exist (the cluster issue); until then it says so.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
-from everynode.cli import aio
-from everynode.storage import StorageError, open_backend
+import yaml
+
+READY_TIMEOUT = 30.0
 
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("up", help="start the embedded cluster")
     parser.add_argument("--data-dir", default="./.everynode", help="where the cluster keeps its state")
-    parser.add_argument("--storage", default=None, help="storage DSN (default: sqlite in --data-dir)")
+    parser.add_argument("--storage", default=None, help="storage DSN (default: SQLite in --data-dir)")
+    parser.add_argument("--bind", default="127.0.0.1", help="address the API server listens on")
+    parser.add_argument("--port", type=int, default=6443, help="port the API server listens on")
     parser.set_defaults(run=run)
 
 
+def kubeconfig(server: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "everynode", "cluster": {"server": server}}],
+        "users": [{"name": "everynode", "user": {}}],
+        "contexts": [
+            {
+                "name": "everynode",
+                "context": {"cluster": "everynode", "user": "everynode", "namespace": "default"},
+            }
+        ],
+        "current-context": "everynode",
+    }
+
+
 def run(args: argparse.Namespace) -> int:
-    dsn = args.storage or f"sqlite:///{os.path.abspath(os.path.join(args.data_dir, 'state.db'))}"
-    try:
-        revision = aio.run(_probe(dsn))
-    except StorageError as exc:
-        print(f"everynode up: storage {dsn}: {exc}", file=sys.stderr)
-        return 1
-    print(f"storage: {dsn} is ready (revision {revision})")
-    print(
-        "everynode up: the cluster is not there yet: the API server, controllers and node agent "
-        "are still being built. Try `everynode bench storage --storage memory://` meanwhile.",
-        file=sys.stderr,
-    )
-    return 1
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    storage = args.storage or f"sqlite:///{data_dir / 'state.db'}"
+    host = "127.0.0.1" if args.bind in ("0.0.0.0", "::") else args.bind
+    server = f"http://{host}:{args.port}"
+    log_path = data_dir / "apiserver.log"
+    with open(log_path, "ab") as log:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "everynode",
+                "apiserver",
+                "--storage",
+                storage,
+                "--bind",
+                args.bind,
+                "--port",
+                str(args.port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        stopping = False
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            nonlocal stopping
+            stopping = True
+            child.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        if not _wait_ready(server, child):
+            child.kill()
+            tail = log_path.read_text(errors="replace")[-2000:]
+            print(f"everynode up: the API server did not start (see {log_path}):\n{tail}", file=sys.stderr)
+            return 1
+        config_path = data_dir / "kubeconfig"
+        config_path.write_text(yaml.safe_dump(kubeconfig(server), sort_keys=False))
+        os.chmod(config_path, 0o600)
+        print(f"everynode is up: API server {server}, storage {storage}")
+        print(f"  export KUBECONFIG={config_path}")
+        print("  kubectl get namespaces")
+        print("The controller-manager and simulated nodes are not part of everynode yet; Ctrl-C stops.")
+        sys.stdout.flush()
+        code = child.wait()
+        return 0 if stopping else code
 
 
-async def _probe(dsn: str) -> int:
-    backend = open_backend(dsn)
-    await backend.start()
-    try:
-        return await backend.current_revision()
-    finally:
-        await backend.close()
+def _wait_ready(server: str, child: subprocess.Popen[bytes]) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(server + "/readyz", timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.05)
+    return False

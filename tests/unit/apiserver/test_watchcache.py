@@ -36,8 +36,7 @@ async def cache() -> AsyncIterator[WatchCache]:
 
 
 async def settle(cache: WatchCache) -> None:
-    async with asyncio.timeout(5):
-        await cache.wait_fresh()
+    assert await cache.consistent(patience=5)
 
 
 def web(obj: dict) -> bool:
@@ -96,3 +95,13 @@ async def test_a_watch_from_now_starts_with_synthetic_added_events(cache: WatchC
     await settle(cache)
     initial, _ = cache.watch(None, lambda obj: True)
     assert [(kind, e.obj["metadata"]["name"]) for kind, e in initial] == [("ADDED", "a"), ("ADDED", "b")]
+
+
+async def test_the_cache_is_consistent_after_writes_to_other_resources(cache: WatchCache) -> None:
+    await cache.backend.create(key("a"), pod("a"))
+    await settle(cache)
+    before = cache.revision
+    # A write under another prefix moves the store's revision, not this cache's events.
+    await cache.backend.create(r.NODES.key(None, "n1"), b'{"metadata": {"name": "n1"}}')
+    assert await cache.consistent(patience=5)
+    assert cache.revision > before
