@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO, Self
 
 from everynode.testing.etcd import free_port
+from everynode.testing.process import stop_process
 
 
 class ApiServerProcess:
@@ -68,13 +68,7 @@ class ApiServerProcess:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        stop_process(process, grace=10)
         if self._log is not None:
             self._log.close()
             self._log = None

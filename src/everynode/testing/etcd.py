@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import BinaryIO, Self
+
+from everynode.testing.process import stop_process
 
 
 def find_etcd() -> str | None:
@@ -103,13 +104,7 @@ class EtcdProcess:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        stop_process(process, grace=5)
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -16,9 +16,13 @@ from everynode.apiserver.validation._util import (
     strings,
 )
 from everynode.apiserver.validation.meta import validate_label_name
-from everynode.apiserver.validation.selectors import validate_label_selector
+from everynode.apiserver.validation.selectors import (
+    SET_OPERATORS,
+    set_operator_errors,
+    validate_label_selector,
+)
 from everynode.core import names
-from everynode.core.fielderrors import forbidden, invalid, not_supported, required
+from everynode.core.fielderrors import invalid, not_supported, required
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 TOLERATION_OPERATORS = ("Equal", "Exists")
@@ -67,15 +71,8 @@ def validate_tolerations(tolerations: Any, path: str) -> Errors:
 def _node_selector_requirement(req: Obj, path: str, *, allow_invalid_values: bool) -> Errors:
     errs: Errors = []
     operator, values = as_str(req.get("operator")), strings(req.get("values"))
-    if operator in ("In", "NotIn"):
-        if not values:
-            errs.append(
-                required(child(path, "values"), "must be specified when `operator` is 'In' or 'NotIn'")
-            )
-    elif operator in ("Exists", "DoesNotExist"):
-        if values:
-            detail = "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
-            errs.append(forbidden(child(path, "values"), detail))
+    if operator in SET_OPERATORS:
+        errs.extend(set_operator_errors(operator, values, path))
     elif operator in ("Gt", "Lt"):
         if len(values) != 1:
             detail = "must be specified single value when `operator` is 'Lt' or 'Gt'"

@@ -34,19 +34,25 @@ def validate_label_selector(selector: Any, path: str, *, allow_invalid_values: b
     return errs
 
 
+SET_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def set_operator_errors(operator: str, values: list[str], path: str) -> Errors:
+    """In/NotIn need values, Exists/DoesNotExist take none (label and node selectors alike)."""
+    if operator in ("In", "NotIn") and not values:
+        return [required(child(path, "values"), "must be specified when `operator` is 'In' or 'NotIn'")]
+    if operator in ("Exists", "DoesNotExist") and values:
+        detail = "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
+        return [forbidden(child(path, "values"), detail)]
+    return []
+
+
 def _validate_requirement(expr: dict[str, Any], path: str, allow_invalid_values: bool) -> Errors:
     errs: Errors = []
     operator = expr.get("operator")
     values = strings(expr.get("values"))
-    if operator in ("In", "NotIn"):
-        if not values:
-            errs.append(
-                required(child(path, "values"), "must be specified when `operator` is 'In' or 'NotIn'")
-            )
-    elif operator in ("Exists", "DoesNotExist"):
-        if values:
-            detail = "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
-            errs.append(forbidden(child(path, "values"), detail))
+    if operator in SET_OPERATORS:
+        errs.extend(set_operator_errors(as_str(operator), values, path))
     else:
         errs.append(invalid(child(path, "operator"), as_str(operator), "not a valid selector operator"))
     errs.extend(validate_label_name(as_str(expr.get("key")), child(path, "key")))
