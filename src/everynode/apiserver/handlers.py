@@ -186,22 +186,16 @@ class ResourceHandlers:
     # -- writes ----------------------------------------------------------------------------------
 
     async def create(self, request: web.Request, target: Target) -> web.StreamResponse:
-        info = target.info
-        body = drop_nulls(await read_object(request))
-        _check_type(info, body)
-        warnings = fieldvalidation.check_fields(info, body, request.query.get("fieldValidation", "Warn"))
-        namespace = _namespace_for(info, target, body)
-        obj = await self.registry.create(info, namespace, body, dry_run=request_options.dry_run(request))
+        body, namespace, warnings = await _decoded_body(request, target)
+        obj = await self.registry.create(
+            target.info, namespace, body, dry_run=request_options.dry_run(request)
+        )
         return json_response(obj, status=201, headers=warning_header(warnings))
 
     async def update(self, request: web.Request, target: Target) -> web.StreamResponse:
-        info = target.info
-        body = drop_nulls(await read_object(request))
-        _check_type(info, body)
-        warnings = fieldvalidation.check_fields(info, body, request.query.get("fieldValidation", "Warn"))
-        namespace = _namespace_for(info, target, body)
+        body, namespace, warnings = await _decoded_body(request, target)
         obj, created = await self.registry.update(
-            info,
+            target.info,
             namespace,
             target.name or "",
             body,
@@ -327,6 +321,16 @@ def _patch_error(exc: PatchError) -> errors.ApiError:
     if exc.code == 413:
         return errors.RequestEntityTooLarge(exc.message)
     return errors.BadRequest(exc.message)
+
+
+async def _decoded_body(request: web.Request, target: Target) -> tuple[Obj, str | None, list[str]]:
+    """A POST/PUT body as an object of the target's kind: nulls dropped, unknown fields handled,
+    its namespace reconciled with the URL's; with the fieldValidation warnings."""
+    info = target.info
+    body: Obj = drop_nulls(await read_object(request))
+    _check_type(info, body)
+    warnings = fieldvalidation.check_fields(info, body, request.query.get("fieldValidation", "Warn"))
+    return body, _namespace_for(info, target, body), warnings
 
 
 def _check_type(info: ResourceInfo, body: Obj) -> None:
