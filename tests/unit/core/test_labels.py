@@ -11,12 +11,14 @@ from everynode.core.labels import (
     Requirement,
     Selector,
     SelectorError,
-    format_label_selector,
-    from_label_selector,
     label_key_errors,
     label_value_errors,
     new_requirement,
     parse_selector,
+)
+from everynode.core.labelselector import (
+    format_label_selector,
+    from_label_selector,
     selector_from_set,
     selector_matches,
 )
