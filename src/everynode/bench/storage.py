@@ -9,6 +9,7 @@ matters there is the writers' worst latency).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 import uuid
@@ -86,7 +87,8 @@ async def _phases(backend: Backend, options: StorageBenchOptions) -> dict[str, A
             await backend.update(keys[i], values[(i + 1) % len(values)], expected_revision=revisions[i])
         ).mod_revision
 
-    phases.append(await timed_concurrently("update (CAS)", n, conc, update))
+    async with LoopStall() as update_stall:
+        phases.append(await timed_concurrently("update (CAS)", n, conc, update))
 
     order = list(range(n))
     random.Random(1).shuffle(order)
@@ -131,6 +133,8 @@ async def _phases(backend: Backend, options: StorageBenchOptions) -> dict[str, A
         "read_p50_ms": by_name["get"].figures()["p50_ms"],
         "read_p99_ms": by_name["get"].figures()["p99_ms"],
         "compaction_seconds": round(compaction["seconds"], 3),
+        "loop_stall_max_ms_during_updates": round(update_stall.longest * 1000, 2),
+        "loop_stall_max_ms_during_compaction": round(compaction["loop_stall"] * 1000, 2),
         "write_max_ms_during_compaction": compaction["writes"].figures()["max_ms"],
         "phases": {p.name: p.figures() for p in phases},
     }
@@ -158,7 +162,7 @@ async def _compaction_under_load(
             i = i + conc if i + conc < len(keys) else slot
 
     started = time.perf_counter()
-    async with asyncio.TaskGroup() as group:
+    async with LoopStall() as stall, asyncio.TaskGroup() as group:
         for slot in range(min(conc, len(keys))):
             group.create_task(writer(slot))
         await backend.compact(target)
@@ -166,10 +170,36 @@ async def _compaction_under_load(
         done.set()
     return {
         "seconds": seconds,
+        "loop_stall": stall.longest,
         "writes": PhaseResult(
             "writes during compaction", count, time.perf_counter() - started, latencies, started
         ),
     }
+
+
+class LoopStall:
+    """The longest the event loop went without coming back to a task that only yields: the longest
+    any callback held the loop (a group commit, a compaction step, a read) while the block ran."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0)
+            self.longest = max(self.longest, time.perf_counter() - before)
+
+    async def __aenter__(self) -> LoopStall:
+        self._task = asyncio.create_task(self._tick())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 def run(options: StorageBenchOptions, runner: Runner = asyncio.run) -> dict[str, Any]:

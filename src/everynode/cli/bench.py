@@ -62,7 +62,11 @@ def _run_storage(args: argparse.Namespace) -> int:
     )
     for name, figures in result["phases"].items():
         print(phase_line(name, figures))
-    print(f"{'compaction (all history)':<26} {result['compaction_seconds']:.2f} s")
+    print(
+        f"{'compaction (all history)':<26} {result['compaction_seconds']:.2f} s   longest loop stall "
+        f"{result['loop_stall_max_ms_during_compaction']:.2f} ms (updates alone: "
+        f"{result['loop_stall_max_ms_during_updates']:.2f} ms)"
+    )
     print(orjson.dumps(result).decode())
     return 0
 
