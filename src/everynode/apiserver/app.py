@@ -90,9 +90,14 @@ def _discovery(request: web.Request, path: str) -> web.StreamResponse | None:
         return web.Response(text="ok")
     if path == "/version":
         return json_response(discovery.version())
-    if path == "/api":
-        return json_response(discovery.api_versions(request.host))
-    if path == "/apis":
+    if path in ("/api", "/apis"):
+        aggregated = discovery.aggregated_version(request.headers.get("Accept", ""))
+        if aggregated is not None:
+            response = json_response(discovery.aggregated_list(core=path == "/api", version=aggregated))
+            response.headers["Content-Type"] = discovery.aggregated_content_type(aggregated)
+            return response
+        if path == "/api":
+            return json_response(discovery.api_versions(request.host))
         return json_response(discovery.api_group_list())
     parts = path.strip("/").split("/")
     if len(parts) == 2 and parts[0] == "api":

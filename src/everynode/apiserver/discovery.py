@@ -114,3 +114,90 @@ def _subresource(info: r.ResourceInfo, sub: str) -> Obj:
     elif sub == "eviction":
         entry |= {"group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]}
     return entry
+
+
+# -- aggregated discovery (apidiscovery.k8s.io v2 / v2beta1) --------------------------------------
+
+BINDINGS: Obj = {
+    "resource": "bindings",
+    "responseKind": {"group": "", "version": "v1", "kind": "Binding"},
+    "scope": "Namespaced",
+    "singularResource": "binding",
+    "verbs": ["create"],
+}
+
+AGGREGATED_VERSIONS = ("v2", "v2beta1")
+
+
+def aggregated_version(accept: str) -> str | None:
+    """The aggregated-discovery version an Accept header offers (v2 preferred), if any.
+
+    Clients tell the formats apart by the response Content-Type, so a client that did not ask for
+    v2 (kubectl 1.27-1.29 only know v2beta1) must not get it.
+    """
+    offered = set()
+    for media in accept.split(","):
+        params = {}
+        for part in media.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            params[key.strip()] = value.strip()
+        if params.get("g") == "apidiscovery.k8s.io" and params.get("as") == "APIGroupDiscoveryList":
+            offered.add(params.get("v", ""))
+    return next((v for v in AGGREGATED_VERSIONS if v in offered), None)
+
+
+def aggregated_content_type(version: str) -> str:
+    return f"application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"
+
+
+def aggregated_list(*, core: bool, version: str) -> Obj:
+    """The APIGroupDiscoveryList for ``/api`` (``core``) or ``/apis``."""
+    groups = [("", "v1")] if core else _groups()
+    items: list[Obj] = []
+    for group, group_version in groups:
+        resources = [
+            _aggregated_resource(info)
+            for info in r.RESOURCES
+            if info.group == group and info.version == group_version
+        ]
+        if core:
+            resources.append(BINDINGS)
+        entry = {"version": group_version, "freshness": "Current", "resources": resources}
+        existing = next((i for i in items if i["metadata"].get("name", "") == group), None)
+        if existing is not None:
+            existing["versions"].append(entry)
+        else:
+            items.append({"metadata": {"name": group} if group else {}, "versions": [entry]})
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": f"apidiscovery.k8s.io/{version}",
+        "metadata": {},
+        "items": items,
+    }
+
+
+def _aggregated_resource(info: r.ResourceInfo) -> Obj:
+    kind = {"group": info.group, "version": info.version, "kind": info.kind}
+    entry: Obj = {
+        "resource": info.resource,
+        "responseKind": kind,
+        "scope": "Namespaced" if info.namespaced else "Cluster",
+        "singularResource": info.singular,
+        "verbs": list(info.verbs),
+    }
+    if info.short_names:
+        entry["shortNames"] = list(info.short_names)
+    if info.categories:
+        entry["categories"] = list(info.categories)
+    subresources = []
+    for sub in info.subresources:
+        legacy = _subresource(info, sub)
+        sub_kind = {
+            "group": legacy.get("group", info.group),
+            "version": legacy.get("version", info.version),
+            "kind": legacy["kind"],
+        }
+        subresources.append({"subresource": sub, "responseKind": sub_kind, "verbs": legacy["verbs"]})
+    if subresources:
+        entry["subresources"] = subresources
+    return entry
