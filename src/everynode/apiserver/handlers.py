@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from everynode.apiserver import fieldvalidation, request_options, schema
+from everynode.apiserver import fieldvalidation, request_options, schema, tables
 from everynode.apiserver.filters import build_predicate
 from everynode.apiserver.http import (
     json_response,
@@ -90,8 +91,8 @@ class ResourceHandlers:
         if request.query.get("resourceVersion") == "0":
             cached = self.caches[info.resource].get(info.key(target.namespace, name))
             if cached is not None:
-                return json_response(cached)
-        return json_response(await self.registry.get(info, target.namespace, name))
+                return _object_response(request, info, cached)
+        return _object_response(request, info, await self.registry.get(info, target.namespace, name))
 
     async def list(self, request: web.Request, target: Target) -> web.StreamResponse:
         info, query = target.info, request.query
@@ -104,7 +105,7 @@ class ResourceHandlers:
         cache = self.caches[info.resource]
         if token or match == "Exact" or (limit and rv not in ("0",) and not (rv and match == "NotOlderThan")):
             return await self._list_from_storage(
-                info, target.namespace, predicate, rv=rv, limit=limit, token=token
+                request, info, target.namespace, predicate, rv=rv, limit=limit, token=token
             )
         if rv == "":
             fresh = await cache.consistent(FRESHNESS_TIMEOUT)
@@ -125,13 +126,14 @@ class ResourceHandlers:
                 )
         if not fresh:  # the cache cannot prove it is current: read storage, which always is
             return await self._list_from_storage(
-                info, target.namespace, predicate, rv="", limit=0, token=None
+                request, info, target.namespace, predicate, rv="", limit=0, token=None
             )
         items = cache.list_objects(target.namespace, predicate)
-        return json_response(_list_body(info, items, cache.revision, None))
+        return _list_response(request, info, items, cache.revision, None)
 
     async def _list_from_storage(
         self,
+        request: web.Request,
         info: ResourceInfo,
         namespace: str | None,
         predicate: Any,
@@ -163,7 +165,7 @@ class ResourceHandlers:
             raise errors.Timeout(f"Too large resource version: {rv}") from None
         except InvalidContinueToken as exc:
             raise errors.BadRequest(f"continue key is not valid: {exc}") from None
-        return json_response(_list_body(info, items, page.revision, token))
+        return _list_response(request, info, items, page.revision, token)
 
     async def watch(self, request: web.Request, target: Target) -> web.StreamResponse:
         info, query = target.info, request.query
@@ -172,10 +174,19 @@ class ResourceHandlers:
         )
         timeout = query.get("timeoutSeconds")
         send_initial = query.get("sendInitialEvents")
+        accept = request.headers.get("Accept", "")
+        table: tuple[str, str] | None = None
+        if tables.wants_table(accept):
+            include = query.get("includeObject", "")
+            problem = tables.include_object_error(include)
+            if problem:
+                raise errors.BadRequest(problem)
+            table = (include, tables.table_version(accept))
         return await serve_watch(
             request,
             self.caches[info.resource],
             predicate,
+            table=table,
             resource_version=query.get("resourceVersion", ""),
             timeout_seconds=float(request_options.integer(timeout, "timeoutSeconds")) if timeout else None,
             bookmarks=request_options.flag(request, "allowWatchBookmarks"),
@@ -357,6 +368,51 @@ def _namespace_for(info: ResourceInfo, target: Target, body: Obj) -> str | None:
             "the namespace of the provided object does not match the namespace sent on the request"
         )
     return target.namespace
+
+
+def _object_response(request: web.Request, info: ResourceInfo, obj: Obj) -> web.Response:
+    """One object, as JSON or, when the client asks (kubectl get NAME), as a one-row Table."""
+    accept = request.headers.get("Accept", "")
+    if not tables.wants_table(accept):
+        return json_response(obj)
+    rv = str(obj.get("metadata", {}).get("resourceVersion", ""))
+    return _table_response(
+        request,
+        accept,
+        lambda inc, v: tables.render_table(
+            info.resource, [obj], include_object=inc, resource_version=rv, version=v
+        ),
+    )
+
+
+def _list_response(
+    request: web.Request, info: ResourceInfo, items: list[Obj], revision: int, token: str | None
+) -> web.Response:
+    accept = request.headers.get("Accept", "")
+    if not tables.wants_table(accept):
+        return json_response(_list_body(info, items, revision, token))
+    return _table_response(
+        request,
+        accept,
+        lambda inc, v: tables.render_table(
+            info.resource,
+            items,
+            include_object=inc,
+            resource_version=str(revision),
+            continue_token=token,
+            version=v,
+        ),
+    )
+
+
+def _table_response(request: web.Request, accept: str, render: Callable[[str, str], Obj]) -> web.Response:
+    try:
+        table = render(request.query.get("includeObject", ""), tables.table_version(accept))
+    except ValueError as exc:
+        raise errors.BadRequest(str(exc)) from None
+    response = json_response(table)
+    response.headers["Content-Type"] = tables.table_content_type(accept)
+    return response
 
 
 def _list_body(info: ResourceInfo, items: list[Obj], revision: int, token: str | None) -> Obj:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from everynode.apiserver import tables
 from everynode.apiserver.watchcache import CachedEvent, CacheWatcher, Predicate, WatchCache, decode
 from everynode.core import errors
 
@@ -19,6 +21,20 @@ FRESHNESS_TIMEOUT = 10.0
 
 def event_line(kind: str, event: CachedEvent) -> bytes:
     return b'{"type":"' + kind.encode() + b'","object":' + event.obj_json + b"}\n"
+
+
+def _table_lines(cache: WatchCache, include: str, version: str) -> Callable[[str, CachedEvent], bytes]:
+    """Watch events whose object is a one-row Table; column definitions only on the first."""
+    first = [True]
+
+    def line(kind: str, event: CachedEvent) -> bytes:
+        obj = tables.render_watch_object(
+            cache.info.resource, event.obj, include_object=include, with_columns=first[0], version=version
+        )
+        first[0] = False
+        return orjson.dumps({"type": kind, "object": obj}) + b"\n"
+
+    return line
 
 
 def status_line(error: errors.ApiError) -> bytes:
@@ -35,7 +51,10 @@ async def serve_watch(
     bookmarks: bool,
     bookmark_interval: float,
     send_initial_events: bool | None,
+    table: tuple[str, str] | None = None,
 ) -> web.StreamResponse:
+    """``table``: (includeObject, Table version) when the client asked for Tables (kubectl get -w)."""
+    line = event_line if table is None else _table_lines(cache, *table)
     after = await _start_after(cache, resource_version)
     if send_initial_events is not None:
         after = None if send_initial_events else (after if after is not None else cache.revision)
@@ -54,13 +73,15 @@ async def serve_watch(
     if from_storage is not None:
         initial = from_storage + initial
     try:
-        lines = [event_line(kind, event) for kind, event in initial]
+        lines = [line(kind, event) for kind, event in initial]
         if send_initial_events:
             lines.append(_bookmark(cache, initial_events_end=True))
         if lines:
             await response.write(b"".join(lines))
         limit = timeout_seconds if timeout_seconds is not None else DEFAULT_TIMEOUT * (1 + random.random())
-        stream = _Stream(response, cache, watcher, floor=after if after is not None else cache.revision)
+        stream = _Stream(
+            response, cache, watcher, floor=after if after is not None else cache.revision, line=line
+        )
         await stream.run(time.monotonic() + limit, bookmark_interval if bookmarks else None)
     except ConnectionResetError:
         pass
@@ -103,7 +124,15 @@ async def _storage_snapshot(
 class _Stream:
     """Moves a watcher's queued events onto the HTTP response, with bookmarks, until the deadline."""
 
-    def __init__(self, response: web.StreamResponse, cache: WatchCache, watcher: CacheWatcher, floor: int):
+    def __init__(
+        self,
+        response: web.StreamResponse,
+        cache: WatchCache,
+        watcher: CacheWatcher,
+        floor: int,
+        line: Callable[[str, CachedEvent], bytes],
+    ):
+        self.line = line
         self.response = response
         self.cache = cache
         self.watcher = watcher
@@ -135,7 +164,7 @@ class _Stream:
         while queue:
             kind, event = queue.popleft()
             if event.revision > self.floor:
-                batch.append(event_line(kind, event))
+                batch.append(self.line(kind, event))
         if batch:
             await self.response.write(b"".join(batch))
 

@@ -1,0 +1,248 @@
+"""DaemonSet and ControllerRevision rows: exact cells, wide cells included."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from everynode.apiserver.tables import render_table
+
+NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+Obj = dict[str, Any]
+
+
+def ago(**elapsed: float) -> str:
+    return (NOW - timedelta(**elapsed)).isoformat().replace("+00:00", "Z")
+
+
+def cells(resource: str, obj: Obj) -> list[Any]:
+    table = render_table(resource, [obj], now=NOW)
+    (row,) = table["rows"]
+    return list(row["cells"])
+
+
+def columns(resource: str) -> list[tuple[str, str, str, int]]:
+    table = render_table(resource, [], now=NOW)
+    return [(c["name"], c["type"], c["format"], c["priority"]) for c in table["columnDefinitions"]]
+
+
+def daemonset(
+    name: str = "fluentd-elasticsearch",
+    *,
+    status: Obj | None = None,
+    node_selector: dict[str, str] | None = None,
+    containers: list[Obj] | None = None,
+    selector: Obj | None = None,
+    created: str | None = None,
+) -> Obj:
+    pod_spec: Obj = {"containers": containers or [{"name": "fluentd", "image": "fluentd:v2"}]}
+    if node_selector is not None:
+        pod_spec["nodeSelector"] = node_selector
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {
+            "name": name,
+            "namespace": "kube-system",
+            "creationTimestamp": created or ago(minutes=5),
+        },
+        "spec": {
+            "selector": selector if selector is not None else {"matchLabels": {"name": name}},
+            "template": {"metadata": {"labels": {"name": name}}, "spec": pod_spec},
+        },
+        "status": status or {},
+    }
+
+
+ALL_ONE = {
+    "desiredNumberScheduled": 1,
+    "currentNumberScheduled": 1,
+    "numberReady": 1,
+    "updatedNumberScheduled": 1,
+    "numberAvailable": 1,
+}
+
+
+def test_daemonset_columns() -> None:
+    assert columns("daemonsets") == [
+        ("Name", "string", "name", 0),
+        ("Desired", "integer", "", 0),
+        ("Current", "integer", "", 0),
+        ("Ready", "integer", "", 0),
+        ("Up-to-date", "integer", "", 0),
+        ("Available", "integer", "", 0),
+        ("Node Selector", "string", "", 0),
+        ("Age", "string", "", 0),
+        ("Containers", "string", "", 1),
+        ("Images", "string", "", 1),
+        ("Selector", "string", "", 1),
+    ]
+
+
+def test_daemonset_seed_example() -> None:
+    ds = daemonset(status=ALL_ONE, created=ago(minutes=3, seconds=58))
+    assert cells("daemonsets", ds)[:8] == ["fluentd-elasticsearch", 1, 1, 1, 1, 1, "<none>", "3m58s"]
+
+
+@pytest.mark.parametrize(
+    ("ds", "expected"),
+    [
+        pytest.param(
+            daemonset(
+                "agent",
+                status={
+                    "desiredNumberScheduled": 5,
+                    "currentNumberScheduled": 4,
+                    "numberReady": 3,
+                    "updatedNumberScheduled": 2,
+                    "numberAvailable": 1,
+                    "numberMisscheduled": 7,
+                },
+                created=ago(days=2, hours=3),
+            ),
+            ["agent", 5, 4, 3, 2, 1, "<none>", "2d3h", "fluentd", "fluentd:v2", "name=agent"],
+            id="counts-in-order",
+        ),
+        pytest.param(
+            daemonset("fresh", status={}, created=ago(seconds=4)),
+            ["fresh", 0, 0, 0, 0, 0, "<none>", "4s", "fluentd", "fluentd:v2", "name=fresh"],
+            id="no-status-yet",
+        ),
+        pytest.param(
+            daemonset(
+                "gpu",
+                node_selector={"zone": "b", "accelerator": "gpu", "kubernetes.io/os": "linux"},
+                created=ago(hours=10),
+            ),
+            [
+                "gpu",
+                0,
+                0,
+                0,
+                0,
+                0,
+                "accelerator=gpu,kubernetes.io/os=linux,zone=b",
+                "10h",
+                "fluentd",
+                "fluentd:v2",
+                "name=gpu",
+            ],
+            id="node-selector-sorted",
+        ),
+        pytest.param(
+            daemonset(
+                "multi",
+                containers=[
+                    {"name": "app", "image": "busybox:1.36"},
+                    {"name": "proxy", "image": "envoy:1.30"},
+                ],
+                selector={
+                    "matchLabels": {"tier": "node", "app": "multi"},
+                    "matchExpressions": [
+                        {"key": "env", "operator": "In", "values": ["prod", "dev"]},
+                        {"key": "canary", "operator": "DoesNotExist"},
+                        {"key": "arch", "operator": "NotIn", "values": ["arm"]},
+                        {"key": "owner", "operator": "Exists"},
+                    ],
+                },
+                created=ago(days=400),
+            ),
+            [
+                "multi",
+                0,
+                0,
+                0,
+                0,
+                0,
+                "<none>",
+                "400d",
+                "app,proxy",
+                "busybox:1.36,envoy:1.30",
+                "app=multi,arch notin (arm),!canary,env in (dev,prod),owner,tier=node",
+            ],
+            id="wide-cells",
+        ),
+        pytest.param(
+            daemonset("empty-selector", selector={}, created=ago(minutes=90)),
+            ["empty-selector", 0, 0, 0, 0, 0, "<none>", "90m", "fluentd", "fluentd:v2", "<none>"],
+            id="empty-selector",
+        ),
+        pytest.param(
+            {"metadata": {"name": "bare"}, "spec": {}},
+            ["bare", 0, 0, 0, 0, 0, "<none>", "<unknown>", "", "", "<none>"],
+            id="bare-object",
+        ),
+    ],
+)
+def test_daemonset_rows(ds: Obj, expected: list[Any]) -> None:
+    assert cells("daemonsets", ds) == expected
+
+
+def test_daemonset_invalid_selector_prints_error() -> None:
+    ds = daemonset(selector={"matchExpressions": [{"key": "a", "operator": "Near", "values": ["x"]}]})
+    assert cells("daemonsets", ds)[-1] == "<error>"
+
+
+def revision(owners: list[Obj] | None, number: int = 1, created: str | None = None) -> Obj:
+    meta: Obj = {
+        "name": "agent-5d9c8b7f4",
+        "namespace": "default",
+        "creationTimestamp": created or ago(minutes=3),
+    }
+    if owners is not None:
+        meta["ownerReferences"] = owners
+    return {"apiVersion": "apps/v1", "kind": "ControllerRevision", "metadata": meta, "revision": number}
+
+
+def owner(kind: str, api_version: str, name: str, *, controller: bool | None = True) -> Obj:
+    ref: Obj = {"apiVersion": api_version, "kind": kind, "name": name, "uid": "u-1"}
+    if controller is not None:
+        ref["controller"] = controller
+    return ref
+
+
+def test_controllerrevision_columns() -> None:
+    assert columns("controllerrevisions") == [
+        ("Name", "string", "name", 0),
+        ("Controller", "string", "", 0),
+        ("Revision", "string", "", 0),
+        ("Age", "string", "", 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cr", "expected"),
+    [
+        pytest.param(
+            revision([owner("DaemonSet", "apps/v1", "agent")]),
+            ["agent-5d9c8b7f4", "daemonset.apps/agent", 1, "3m"],
+            id="daemonset-owner",
+        ),
+        pytest.param(
+            revision([owner("Pod", "v1", "solo")], number=7, created=ago(hours=3, minutes=5)),
+            ["agent-5d9c8b7f4", "pod/solo", 7, "3h5m"],
+            id="core-group-owner",
+        ),
+        pytest.param(
+            revision(
+                [
+                    owner("ConfigMap", "v1", "cfg", controller=None),
+                    owner("StatefulSet", "apps/v1", "db", controller=False),
+                    owner("Widget", "example.com/v1alpha1", "w1"),
+                ]
+            ),
+            ["agent-5d9c8b7f4", "widget.example.com/w1", 1, "3m"],
+            id="first-controller-wins",
+        ),
+        pytest.param(
+            revision([owner("DaemonSet", "apps/v1", "agent", controller=False)]),
+            ["agent-5d9c8b7f4", "<none>", 1, "3m"],
+            id="no-controller",
+        ),
+        pytest.param(revision(None), ["agent-5d9c8b7f4", "<none>", 1, "3m"], id="no-owners"),
+    ],
+)
+def test_controllerrevision_rows(cr: Obj, expected: list[Any]) -> None:
+    assert cells("controllerrevisions", cr) == expected
