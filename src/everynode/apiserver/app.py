@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from everynode.apiserver import discovery
+from everynode.apiserver import discovery, openapi
 from everynode.apiserver.handlers import HandlerOptions, ResourceHandlers
 from everynode.apiserver.http import MAX_BODY_BYTES, json_response, status_errors
 from everynode.apiserver.inflight import inflight_limit
@@ -90,6 +90,8 @@ def _discovery(request: web.Request, path: str) -> web.StreamResponse | None:
         return web.Response(text="ok")
     if path == "/version":
         return json_response(discovery.version())
+    if (found := openapi.handle(path, request.headers.get("Accept", ""))) is not None:
+        return web.Response(body=found[0], headers={"Content-Type": found[1]})
     if path in ("/api", "/apis"):
         aggregated = discovery.aggregated_version(request.headers.get("Accept", ""))
         if aggregated is not None:

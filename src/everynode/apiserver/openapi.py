@@ -1,0 +1,438 @@
+"""OpenAPI documents, as kube-apiserver serves them, so that kubectl validates, patches and explains.
+
+kubectl needs OpenAPI for three things (see the kubectl-compat reference, section 2):
+
+- ``apply``/``create``/``replace`` with the default ``--validate=strict`` look for the ``fieldValidation``
+  query parameter on the PATCH operation carrying the kind's ``x-kubernetes-group-version-kind``; when
+  found, validation is left to the server. 1.29+ read OpenAPI v3 (JSON), 1.27/1.28 only v2 (protobuf).
+- ``apply`` computes its strategic merge patch from the schemas (v3 when the PATCH operation accepts
+  ``application/strategic-merge-patch+json``, else v2, else kubectl's compiled-in types).
+- ``explain`` prints the schemas (v2 on 1.27/1.28, v3 from 1.29).
+
+Schemas come from upstream's definitions (:func:`everynode.apiserver.schema.definitions`, JSON Schema
+as ``kubernetes-validate`` ships them) turned back into OpenAPI the way kube-apiserver writes it:
+``$ref`` into ``#/components/schemas`` (v3, with siblings wrapped in a one-element ``allOf``) or
+``#/definitions`` (v2, siblings beside the ``$ref``: kubectl 1.27 crashes on ``allOf`` in v2), one type
+instead of ``[X, "null"]``, IntOrString and Quantity as strings, and no ``enum`` pinning ``apiVersion``
+and ``kind``. Paths are made up from :data:`everynode.core.resources.RESOURCES`.
+
+Every document is built on first request and kept: the inputs never change while the process runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from everynode.apiserver import discovery, openapi_v2
+from everynode.apiserver.openapi_v2 import PRODUCES
+from everynode.apiserver.schema import KUBERNETES_VERSION, definitions, root_definition
+from everynode.core import resources as r
+
+Obj = dict[str, Any]
+
+V2_PROTOBUF_TYPES = (
+    "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
+    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+)
+# Go's mime.ParseMediaType rejects the "@" of the type kubectl asks for; kube-apiserver answers this.
+V2_PROTOBUF_CONTENT_TYPE = "application/octet-stream"
+JSON = "application/json"
+PATCH_TYPES = (
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
+)
+META = "io.k8s.apimachinery.pkg.apis.meta.v1."
+STATUS, DELETE_OPTIONS, PATCH, RESOURCE_LIST = (
+    META + n for n in ("Status", "DeleteOptions", "Patch", "APIResourceList")
+)
+_REF = "#/$defs/"
+_REF_PATTERN = re.compile(r'"\$ref":"#/\$defs/([^"]+)"')
+_V3_REF = "#/components/schemas/"
+_V2_REF = "#/definitions/"
+
+# Upstream writes these two as plain strings; the JSON Schema files have a oneOf of scalars instead.
+_SCALAR_DEFINITIONS: dict[str, Obj] = {
+    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": {
+        "description": "An int32 or a string, as a field such as a port or a percentage takes.",
+        "type": "string",
+        "format": "int-or-string",
+    },
+    "io.k8s.apimachinery.pkg.api.resource.Quantity": {
+        "description": "A fixed-point number with an optional suffix, such as 100m, 1.5Gi or 2e3.",
+        "type": "string",
+    },
+}
+
+
+# -- the operations served, independent of the OpenAPI version ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    location: str  # "query" or "path"
+    description: str
+    type: str = "string"
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    method: str  # get, put, post, delete, patch
+    operation_id: str
+    action: str  # x-kubernetes-action
+    gvk: tuple[str, str, str]
+    tag: str
+    description: str
+    params: tuple[Param, ...]
+    body: str | None  # the definition of the request body
+    responses: tuple[tuple[str, str, str | None], ...]  # (code, description, definition)
+    consumes: tuple[str, ...] = ("*/*",)
+
+
+@dataclass(frozen=True, slots=True)
+class PathItem:
+    path: str
+    params: tuple[Param, ...]
+    operations: tuple[Operation, ...]
+
+
+_PRETTY = Param("pretty", "query", "If 'true', the output is pretty printed.")
+_DRY_RUN = Param("dryRun", "query", "When present (All), changes are checked but not persisted.")
+_FIELD_MANAGER = Param("fieldManager", "query", "The name of the actor making these changes.")
+_FIELD_VALIDATION = Param(
+    "fieldValidation", "query", "Ignore, Warn or Strict: what to do with unknown or duplicate fields."
+)
+_FORCE = Param("force", "query", "Force apply requests to take conflicting fields.", "boolean")
+_WRITE = (_DRY_RUN, _FIELD_MANAGER, _FIELD_VALIDATION)
+_DELETE = (
+    _DRY_RUN,
+    Param("gracePeriodSeconds", "query", "Seconds before the object is deleted.", "integer"),
+    Param("orphanDependents", "query", "Deprecated: use propagationPolicy.", "boolean"),
+    Param("propagationPolicy", "query", "Orphan, Background or Foreground garbage collection."),
+)
+_LIST = (
+    Param("allowWatchBookmarks", "query", "Ask for BOOKMARK watch events.", "boolean"),
+    Param("continue", "query", "The token of the next page of a list."),
+    Param("fieldSelector", "query", "Restrict the objects returned by their fields."),
+    Param("labelSelector", "query", "Restrict the objects returned by their labels."),
+    Param("limit", "query", "The most objects a list returns; the rest follow with continue.", "integer"),
+    Param("resourceVersion", "query", "The resource version to read or watch from."),
+    Param("resourceVersionMatch", "query", "How resourceVersion applies to a list."),
+    Param("sendInitialEvents", "query", "Start a watch with the current state.", "boolean"),
+    Param("timeoutSeconds", "query", "How long a list or watch may last.", "integer"),
+    Param("watch", "query", "Stream changes instead of listing.", "boolean"),
+)
+
+
+def _group_id(group: str, version: str) -> tuple[str, str]:
+    """``AppsV1`` / ``apps_v1``, the operationId infix and the tag upstream derives from a group."""
+    name = group.split(".", maxsplit=1)[0] if group else "core"
+    return name[:1].upper() + name[1:] + version.capitalize(), f"{name}_{version}"
+
+
+_ACTIONS = {"list": "list", "create": "post", "deletecollection": "deletecollection", "get": "get"}
+_ACTIONS |= {"update": "put", "delete": "delete", "patch": "patch"}
+# Kinds of a group-version taken by another group's paths (pods/eviction); their document still holds them.
+_KINDS_WITHOUT_PATHS = {("policy", "v1"): ("Eviction",)}
+_RESPONSES = {"200": "OK", "201": "Created", "202": "Accepted"}
+_CREATED, _ACCEPTED = ("200", "201", "202"), ("200", "202")
+
+# (method, operationId pattern, discovery verb, parameters, request body, response, response codes); the
+# body and response are a definition, or "object" / "list" for the kind's own.
+_Template = tuple[str, str, str, tuple[Param, ...], str | None, str, tuple[str, ...]]
+_LIST_OP: _Template = ("get", "list{g}{ns}{kind}", "list", _LIST, None, "list", ("200",))
+_CREATE_OP: _Template = ("post", "create{g}{ns}{kind}{sub}", "create", _WRITE, "object", "object", _CREATED)
+_DELETE_ALL = (*_DELETE, *_LIST)
+_COLLECTION: tuple[_Template, ...] = (
+    _LIST_OP,
+    _CREATE_OP,
+    (
+        "delete",
+        "delete{g}Collection{ns}{kind}",
+        "deletecollection",
+        _DELETE_ALL,
+        DELETE_OPTIONS,
+        STATUS,
+        ("200",),
+    ),
+)
+_STATUS: tuple[_Template, ...] = (
+    ("get", "read{g}{ns}{kind}{sub}", "get", (), None, "object", ("200",)),
+    ("put", "replace{g}{ns}{kind}{sub}", "update", _WRITE, "object", "object", _CREATED[:2]),
+    ("patch", "patch{g}{ns}{kind}{sub}", "patch", (*_WRITE, _FORCE), PATCH, "object", _CREATED[:2]),
+)
+_ITEM = (*_STATUS, ("delete", "delete{g}{ns}{kind}", "delete", _DELETE, DELETE_OPTIONS, STATUS, _ACCEPTED))
+_RESOURCE_LIST: _Template = ("get", "get{g}APIResources", "", (), None, RESOURCE_LIST, ("200",))
+
+
+def _operations(
+    where: tuple[str, str],
+    templates: tuple[_Template, ...],
+    gvk: tuple[str, str, str],
+    *,
+    namespaced: bool = True,
+    sub: str = "",
+    verbs: tuple[str, ...] = r.ALL_VERBS,
+    kind: str = "",
+) -> tuple[Operation, ...]:
+    """Operations under the group-version ``where`` from templates, for the kind ``gvk``.
+
+    ``kind`` names the resource when the operation takes another kind (``pods/eviction``: Eviction).
+    """
+    infix, tag = _group_id(*where)
+    kind = kind or gvk[2]
+    names = {"g": infix, "ns": "Namespaced" if namespaced else "", "kind": kind, "sub": sub.capitalize()}
+    own = {"object": root_definition(*gvk), "list": root_definition(gvk[0], gvk[1], gvk[2] + "List")}
+    out = []
+    for method, pattern, verb, params, body, response, codes in templates:
+        if verb and verb not in verbs:
+            continue
+        definition = own.get(response, response)
+        assert definition is not None, gvk
+        responses = (*((c, _RESPONSES[c], definition) for c in codes), ("401", "Unauthorized", None))
+        description = f"{verb or 'get'} {kind}{' ' + sub if sub else ''}"
+        operation = Operation(method, pattern.format(**names), _ACTIONS.get(verb, ""), gvk, tag, description,
+                              params, own.get(body, body) if body else None, responses,
+                              PATCH_TYPES if method == "patch" else ("*/*",))  # fmt: skip
+        out.append(operation)
+    return tuple(out)
+
+
+def _group_version_paths(group: str, version: str) -> list[PathItem]:
+    """Every path of one group-version, laid out as kube-apiserver does."""
+    gv, base = (group, version), f"/apis/{group}/{version}" if group else f"/api/{version}"
+    items = [PathItem(f"{base}/", (), _operations(gv, (_RESOURCE_LIST,), (group, version, "")))]
+    namespace = Param("namespace", "path", "object name and auth scope", required=True)
+    for info in r.RESOURCES:
+        if (info.group, info.version) != gv:
+            continue
+        gvk, namespaced, verbs = (group, version, info.kind), info.namespaced, info.verbs
+        scope = (namespace,) if namespaced else ()
+        collection = f"{base}/{'namespaces/{namespace}/' if namespaced else ''}{info.resource}"
+        named = (Param("name", "path", f"name of the {info.kind}", required=True), *scope, _PRETTY)
+        operations = _operations(gv, _COLLECTION, gvk, namespaced=namespaced, verbs=verbs)
+        items.append(PathItem(collection, (*scope, _PRETTY), operations))
+        operations = _operations(gv, _ITEM, gvk, namespaced=namespaced, verbs=verbs)
+        items.append(PathItem(f"{collection}/{{name}}", named, operations))
+        if namespaced:
+            every = ("get", "list{g}{kind}ForAllNamespaces", *_LIST_OP[2:])
+            operations = _operations(gv, (every,), gvk, verbs=verbs)
+            items.append(PathItem(f"{base}/{info.resource}", (_PRETTY,), operations))
+        for sub in info.subresources:
+            if sub == "status":
+                operations = _operations(gv, _STATUS, gvk, namespaced=namespaced, sub=sub)
+            else:  # eviction / binding: a POST of another kind
+                other = ("policy", "v1", "Eviction") if sub == "eviction" else ("", "v1", "Binding")
+                operations = _operations(
+                    gv, (_CREATE_OP,), other, namespaced=namespaced, sub=sub, kind=info.kind
+                )
+            items.append(PathItem(f"{collection}/{{name}}/{sub}", named, operations))
+    if gv == ("", "v1"):  # the bindings resource: POST /api/v1/namespaces/{namespace}/bindings
+        operations = _operations(gv, (_CREATE_OP,), ("", "v1", "Binding"))
+        items.append(PathItem(f"{base}/namespaces/{{namespace}}/bindings", (namespace, _PRETTY), operations))
+    return items
+
+
+def group_versions() -> list[tuple[str, str]]:
+    """Every group-version with a document: the served resources' plus policy/v1 (Eviction)."""
+    served = r.group_versions()
+    return served + [gv for gv in discovery.EXTRA_GROUPS if gv not in served]
+
+
+# -- schemas ---------------------------------------------------------------------------------------
+
+
+def _referenced(names: list[str]) -> list[str]:
+    """``names`` and every definition they reach through ``$ref``, sorted."""
+    seen: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name not in seen:
+            seen.add(name)
+            pending.extend(_REF_PATTERN.findall(orjson.dumps(definitions()[name]).decode()))
+    return sorted(seen)
+
+
+def _schema_names(pathitems: list[PathItem], extra: tuple[str, ...] = ()) -> list[str]:
+    """What a document's operations take and return, ``extra`` definitions, and all they reference."""
+    roots = {META + n for n in ("Status", "DeleteOptions", "Patch", "WatchEvent", "APIResourceList")}
+    roots.update(extra)
+    for item in pathitems:
+        for operation in item.operations:
+            roots.update(d for _, _, d in operation.responses if d)
+            roots.update([operation.body] if operation.body else [])
+    return _referenced(sorted(roots))
+
+
+def convert(name: str, *, v3: bool) -> Obj:
+    """One upstream definition in kube-apiserver's OpenAPI form (v3 or v2)."""
+    if name in _SCALAR_DEFINITIONS:
+        return dict(_SCALAR_DEFINITIONS[name])
+    return _convert(definitions()[name], v3=v3)
+
+
+def _convert(schema: Obj, *, v3: bool, drop_enum: bool = False) -> Obj:
+    out: Obj = {}
+    for key, value in schema.items():
+        if key == "$ref":
+            out[key] = (_V3_REF if v3 else _V2_REF) + value[len(_REF) :]
+        elif key == "type" and isinstance(value, list):
+            out[key] = next(t for t in value if t != "null")
+        elif key == "properties":
+            out[key] = {
+                prop: _convert(sub, v3=v3, drop_enum=prop in ("apiVersion", "kind"))
+                for prop, sub in value.items()
+            }
+        elif key in ("items", "additionalProperties") and isinstance(value, dict):
+            out[key] = _convert(value, v3=v3)
+        elif key in ("oneOf", "anyOf", "allOf"):
+            out[key] = [_convert(sub, v3=v3) for sub in value]
+        elif not (key == "enum" and drop_enum):
+            out[key] = value
+    if v3 and "$ref" in out and len(out) > 1:  # kube-openapi v3 style: {"allOf": [{"$ref"}], siblings...}
+        out = {"allOf": [{"$ref": out.pop("$ref")}], **out}
+    return out
+
+
+# -- OpenAPI v3 ------------------------------------------------------------------------------------
+
+
+def _v3_param(param: Param) -> Obj:
+    out: Obj = {"name": param.name, "in": param.location, "description": param.description}
+    if param.required:
+        out["required"] = True
+    out["schema"] = {"type": param.type, "uniqueItems": True}
+    return out
+
+
+def _v3_content(definition: str, types: tuple[str, ...]) -> Obj:
+    return {t: {"schema": {"$ref": _V3_REF + definition}} for t in types}
+
+
+def _v3_operation(operation: Operation) -> Obj:
+    out: Obj = {
+        "tags": [operation.tag],
+        "description": operation.description,
+        "operationId": operation.operation_id,
+    }
+    if operation.params:
+        out["parameters"] = [_v3_param(p) for p in operation.params]
+    if operation.body:
+        out["requestBody"] = {"content": _v3_content(operation.body, operation.consumes), "required": True}
+    out["responses"] = {
+        code: {"description": text, **({"content": _v3_content(d, PRODUCES)} if d else {})}
+        for code, text, d in operation.responses
+    }
+    if operation.action:
+        group, version, kind = operation.gvk
+        out["x-kubernetes-action"] = operation.action
+        out["x-kubernetes-group-version-kind"] = {"group": group, "kind": kind, "version": version}
+    return out
+
+
+@functools.cache
+def v3_document_obj(group: str, version: str) -> Obj | None:
+    """The OpenAPI v3 document of one group-version (``""`` is core), or None if not served.
+
+    Cached and shared: callers must not change it."""
+    if (group, version) not in group_versions():
+        return None
+    items = _group_version_paths(group, version)
+    paths = {
+        item.path: {
+            **{o.method: _v3_operation(o) for o in item.operations},
+            **({"parameters": [_v3_param(p) for p in item.params]} if item.params else {}),
+        }
+        for item in items
+    }
+    kinds = _KINDS_WITHOUT_PATHS.get((group, version), ())
+    extra = tuple(name for kind in kinds if (name := root_definition(group, version, kind)))
+    schemas = {name: convert(name, v3=True) for name in _schema_names(items, extra)}
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }
+
+
+@functools.cache
+def v3_document(group: str, version: str) -> bytes | None:
+    document = v3_document_obj(group, version)
+    return None if document is None else orjson.dumps(document)
+
+
+@functools.cache
+def _v3_index_json() -> bytes:
+    return orjson.dumps(v3_index())
+
+
+@functools.cache
+def v3_index() -> Obj:
+    """``GET /openapi/v3``: each document's URL carries its content hash, the key of kubectl's cache."""
+    paths: Obj = {}
+    for group, version in group_versions():
+        body = v3_document(group, version)
+        assert body is not None
+        digest = hashlib.sha512(body).hexdigest().upper()
+        key = f"apis/{group}/{version}" if group else f"api/{version}"
+        paths[key] = {"serverRelativeURL": f"/openapi/v3/{key}?hash={digest}"}
+    return {"paths": paths}
+
+
+# -- OpenAPI v2 ------------------------------------------------------------------------------------
+
+
+@functools.cache
+def v2_document() -> Obj:
+    """The Swagger 2.0 document of every group-version (one document, as upstream serves)."""
+    items = [item for gv in group_versions() for item in _group_version_paths(*gv)]
+    schemas = {name: convert(name, v3=False) for name in _schema_names(items)}
+    return openapi_v2.document(items, schemas, KUBERNETES_VERSION)
+
+
+@functools.cache
+def v2_json() -> bytes:
+    return orjson.dumps(v2_document())
+
+
+@functools.cache
+def v2_protobuf() -> bytes:
+    """The v2 document as a gnostic ``openapi.v2.Document`` (what kubectl 1.27/1.28 read)."""
+    return openapi_v2.encode_document(v2_document())
+
+
+# -- serving ---------------------------------------------------------------------------------------
+
+
+def handle(path: str, accept: str) -> tuple[bytes, str] | None:
+    """Body and Content-Type for a GET of an OpenAPI path, or None when ``path`` is not one."""
+    path = path.partition("?")[0].rstrip("/")
+    if path == "/openapi/v3":
+        return _v3_index_json(), JSON
+    if path.startswith("/openapi/v3/"):
+        parts = path.split("/")[3:]
+        if len(parts) == 2 and parts[0] == "api":
+            body = v3_document("", parts[1])
+        elif len(parts) == 3 and parts[0] == "apis" and parts[1]:
+            body = v3_document(parts[1], parts[2])
+        else:
+            body = None
+        return None if body is None else (body, JSON)
+    if path == "/swagger-2.0.0.pb-v1" or (
+        path == "/openapi/v2" and any(t in accept for t in V2_PROTOBUF_TYPES)
+    ):
+        return v2_protobuf(), V2_PROTOBUF_CONTENT_TYPE
+    if path == "/openapi/v2":
+        return v2_json(), JSON
+    return None
