@@ -314,3 +314,10 @@ def test_server_side_apply_fails_with_a_clear_message(k: Kubectl, version: str) 
     )
     assert result.returncode != 0
     assert "server-side apply" in result.stderr.lower()
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.33"])
+def test_create_namespace_including_kubectl_1_32_protobuf_bodies(k: Kubectl, version: str) -> None:
+    name = f"made-by-{version.replace('.', '-')}"
+    assert k.run("create", "namespace", name, version=version).stdout.strip() == f"namespace/{name} created"
+    assert k.run("get", "namespace", name, "-o", "jsonpath={.status.phase}").stdout == "Active"

@@ -11,6 +11,7 @@ import orjson
 import yaml
 from aiohttp import web
 
+from everynode.apiserver import pbdecode
 from everynode.core import errors
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,13 @@ def parse_document(data: bytes, content_type: str) -> Any:
             return orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise errors.BadRequest(f"the request body is not valid JSON: {exc}") from None
+    if content_type == PROTOBUF:
+        try:
+            return pbdecode.decode_kubernetes_protobuf(data)
+        except pbdecode.ProtobufError as exc:
+            if exc.unsupported:
+                raise errors.UnsupportedMediaType(str(exc)) from None
+            raise errors.BadRequest(f"the request body is not valid Kubernetes protobuf: {exc}") from None
     if content_type in YAML_TYPES:
         try:
             document = yaml.safe_load(data)
