@@ -23,8 +23,9 @@ KUBECTL = shutil.which("kubectl")
 
 
 class Kubectl:
-    def __init__(self, server: ApiServerProcess, base: Path) -> None:
+    def __init__(self, server: ApiServerProcess, base: Path, version: str | None) -> None:
         self.server = server
+        self.version = version
         self.config = base / "kubeconfig"
         self.cache = base / "cache"
         self.config.write_text(
@@ -43,6 +44,7 @@ class Kubectl:
         version: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         binary = "kubectl"
+        version = version or self.version
         if version is not None:
             assert KUBECTL is not None
             binary = os.path.join(os.path.dirname(os.path.realpath(KUBECTL)), f"kubectl.{version}")
@@ -68,13 +70,16 @@ class Kubectl:
             return json.loads(response.read())
 
 
-@pytest.fixture(scope="module")
-def k(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubectl]:
+@pytest.fixture(
+    scope="module", params=[None, "1.27", "1.33"], ids=["kubectl", "kubectl.1.27", "kubectl.1.33"]
+)
+def k(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubectl]:
+    """Each kubectl (PATH's, 1.27, 1.33) against a server of its own."""
     if KUBECTL is None:
         pytest.skip("kubectl is not installed")
     base = tmp_path_factory.mktemp("commands")
     with ApiServerProcess(f"sqlite:///{base}/state.db") as server:
-        yield Kubectl(server, base)
+        yield Kubectl(server, base, request.param)
 
 
 def daemonset_manifest(name: str, image: str) -> str:
@@ -97,7 +102,10 @@ def daemonset_manifest(name: str, image: str) -> str:
 def test_node_label_annotate_taint_cordon(k: Kubectl) -> None:
     k.run("create", "-f", "-", stdin='{"apiVersion":"v1","kind":"Node","metadata":{"name":"w1"}}')
     assert k.run("label", "node", "w1", "env=prod").stdout.strip() == "node/w1 labeled"
-    assert k.run("annotate", "node", "w1", "team=infra").stdout.strip() == "node/w1 annotated"
+    assert k.run("annotate", "node", "w1", "team=infra").stdout.strip() in (
+        "node/w1 annotated",
+        "node/w1 annotate",
+    )
     assert k.run("taint", "node", "w1", "dedicated=ds:NoSchedule").stdout.strip() == "node/w1 tainted"
     assert k.run("cordon", "w1").stdout.strip() == "node/w1 cordoned"
     node = json.loads(k.run("get", "node", "w1", "-o", "json").stdout)
@@ -316,8 +324,49 @@ def test_server_side_apply_fails_with_a_clear_message(k: Kubectl, version: str) 
     assert "server-side apply" in result.stderr.lower()
 
 
-@pytest.mark.parametrize("version", ["1.27", "1.33"])
-def test_create_namespace_including_kubectl_1_32_protobuf_bodies(k: Kubectl, version: str) -> None:
-    name = f"made-by-{version.replace('.', '-')}"
-    assert k.run("create", "namespace", name, version=version).stdout.strip() == f"namespace/{name} created"
+def test_create_namespace_including_kubectl_1_32_protobuf_bodies(k: Kubectl) -> None:
+    name = "made-by-kubectl"
+    assert k.run("create", "namespace", name).stdout.strip() == f"namespace/{name} created"
     assert k.run("get", "namespace", name, "-o", "jsonpath={.status.phase}").stdout == "Active"
+
+
+def test_describe_pod_and_node(k: Kubectl) -> None:
+    k.run("create", "-f", "-", stdin='{"apiVersion":"v1","kind":"Node","metadata":{"name":"desc-n"}}')
+    k.api(
+        "POST",
+        "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
+        {"metadata": {"name": "desc-n"}, "spec": {"holderIdentity": "desc-n", "leaseDurationSeconds": 40}},
+    )
+    k.run(
+        "create",
+        "-f",
+        "-",
+        stdin=json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "desc-p", "labels": {"app": "x"}},
+                "spec": {"nodeName": "desc-n", "containers": [{"name": "c", "image": "busybox:1"}]},
+            }
+        ),
+    )
+    pod = described(k.run("describe", "pod", "desc-p").stdout)
+    assert pod["Name"] == "desc-p"
+    assert pod["Node"].startswith("desc-n")
+    assert pod["Status"] == "Pending"
+    assert pod["Image"] == "busybox:1"
+    out = k.run("describe", "node", "desc-n").stdout
+    node = described(out)
+    assert node["Name"] == "desc-n"
+    assert node["HolderIdentity"] == "desc-n"
+    assert any(line.split()[:2] == ["default", "desc-p"] for line in out.splitlines())
+
+
+def described(text: str) -> dict[str, str]:
+    """The first ``Key: value`` of each key in kubectl describe output (its spacing varies by version)."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition(":")
+        if sep and key and " " not in key and key not in found:
+            found[key] = value.strip()
+    return found
