@@ -11,7 +11,7 @@ import orjson
 import yaml
 from aiohttp import web
 
-from everynode.apiserver import pbdecode
+from everynode.apiserver.protobuf import ProtobufError, UnsupportedProtobuf, decode_kubernetes_protobuf
 from everynode.core import errors
 
 log = logging.getLogger(__name__)
@@ -90,10 +90,10 @@ def parse_document(data: bytes, content_type: str) -> Any:
             raise errors.BadRequest(f"the request body is not valid JSON: {exc}") from None
     if content_type == PROTOBUF:
         try:
-            return pbdecode.decode_kubernetes_protobuf(data)
-        except pbdecode.ProtobufError as exc:
-            if exc.unsupported:
-                raise errors.UnsupportedMediaType(str(exc)) from None
+            return decode_kubernetes_protobuf(data)
+        except UnsupportedProtobuf as exc:
+            raise errors.UnsupportedMediaType(str(exc)) from None
+        except ProtobufError as exc:
             raise errors.BadRequest(f"the request body is not valid Kubernetes protobuf: {exc}") from None
     if content_type in YAML_TYPES:
         try:
@@ -105,7 +105,7 @@ def parse_document(data: bytes, content_type: str) -> Any:
             raise errors.BadRequest(f"the request body cannot be represented as JSON: {exc}") from None
     raise errors.UnsupportedMediaType(
         f'the body of the request was in an unknown format "{content_type}" - accepted media types include: '
-        "application/json, application/yaml"
+        "application/json, application/yaml, application/vnd.kubernetes.protobuf"
     )
 
 
