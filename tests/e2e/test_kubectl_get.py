@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -131,3 +132,64 @@ def test_get_watch_streams_table_rows(kubeconfig: Path, tmp_path: Path) -> None:
     lines = [line.split() for line in result.stdout.splitlines()]
     assert lines[0][:3] == ["NAMESPACE", "NAME", "DESIRED"]
     assert lines[1][:2] == ["kube-system", "fluentd-elasticsearch"]
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.33"])
+def test_pods_wide_revisions_and_leases_columns(kubeconfig: Path, tmp_path: Path, version: str) -> None:
+    create = [
+        binary(version),
+        "--kubeconfig",
+        str(kubeconfig),
+        "--cache-dir",
+        str(tmp_path),
+        "create",
+        "-f",
+        "-",
+        "--validate=false",
+    ]
+    objects = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": f"p-{version}", "namespace": "default"},
+            "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "busybox:1"}]},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ControllerRevision",
+            "metadata": {"name": f"r-{version}", "namespace": "default"},
+            "data": {},
+            "revision": 3,
+        },
+        {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": f"l-{version}", "namespace": "default"},
+            "spec": {"holderIdentity": "n1"},
+        },
+    ]
+    for obj in objects:
+        subprocess.run(create, input=json.dumps(obj), capture_output=True, text=True, timeout=60, check=True)
+    pods = kubectl(version, kubeconfig, tmp_path, "get", "pods", "-o", "wide")
+    assert pods[0] == [
+        "NAME",
+        "READY",
+        "STATUS",
+        "RESTARTS",
+        "AGE",
+        "IP",
+        "NODE",
+        "NOMINATED",
+        "NODE",
+        "READINESS",
+        "GATES",
+    ]
+    row = next(r for r in pods if r[0] == f"p-{version}")
+    assert row[1:4] == ["0/1", "Pending", "0"]
+    assert row[6] == "n1"
+    revisions = kubectl(version, kubeconfig, tmp_path, "get", "controllerrevisions")
+    assert revisions[0] == ["NAME", "CONTROLLER", "REVISION", "AGE"]
+    assert next(r for r in revisions if r[0] == f"r-{version}")[1:3] == ["<none>", "3"]
+    leases = kubectl(version, kubeconfig, tmp_path, "get", "leases")
+    assert leases[0] == ["NAME", "HOLDER", "AGE"]
+    assert next(r for r in leases if r[0] == f"l-{version}")[1] == "n1"
