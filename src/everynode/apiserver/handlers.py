@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from everynode.apiserver import fieldvalidation, request_options, schema, tables
+from everynode.apiserver import fieldvalidation, request_options, responses, schema, tables
 from everynode.apiserver.filters import build_predicate
 from everynode.apiserver.http import (
     json_response,
@@ -91,8 +90,8 @@ class ResourceHandlers:
         if request.query.get("resourceVersion") == "0":
             cached = self.caches[info.resource].get(info.key(target.namespace, name))
             if cached is not None:
-                return _object_response(request, info, cached)
-        return _object_response(request, info, await self.registry.get(info, target.namespace, name))
+                return responses.object_response(request, info, cached)
+        return responses.object_response(request, info, await self.registry.get(info, target.namespace, name))
 
     async def list(self, request: web.Request, target: Target) -> web.StreamResponse:
         info, query = target.info, request.query
@@ -129,7 +128,7 @@ class ResourceHandlers:
                 request, info, target.namespace, predicate, rv="", limit=0, token=None
             )
         items = cache.list_objects(target.namespace, predicate)
-        return _list_response(request, info, items, cache.revision, None)
+        return responses.list_response(request, info, items, cache.revision, None)
 
     async def _list_from_storage(
         self,
@@ -165,7 +164,7 @@ class ResourceHandlers:
             raise errors.Timeout(f"Too large resource version: {rv}") from None
         except InvalidContinueToken as exc:
             raise errors.BadRequest(f"continue key is not valid: {exc}") from None
-        return _list_response(request, info, items, page.revision, token)
+        return responses.list_response(request, info, items, page.revision, token)
 
     async def watch(self, request: web.Request, target: Target) -> web.StreamResponse:
         info, query = target.info, request.query
@@ -295,7 +294,7 @@ class ResourceHandlers:
             except errors.NotFound:
                 continue
             deleted.append(body if body.get("kind") != "Status" else obj)
-        return json_response(_list_body(info, deleted, cache.revision, None))
+        return json_response(responses.list_body(info, deleted, cache.revision, None))
 
     async def bind(self, request: web.Request, target: Target) -> web.StreamResponse:
         body = await read_object(request)
@@ -368,55 +367,3 @@ def _namespace_for(info: ResourceInfo, target: Target, body: Obj) -> str | None:
             "the namespace of the provided object does not match the namespace sent on the request"
         )
     return target.namespace
-
-
-def _object_response(request: web.Request, info: ResourceInfo, obj: Obj) -> web.Response:
-    """One object, as JSON or, when the client asks (kubectl get NAME), as a one-row Table."""
-    accept = request.headers.get("Accept", "")
-    if not tables.wants_table(accept):
-        return json_response(obj)
-    rv = str(obj.get("metadata", {}).get("resourceVersion", ""))
-    return _table_response(
-        request,
-        accept,
-        lambda inc, v: tables.render_table(
-            info.resource, [obj], include_object=inc, resource_version=rv, version=v
-        ),
-    )
-
-
-def _list_response(
-    request: web.Request, info: ResourceInfo, items: list[Obj], revision: int, token: str | None
-) -> web.Response:
-    accept = request.headers.get("Accept", "")
-    if not tables.wants_table(accept):
-        return json_response(_list_body(info, items, revision, token))
-    return _table_response(
-        request,
-        accept,
-        lambda inc, v: tables.render_table(
-            info.resource,
-            items,
-            include_object=inc,
-            resource_version=str(revision),
-            continue_token=token,
-            version=v,
-        ),
-    )
-
-
-def _table_response(request: web.Request, accept: str, render: Callable[[str, str], Obj]) -> web.Response:
-    try:
-        table = render(request.query.get("includeObject", ""), tables.table_version(accept))
-    except ValueError as exc:
-        raise errors.BadRequest(str(exc)) from None
-    response = json_response(table)
-    response.headers["Content-Type"] = tables.table_content_type(accept)
-    return response
-
-
-def _list_body(info: ResourceInfo, items: list[Obj], revision: int, token: str | None) -> Obj:
-    metadata: Obj = {"resourceVersion": str(revision)}
-    if token:
-        metadata["continue"] = token
-    return {"kind": info.list_kind, "apiVersion": info.api_version, "metadata": metadata, "items": items}
