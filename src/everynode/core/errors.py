@@ -158,3 +158,51 @@ def invalid(kind: str, group: str, name: str, errors: Sequence[FieldError]) -> I
 
 def expired(message: str = "too old resource version") -> Gone:
     return Gone(message)
+
+
+_BY_REASON: dict[str, type[ApiError]] = {
+    "AlreadyExists": AlreadyExists,
+    "Conflict": Conflict,
+    "Invalid": Invalid,
+    "NotFound": NotFound,
+    "Expired": Gone,
+    "Gone": Gone,
+    "BadRequest": BadRequest,
+    "Forbidden": Forbidden,
+    "Unauthorized": Unauthorized,
+    "MethodNotAllowed": MethodNotAllowed,
+    "NotAcceptable": NotAcceptable,
+    "RequestEntityTooLarge": RequestEntityTooLarge,
+    "UnsupportedMediaType": UnsupportedMediaType,
+    "TooManyRequests": TooManyRequests,
+    "InternalError": InternalError,
+    "ServiceUnavailable": ServiceUnavailable,
+    "Timeout": Timeout,
+}
+_BY_CODE: dict[int, type[ApiError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    406: NotAcceptable,
+    409: Conflict,
+    410: Gone,
+    413: RequestEntityTooLarge,
+    415: UnsupportedMediaType,
+    422: Invalid,
+    429: TooManyRequests,
+    503: ServiceUnavailable,
+    504: Timeout,
+}
+
+
+def from_status(status: Any, code: int) -> ApiError:
+    """The error a client raises for a failed response: by the Status's reason, else by HTTP code."""
+    body = status if isinstance(status, dict) else {}
+    reason = str(body.get("reason") or "")
+    message = str(body.get("message") or f"the server answered HTTP {code}")
+    cls = _BY_REASON.get(reason) or _BY_CODE.get(code, InternalError)
+    error = cls(message, details=body.get("details"), reason=reason or None)
+    error.code = int(body.get("code") or code)  # type: ignore[misc]
+    return error

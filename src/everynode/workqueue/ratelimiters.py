@@ -10,6 +10,7 @@ from collections.abc import Hashable
 from typing import Protocol
 
 from everynode.core.clock import Clock
+from everynode.core.tokenbucket import TokenBucket
 
 
 class RateLimiter(Protocol):
@@ -46,20 +47,10 @@ class BucketRateLimiter:
     """A token bucket shared by all keys: ``qps`` refill, ``burst`` capacity (client-go: 10 qps, 100)."""
 
     def __init__(self, clock: Clock, qps: float = 10.0, burst: int = 100) -> None:
-        if qps <= 0 or burst <= 0:
-            raise ValueError("qps and burst must be positive")
-        self.clock = clock
-        self.qps = qps
-        self.burst = burst
-        self._tokens = float(burst)
-        self._last = clock.now()
+        self._bucket = TokenBucket(clock, qps, burst)
 
     def when(self, key: Hashable) -> float:
-        now = self.clock.now()
-        self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.qps)
-        self._last = now
-        self._tokens -= 1.0  # reserve now; a deficit is a wait
-        return 0.0 if self._tokens >= 0 else -self._tokens / self.qps
+        return self._bucket.reserve()
 
     def forget(self, key: Hashable) -> None:
         return None

@@ -1,0 +1,237 @@
+"""An asyncio REST client for the Kubernetes API: typed by resource, throttled by QPS/burst, with
+failures raised as ``core.errors`` classes (read from the server's Status) and watches as async
+iterators of events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Self
+
+import aiohttp
+import orjson
+
+from everynode.client.config import ClientConfig
+from everynode.core import errors
+from everynode.core.clock import Clock, RealClock
+from everynode.core.resources import ResourceInfo
+from everynode.core.tokenbucket import TokenBucket
+
+Obj = dict[str, Any]
+PATCH_TYPES = {
+    "merge": "application/merge-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+    "json": "application/json-patch+json",
+}
+
+
+class RestClient:
+    def __init__(self, config: ClientConfig, *, clock: Clock | None = None) -> None:
+        self.config = config
+        self._bucket = TokenBucket(clock or RealClock(), config.qps, config.burst)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                headers={"User-Agent": self.config.user_agent, "Accept": "application/json"},
+                connector=aiohttp.TCPConnector(limit=256),
+            )
+        return self._session
+
+    def resource(self, info: ResourceInfo) -> ResourceClient:
+        return ResourceClient(self, info)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> Obj:
+        await self._bucket.acquire()
+        data = orjson.dumps(body) if body is not None else None
+        headers = {"Content-Type": content_type} if data is not None else {}
+        timeout = aiohttp.ClientTimeout(total=self.config.timeout)
+        try:
+            async with self._http().request(
+                method, self.config.server + path, params=params, data=data, headers=headers, timeout=timeout
+            ) as response:
+                raw = await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise errors.ServiceUnavailable(f"{method} {path}: {exc or type(exc).__name__}") from exc
+        document = _json(raw)
+        if status >= 400:
+            raise errors.from_status(document, status)
+        return document if isinstance(document, dict) else {}
+
+    async def stream(self, path: str, params: Mapping[str, str]) -> AsyncIterator[Obj]:
+        """The events of a watch request, one JSON object per line, until the server ends it."""
+        await self._bucket.acquire()
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.config.timeout)
+        try:
+            async with self._http().get(
+                self.config.server + path, params=params, timeout=timeout
+            ) as response:
+                if response.status >= 400:
+                    raise errors.from_status(_json(await response.read()), response.status)
+                async for line in response.content:
+                    if not line.strip():
+                        continue
+                    event = _json(line)
+                    if not isinstance(event, dict):
+                        continue
+                    if event.get("type") == "ERROR":
+                        raise errors.from_status(
+                            event.get("object"), int((event.get("object") or {}).get("code") or 500)
+                        )
+                    yield event
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise errors.ServiceUnavailable(f"watch {path}: {exc or type(exc).__name__}") from exc
+
+
+class ResourceClient:
+    """The verbs on one resource, namespaced or cluster-scoped."""
+
+    def __init__(self, client: RestClient, info: ResourceInfo) -> None:
+        self.client = client
+        self.info = info
+
+    def _base(self) -> str:
+        info = self.info
+        return f"/apis/{info.group}/{info.version}" if info.group else f"/api/{info.version}"
+
+    def _collection(self, namespace: str | None) -> str:
+        if self.info.namespaced and namespace:
+            return f"{self._base()}/namespaces/{namespace}/{self.info.resource}"
+        return f"{self._base()}/{self.info.resource}"
+
+    def _item(self, name: str, namespace: str | None, subresource: str | None = None) -> str:
+        if self.info.namespaced and not namespace:
+            raise ValueError(f"{self.info.resource} are namespaced: give a namespace")
+        path = f"{self._collection(namespace)}/{name}"
+        return f"{path}/{subresource}" if subresource else path
+
+    async def get(self, name: str, namespace: str | None = None) -> Obj:
+        return await self.client.request("GET", self._item(name, namespace))
+
+    async def list(
+        self,
+        namespace: str | None = None,
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        resource_version: str | None = None,
+        limit: int = 0,
+        continue_token: str | None = None,
+    ) -> Obj:
+        params = _selectors(label_selector, field_selector)
+        if resource_version is not None:
+            params["resourceVersion"] = resource_version
+        if limit:
+            params["limit"] = str(limit)
+        if continue_token:
+            params["continue"] = continue_token
+        return await self.client.request("GET", self._collection(namespace), params=params)
+
+    async def create(self, obj: Obj, namespace: str | None = None) -> Obj:
+        namespace = namespace or obj.get("metadata", {}).get("namespace")
+        return await self.client.request("POST", self._collection(namespace), body=obj)
+
+    async def update(self, obj: Obj, *, subresource: str | None = None) -> Obj:
+        meta = obj.get("metadata", {})
+        return await self.client.request(
+            "PUT", self._item(meta["name"], meta.get("namespace"), subresource), body=obj
+        )
+
+    async def update_status(self, obj: Obj) -> Obj:
+        return await self.update(obj, subresource="status")
+
+    async def patch(
+        self,
+        name: str,
+        patch: Any,
+        namespace: str | None = None,
+        *,
+        patch_type: str = "merge",
+        subresource: str | None = None,
+    ) -> Obj:
+        if patch_type not in PATCH_TYPES:
+            raise ValueError(f"patch_type must be one of {', '.join(PATCH_TYPES)}")
+        return await self.client.request(
+            "PATCH",
+            self._item(name, namespace, subresource),
+            body=patch,
+            content_type=PATCH_TYPES[patch_type],
+        )
+
+    async def delete(
+        self,
+        name: str,
+        namespace: str | None = None,
+        *,
+        grace_period_seconds: int | None = None,
+        propagation_policy: str | None = None,
+        precondition_uid: str | None = None,
+        precondition_resource_version: str | None = None,
+    ) -> Obj:
+        options: Obj = {"kind": "DeleteOptions", "apiVersion": "v1"}
+        if grace_period_seconds is not None:
+            options["gracePeriodSeconds"] = grace_period_seconds
+        if propagation_policy is not None:
+            options["propagationPolicy"] = propagation_policy
+        preconditions = {
+            k: v
+            for k, v in (("uid", precondition_uid), ("resourceVersion", precondition_resource_version))
+            if v
+        }
+        if preconditions:
+            options["preconditions"] = preconditions
+        return await self.client.request("DELETE", self._item(name, namespace), body=options)
+
+    def watch(
+        self,
+        namespace: str | None = None,
+        *,
+        resource_version: str = "",
+        label_selector: str = "",
+        field_selector: str = "",
+        timeout_seconds: int | None = None,
+        allow_bookmarks: bool = False,
+    ) -> AsyncIterator[Obj]:
+        params = _selectors(label_selector, field_selector)
+        params |= {"watch": "true", "resourceVersion": resource_version}
+        if timeout_seconds is not None:
+            params["timeoutSeconds"] = str(timeout_seconds)
+        if allow_bookmarks:
+            params["allowWatchBookmarks"] = "true"
+        return self.client.stream(self._collection(namespace), params)
+
+
+def _selectors(label_selector: str, field_selector: str) -> dict[str, str]:
+    params = {}
+    if label_selector:
+        params["labelSelector"] = label_selector
+    if field_selector:
+        params["fieldSelector"] = field_selector
+    return params
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return {"message": raw[:500].decode(errors="replace")}
