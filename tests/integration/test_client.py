@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 import pytest
@@ -73,3 +74,39 @@ async def test_a_watch_too_far_back_raises_gone(tmp_path: object) -> None:
                     resource_version=first["metadata"]["resourceVersion"], timeout_seconds=5
                 ):
                     pass
+
+
+async def test_an_informer_mirrors_the_server_with_indexes(apiserver: ApiServerProcess) -> None:
+    from everynode.informers.informer import Informer
+    from everynode.informers.store import by_node_name
+
+    namespace = f"i-{uuid.uuid4().hex[:6]}"
+    async with RestClient(ClientConfig(server=apiserver.url)) as client:
+        await client.resource(r.NAMESPACES).create({"metadata": {"name": namespace}})
+        pods = client.resource(r.PODS)
+        await pods.create(pod("before"), namespace)
+        informer = Informer(pods, namespace=namespace, indexers={"node": by_node_name})
+        deleted: list[str] = []
+        gone = asyncio.Event()
+
+        def on_delete(obj: dict) -> None:
+            deleted.append(obj["metadata"]["name"])
+            gone.set()
+
+        informer.add_handlers(on_delete=on_delete)
+        task = asyncio.create_task(informer.run())
+        try:
+            await asyncio.wait_for(informer.synced.wait(), 10)
+            assert [o["metadata"]["name"] for o in informer.store.objects()] == ["before"]
+            bound = pod("bound")
+            bound["spec"]["nodeName"] = "n7"
+            await pods.create(bound, namespace)
+            await pods.delete("before", namespace)
+            await asyncio.wait_for(gone.wait(), 10)  # events arrive in order: the add came first
+            assert deleted == ["before"]
+            assert [o["metadata"]["name"] for o in informer.store.by_index("node", "n7")] == ["bound"]
+            assert [o["metadata"]["name"] for o in informer.store.objects()] == ["bound"]
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

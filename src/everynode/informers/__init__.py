@@ -1,0 +1,2 @@
+"""Informers: a local, indexed copy of a resource kept current by list-then-watch (client-go's
+tools/cache), with handlers called on every add, update and delete."""

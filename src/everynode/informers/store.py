@@ -1,0 +1,91 @@
+"""The informer's cache: objects by ``namespace/name`` key, plus named indexes (e.g. pods by node)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+Obj = dict[str, Any]
+IndexFunc = Callable[[Obj], Iterable[str]]
+
+
+def object_key(obj: Obj) -> str:
+    meta = obj.get("metadata", {})
+    namespace = meta.get("namespace")
+    return f"{namespace}/{meta.get('name', '')}" if namespace else str(meta.get("name", ""))
+
+
+def by_namespace(obj: Obj) -> list[str]:
+    return [obj.get("metadata", {}).get("namespace", "")]
+
+
+def by_node_name(obj: Obj) -> list[str]:
+    node = obj.get("spec", {}).get("nodeName")
+    return [node] if node else []
+
+
+def by_controller_uid(obj: Obj) -> list[str]:
+    return [
+        ref["uid"]
+        for ref in obj.get("metadata", {}).get("ownerReferences", [])
+        if ref.get("controller") and ref.get("uid")
+    ]
+
+
+class Store:
+    def __init__(self, indexers: dict[str, IndexFunc] | None = None) -> None:
+        self._items: dict[str, Obj] = {}
+        self._indexers = dict(indexers or {})
+        self._indexes: dict[str, dict[str, set[str]]] = {name: {} for name in self._indexers}
+
+    def get(self, key: str) -> Obj | None:
+        return self._items.get(key)
+
+    def objects(self) -> list[Obj]:
+        return list(self._items.values())
+
+    def all_keys(self) -> list[str]:
+        return list(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def by_index(self, index: str, value: str) -> list[Obj]:
+        return [self._items[key] for key in self._indexes[index].get(value, ())]
+
+    def upsert(self, obj: Obj) -> Obj | None:
+        """Store ``obj``; the version it replaced, if any."""
+        key = object_key(obj)
+        old = self._items.get(key)
+        if old is not None:
+            self._unindex(key, old)
+        self._items[key] = obj
+        self._index(key, obj)
+        return old
+
+    def remove(self, obj: Obj) -> Obj | None:
+        key = object_key(obj)
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._unindex(key, old)
+        return old
+
+    def replace(self, objects: Iterable[Obj]) -> None:
+        self._items = {}
+        self._indexes = {name: {} for name in self._indexers}
+        for obj in objects:
+            self.upsert(obj)
+
+    def _index(self, key: str, obj: Obj) -> None:
+        for name, func in self._indexers.items():
+            for value in func(obj):
+                self._indexes[name].setdefault(value, set()).add(key)
+
+    def _unindex(self, key: str, obj: Obj) -> None:
+        for name, func in self._indexers.items():
+            for value in func(obj):
+                keys = self._indexes[name].get(value)
+                if keys is not None:
+                    keys.discard(key)
+                    if not keys:
+                        del self._indexes[name][value]
