@@ -110,3 +110,32 @@ async def test_an_informer_mirrors_the_server_with_indexes(apiserver: ApiServerP
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def test_the_event_recorder_aggregates_repeats(apiserver: ApiServerProcess) -> None:
+    from everynode.runtime.events import NORMAL, WARNING, EventRecorder
+
+    namespace = f"e-{uuid.uuid4().hex[:6]}"
+    async with RestClient(ClientConfig(server=apiserver.url)) as client:
+        await client.resource(r.NAMESPACES).create({"metadata": {"name": namespace}})
+        ds = {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": {"name": "web", "namespace": namespace, "uid": "u-1"},
+        }
+        recorder = EventRecorder(client, "daemonset-controller")
+        await recorder.event(ds, NORMAL, "SuccessfulCreate", "Created pod: web-abcde")
+        await recorder.event(ds, NORMAL, "SuccessfulCreate", "Created pod: web-abcde")
+        await recorder.event(ds, WARNING, "FailedDaemonPod", "Found failed daemon pod")
+        events = (
+            await client.resource(r.EVENTS).list(
+                namespace, field_selector="involvedObject.kind=DaemonSet,involvedObject.name=web"
+            )
+        )["items"]
+        by_reason = {e["reason"]: e for e in events}
+        assert set(by_reason) == {"SuccessfulCreate", "FailedDaemonPod"}
+        assert by_reason["SuccessfulCreate"]["count"] == 2
+        assert by_reason["SuccessfulCreate"]["source"] == {"component": "daemonset-controller"}
+        assert by_reason["FailedDaemonPod"]["type"] == "Warning"
+        # Recording about an object in a namespace that does not exist logs and returns.
+        await recorder.event({"metadata": {"name": "x", "namespace": "nowhere"}}, NORMAL, "R", "m")
