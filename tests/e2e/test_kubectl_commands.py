@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -18,22 +17,17 @@ from typing import Any
 import pytest
 
 from everynode.testing.apiserver import ApiServerProcess
+from everynode.testing.kubectl import kubectl_path
 
-KUBECTL = shutil.which("kubectl")
+KUBECTL = kubectl_path()
 
 
 class Kubectl:
     def __init__(self, server: ApiServerProcess, base: Path, version: str | None) -> None:
         self.server = server
         self.version = version
-        self.config = base / "kubeconfig"
+        self.config = server.write_kubeconfig(base / "kubeconfig")
         self.cache = base / "cache"
-        self.config.write_text(
-            "apiVersion: v1\nkind: Config\n"
-            f"clusters: [{{name: e, cluster: {{server: '{server.url}'}}}}]\n"
-            "users: [{name: e, user: {}}]\n"
-            "contexts: [{name: e, context: {cluster: e, user: e, namespace: default}}]\ncurrent-context: e\n"
-        )
 
     def run(
         self,
@@ -46,8 +40,10 @@ class Kubectl:
         binary = "kubectl"
         version = version or self.version
         if version is not None:
-            assert KUBECTL is not None
-            binary = os.path.join(os.path.dirname(os.path.realpath(KUBECTL)), f"kubectl.{version}")
+            found = kubectl_path(version)
+            if found is None:
+                pytest.skip(f"kubectl.{version} is not installed")
+            binary = found
         result = subprocess.run(
             [binary, "--kubeconfig", str(self.config), "--cache-dir", str(self.cache), *args],
             input=stdin,

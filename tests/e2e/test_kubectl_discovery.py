@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,14 +9,17 @@ from pathlib import Path
 import pytest
 
 from everynode.testing.apiserver import ApiServerProcess
+from everynode.testing.kubectl import kubectl_path
 
-KUBECTL = shutil.which("kubectl")
+KUBECTL = kubectl_path()
 VERSIONS = ["1.27", "1.29", "1.33"]
 
 
 def kubectl_binary(version: str) -> str:
-    assert KUBECTL is not None
-    return os.path.join(os.path.dirname(os.path.realpath(KUBECTL)), f"kubectl.{version}")
+    path = kubectl_path(version)
+    if path is None:
+        pytest.skip(f"kubectl.{version} is not installed")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiServer
         pytest.skip("kubectl is not installed")
     base = tmp_path_factory.mktemp("kubectl")
     with ApiServerProcess(f"sqlite:///{base}/state.db") as api:
-        config = base / "kubeconfig"
-        config.write_text(
-            "apiVersion: v1\nkind: Config\n"
-            f"clusters: [{{name: e, cluster: {{server: '{api.url}'}}}}]\n"
-            "users: [{name: e, user: {}}]\n"
-            "contexts: [{name: e, context: {cluster: e, user: e}}]\ncurrent-context: e\n"
-        )
+        config = api.write_kubeconfig(base / "kubeconfig")
         yield api, config
 
 
@@ -43,8 +38,6 @@ def test_api_resources_lists_every_served_kind_with_short_names(
 ) -> None:
     _, config = server
     binary = kubectl_binary(version)
-    if not os.path.exists(binary):
-        pytest.skip(f"kubectl.{version} is not installed")
     result = subprocess.run(
         [binary, "--kubeconfig", str(config), "--cache-dir", str(tmp_path), "api-resources", "--no-headers"],
         capture_output=True,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from everynode.testing.apiserver import ApiServerProcess
+from everynode.testing.kubectl import kubectl_path
 
-KUBECTL = shutil.which("kubectl")
+KUBECTL = kubectl_path()
 SEED_DS = """
 apiVersion: apps/v1
 kind: DaemonSet
@@ -38,9 +37,8 @@ spec:
 
 
 def binary(version: str) -> str:
-    assert KUBECTL is not None
-    path = os.path.join(os.path.dirname(os.path.realpath(KUBECTL)), f"kubectl.{version}")
-    if not os.path.exists(path):
+    path = kubectl_path(version)
+    if path is None:
         pytest.skip(f"kubectl.{version} is not installed")
     return path
 
@@ -51,13 +49,7 @@ def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         pytest.skip("kubectl is not installed")
     base = tmp_path_factory.mktemp("get")
     with ApiServerProcess(f"sqlite:///{base}/state.db") as api:
-        config = base / "kubeconfig"
-        config.write_text(
-            "apiVersion: v1\nkind: Config\n"
-            f"clusters: [{{name: e, cluster: {{server: '{api.url}'}}}}]\n"
-            "users: [{name: e, user: {}}]\n"
-            "contexts: [{name: e, context: {cluster: e, user: e}}]\ncurrent-context: e\n"
-        )
+        config = api.write_kubeconfig(base / "kubeconfig")
         subprocess.run(
             ["kubectl", "--kubeconfig", str(config), "create", "-f", "-", "--validate=false"],
             input=SEED_DS,

@@ -6,8 +6,6 @@ fresh --cache-dir so that nothing cached (discovery, OpenAPI) hides what the ser
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from everynode.testing.apiserver import ApiServerProcess
+from everynode.testing.kubectl import kubectl_path
 
-KUBECTL = shutil.which("kubectl")
+KUBECTL = kubectl_path()
 VERSIONS = ["1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"]
 
 DAEMONSET = """\
@@ -40,11 +39,10 @@ spec:
 
 
 def kubectl_binary(version: str) -> str:
-    assert KUBECTL is not None
-    binary = os.path.join(os.path.dirname(os.path.realpath(KUBECTL)), f"kubectl.{version}")
-    if not os.path.exists(binary):
+    path = kubectl_path(version)
+    if path is None:
         pytest.skip(f"kubectl.{version} is not installed")
-    return binary
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +51,7 @@ def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         pytest.skip("kubectl is not installed")
     base = tmp_path_factory.mktemp("kubectl-openapi")
     with ApiServerProcess(f"sqlite:///{base}/state.db") as api:
-        config = base / "kubeconfig"
-        config.write_text(
-            "apiVersion: v1\nkind: Config\n"
-            f"clusters: [{{name: e, cluster: {{server: '{api.url}'}}}}]\n"
-            "users: [{name: e, user: {}}]\n"
-            "contexts: [{name: e, context: {cluster: e, user: e}}]\ncurrent-context: e\n"
-        )
+        config = api.write_kubeconfig(base / "kubeconfig")
         yield config
 
 

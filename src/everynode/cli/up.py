@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from everynode.client.config import kubeconfig_document
+
 READY_TIMEOUT = 30.0
 
 
@@ -32,22 +34,6 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--bind", default="127.0.0.1", help="address the API server listens on")
     parser.add_argument("--port", type=int, default=6443, help="port the API server listens on")
     parser.set_defaults(run=run)
-
-
-def kubeconfig(server: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "everynode", "cluster": {"server": server}}],
-        "users": [{"name": "everynode", "user": {}}],
-        "contexts": [
-            {
-                "name": "everynode",
-                "context": {"cluster": "everynode", "user": "everynode", "namespace": "default"},
-            }
-        ],
-        "current-context": "everynode",
-    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"everynode up: the API server did not start (see {log_path}):\n{tail}", file=sys.stderr)
             return 1
         config_path = data_dir / "kubeconfig"
-        config_path.write_text(yaml.safe_dump(kubeconfig(server), sort_keys=False))
+        config_path.write_text(yaml.safe_dump(kubeconfig_document(server), sort_keys=False))
         os.chmod(config_path, 0o600)
         print(f"everynode is up: API server {server}, storage {storage}")
         print(f"  export KUBECONFIG={config_path}")

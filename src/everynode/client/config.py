@@ -41,3 +41,20 @@ def load_kubeconfig(path: str | Path, *, context: str | None = None, **overrides
         namespace=str(chosen.get("namespace") or "default"),
         **overrides,
     )
+
+
+def kubeconfig_document(server: str, *, namespace: str = "default") -> dict[str, Any]:
+    """A kubeconfig with one context, ``everynode``, for a server without authentication."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "everynode", "cluster": {"server": server}}],
+        "users": [{"name": "everynode", "user": {}}],
+        "contexts": [
+            {
+                "name": "everynode",
+                "context": {"cluster": "everynode", "user": "everynode", "namespace": namespace},
+            }
+        ],
+        "current-context": "everynode",
+    }

@@ -12,6 +12,9 @@ import urllib.request
 from pathlib import Path
 from typing import BinaryIO, Self
 
+import yaml
+
+from everynode.client.config import kubeconfig_document
 from everynode.testing.etcd import free_port
 from everynode.testing.process import stop_process
 
@@ -62,6 +65,11 @@ class ApiServerProcess:
             time.sleep(0.05)
         self.stop()
         raise TimeoutError(f"the API server was not ready within {timeout} s:\n{self.logs()}")
+
+    def write_kubeconfig(self, path: Path) -> Path:
+        """A kubeconfig for this server at ``path`` (for kubectl and clients in tests)."""
+        path.write_text(yaml.safe_dump(kubeconfig_document(self.url), sort_keys=False))
+        return path
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:]
