@@ -92,7 +92,17 @@ class Registry:
         if creating and ns.get("metadata", {}).get("deletionTimestamp"):
             raise errors.Forbidden(
                 f"unable to create new content in namespace {namespace} because it is being terminated",
-                details={"name": namespace, "kind": "namespaces"},
+                details={
+                    "name": namespace,
+                    "kind": "namespaces",
+                    "causes": [
+                        {
+                            "type": "NamespaceTerminating",
+                            "message": f"namespace {namespace} is being terminated",
+                            "field": "metadata.namespace",
+                        }
+                    ],
+                },
             )
 
     # -- read ------------------------------------------------------------------------------------

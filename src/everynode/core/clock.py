@@ -13,12 +13,18 @@ class Clock(Protocol):
     def now(self) -> float:
         """Monotonic seconds."""
 
+    def wall(self) -> float:
+        """Wall-clock seconds since the epoch (to compare with timestamps written in objects)."""
+
     async def sleep(self, seconds: float) -> None: ...
 
 
 class RealClock:
     def now(self) -> float:
         return time.monotonic()
+
+    def wall(self) -> float:
+        return time.time()
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
@@ -27,13 +33,18 @@ class RealClock:
 class FakeClock:
     """Time moves only when a test calls ``advance``; sleepers wake in deadline order."""
 
-    def __init__(self, start: float = 0.0) -> None:
+    def __init__(self, start: float = 0.0, *, wall_offset: float = 0.0) -> None:
         self._now = start
+        self._wall_offset = wall_offset
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._counter = itertools.count()
 
     def now(self) -> float:
         return self._now
+
+    def wall(self) -> float:
+        """The fake time itself, plus ``wall_offset``: ``FakeClock(60).wall()`` is 1970-01-01T00:01:00Z."""
+        return self._now + self._wall_offset
 
     async def sleep(self, seconds: float) -> None:
         if seconds <= 0:

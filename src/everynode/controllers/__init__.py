@@ -1,0 +1,1 @@
+"""Controllers: each one watches the API server through informers and reconciles one kind of object."""

@@ -1,0 +1,337 @@
+"""The DaemonSet controller's I/O shell: read the caches, ask the pure decision functions, write.
+
+``sync(key)`` follows upstream's ``syncDaemonSet`` (upstream-daemonset.md §2.3): history, then — only
+when the expectations of earlier writes are met — ``manage`` and the rolling update, history cleanup,
+and always the status. Writes go through ``DaemonSetApi``; events through a non-blocking sink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from everynode.controllers.daemonset import history
+from everynode.controllers.daemonset.api import DaemonSetApi
+from everynode.controllers.daemonset.caches import Caches
+from everynode.controllers.daemonset.claims import Claimer
+from everynode.controllers.daemonset.handlers import EventHandlers
+from everynode.controllers.daemonset.manage import NORMAL, WARNING, Plan, manage
+from everynode.controllers.daemonset.nodepods import NodePods, group_by_node
+from everynode.controllers.daemonset.placement import Placement
+from everynode.controllers.daemonset.podtemplate import REVISION_HASH_LABEL, pod_for_node, pod_template
+from everynode.controllers.daemonset.rolling import rolling_update
+from everynode.controllers.daemonset.scaling import is_rolling_update
+from everynode.controllers.daemonset.status import compute_status, status_unchanged, with_status
+from everynode.core import errors
+from everynode.core.clock import Clock, RealClock
+from everynode.runtime.backoff import Backoff
+from everynode.runtime.expectations import Expectations
+from everynode.workqueue.delaying import RateLimitingQueue
+from everynode.workqueue.ratelimiters import default_controller_rate_limiter
+
+log = logging.getLogger(__name__)
+Obj = dict[str, Any]
+
+BURST_REPLICAS = 250  # creates (and deletes) per sync at most
+SLOW_START_INITIAL_BATCH = 1
+
+
+class EventSink(Protocol):
+    def emit(self, obj: Obj, event_type: str, reason: str, message: str) -> None: ...
+
+
+class SyncError(Exception):
+    """A sync that must be retried; the message says why."""
+
+
+def _key(ds: Mapping[str, Any]) -> str:
+    meta = ds["metadata"]
+    return f"{meta.get('namespace', '')}/{meta['name']}"
+
+
+class DaemonSetController:
+    def __init__(
+        self,
+        api: DaemonSetApi,
+        events: EventSink,
+        caches: Caches | None = None,
+        *,
+        clock: Clock | None = None,
+        queue: RateLimitingQueue[str] | None = None,
+    ) -> None:
+        self.api = api
+        self.events = events
+        self.caches = caches or Caches()
+        self.clock = clock or RealClock()
+        self.queue = queue or RateLimitingQueue(self.clock, default_controller_rate_limiter(self.clock))
+        self.expectations = Expectations(self.clock)
+        self.backoff = Backoff(self.clock, initial=1.0, maximum=900.0)
+        self._placements: dict[tuple[str, int], Placement] = {}
+        self.handlers = EventHandlers(
+            self.caches, self.expectations, self.queue.add, self.queue.add_after, self.placement
+        )
+
+    def placement(self, ds: Mapping[str, Any]) -> Placement:
+        """The DaemonSet's placement rules, kept per (uid, generation): the template only changes with it."""
+        meta = ds["metadata"]
+        key = (str(meta.get("uid", "")), int(meta.get("generation") or 0))
+        found = self._placements.get(key)
+        if found is None:
+            if len(self._placements) > 4096:
+                self._placements.clear()
+            found = self._placements[key] = Placement(ds)
+        return found
+
+    # -- the sync ----------------------------------------------------------------------------------
+
+    async def sync(self, key: str) -> None:
+        ds = self.caches.daemonsets.get(key)
+        if ds is None:
+            self.expectations.forget(key)
+            return
+        nodes = self.caches.nodes.objects()
+        selector = ds.get("spec", {}).get("selector")
+        compiled = self.caches.selector(ds)
+        if selector is not None and compiled is not None and compiled.is_empty():
+            self.events.emit(
+                ds,
+                WARNING,
+                "SelectingAll",
+                "This daemon set is selecting all pods. A non-empty selector is required.",
+            )
+            return
+        if ds["metadata"].get("deletionTimestamp") or compiled is None:
+            return
+        try:
+            current, old = await self.construct_history(ds)
+        except (errors.ApiError, SyncError) as exc:
+            raise SyncError(f"failed to construct revisions of DaemonSet: {exc}") from exc
+        revision_hash = history.revision_hash(current)
+        if not self.expectations.satisfied(key):
+            await self.update_status(ds, nodes, revision_hash, observe_generation=False)
+            return
+        failure: Exception | None = None
+        try:
+            await self.manage_and_roll(ds, nodes, revision_hash, old)
+        except (errors.ApiError, SyncError, ValueError, LookupError) as exc:
+            failure = exc
+        try:
+            await self.update_status(ds, nodes, revision_hash, observe_generation=True)
+        except errors.ApiError as exc:
+            if failure is None:
+                raise
+            log.warning("DaemonSet %s: status update failed too: %s", key, exc)
+        if failure is not None:
+            raise failure
+
+    async def manage_and_roll(self, ds: Obj, nodes: list[Obj], revision_hash: str, old: list[Obj]) -> None:
+        key = _key(ds)
+        placement = self.placement(ds)
+        node_pods = await self.node_pods(ds)
+        plan = manage(
+            ds,
+            nodes,
+            node_pods,
+            revision_hash=revision_hash,
+            now=self.clock.wall(),
+            backoff=self.backoff,
+            placement=placement,
+        )
+        await self.carry_out(ds, plan, revision_hash)
+        if self.expectations.satisfied(key) and is_rolling_update(ds):
+            node_pods = await self.node_pods(ds)
+            by_name = {node["metadata"]["name"]: node for node in nodes}
+            now = self.clock.wall()
+            plan = rolling_update(
+                ds, by_name, node_pods, revision_hash=revision_hash, now=now, placement=placement
+            )
+            await self.carry_out(ds, plan, revision_hash)
+        try:
+            await self.cleanup_history(ds, old)
+        except errors.ApiError as exc:
+            raise SyncError(f"failed to clean up revisions of DaemonSet: {exc}") from exc
+
+    async def daemon_pods(self, ds: Obj) -> list[Obj]:
+        selector = self.caches.selector(ds)
+        assert selector is not None
+        claimer = Claimer(ds, selector, self.api.get_daemonset, self.api.patch_pod)
+        return await claimer.claim(self.caches.candidates(self.caches.pods, ds))
+
+    async def node_pods(self, ds: Obj, *, include_deleted_terminal: bool = False) -> NodePods:
+        return group_by_node(await self.daemon_pods(ds), include_deleted_terminal=include_deleted_terminal)
+
+    # -- writing pods ------------------------------------------------------------------------------
+
+    async def carry_out(self, ds: Obj, plan: Plan, revision_hash: str) -> None:
+        """Emit the plan's events, requeue as it asks, and create/delete its pods (``syncNodes``)."""
+        for event_type, reason, message in plan.events:
+            self.events.emit(ds, event_type, reason, message)
+        if plan.requeue_after is not None:
+            self.queue.add_after(_key(ds), plan.requeue_after)
+        if plan.create_on or plan.delete:
+            await self.sync_nodes(ds, plan.delete, plan.create_on, revision_hash)
+
+    async def sync_nodes(
+        self, ds: Obj, to_delete: list[Obj], create_on: list[str], revision_hash: str
+    ) -> None:
+        key = _key(ds)
+        namespace = ds["metadata"].get("namespace", "")
+        creates = create_on[:BURST_REPLICAS]
+        deletes = to_delete[:BURST_REPLICAS]
+        self.expectations.expect(key, adds=len(creates), deletes=len(deletes))
+        failures: list[str] = []
+        template = pod_template(ds, revision_hash) if creates else {}
+
+        async def create(node_name: str) -> bool:
+            try:
+                pod = await self.api.create_pod(namespace, pod_for_node(template, ds, node_name))
+            except errors.ApiError as exc:
+                if _namespace_terminating(exc):
+                    return True  # upstream leaves the expectation raised; the namespace is going away
+                self.expectations.creation_observed(key)
+                self.events.emit(ds, WARNING, "FailedCreate", f"Error creating: {exc}")
+                failures.append(str(exc))
+                return False
+            self.events.emit(ds, NORMAL, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}")
+            return True
+
+        position, batch = 0, min(len(creates), SLOW_START_INITIAL_BATCH)
+        while position < len(creates):
+            results = await asyncio.gather(*(create(name) for name in creates[position : position + batch]))
+            if not all(results):
+                skipped = len(creates) - (position + batch)
+                if skipped > 0:
+                    log.info("DaemonSet %s: slow start failed; skipping %d creates", key, skipped)
+                    for _ in range(skipped):
+                        self.expectations.creation_observed(key)
+                break
+            position += batch
+            batch = min(2 * batch, len(creates) - position)
+
+        async def delete(pod: Obj) -> None:
+            name = pod["metadata"]["name"]
+            try:
+                await self.api.delete_pod(namespace, name)
+            except errors.ApiError as exc:
+                self.expectations.deletion_observed(key)
+                if not isinstance(exc, errors.NotFound):
+                    self.events.emit(ds, WARNING, "FailedDelete", f"Error deleting: {exc}")
+                    failures.append(str(exc))
+                return
+            self.events.emit(ds, NORMAL, "SuccessfulDelete", f"Deleted pod: {name}")
+
+        await asyncio.gather(*(delete(pod) for pod in deletes))
+        if failures:
+            raise SyncError("; ".join(dict.fromkeys(failures)))
+
+    # -- history -----------------------------------------------------------------------------------
+
+    async def construct_history(self, ds: Obj) -> tuple[Obj, list[Obj]]:
+        """The current revision (created, or deduplicated and renumbered) and the old ones."""
+        selector = self.caches.selector(ds)
+        assert selector is not None
+        claimer = Claimer(ds, selector, self.api.get_daemonset, self.api.patch_revision)
+        revisions = await claimer.claim(self.caches.candidates(self.caches.revisions, ds))
+        labelled = []
+        for revision in revisions:
+            if history.revision_hash(revision):
+                labelled.append(revision)
+                continue
+            meta = revision["metadata"]
+            labels = {**(meta.get("labels") or {}), history.CONTROLLER_REVISION_HASH_LABEL: meta["name"]}
+            relabelled = {**revision, "metadata": {**meta, "labels": labels}}
+            labelled.append(await self.api.update_revision(relabelled))
+        current, old = history.split_history(ds, labelled)
+        number = history.next_revision_number(old)
+        if not current:
+            return await self.snapshot(ds, number), old
+        kept, duplicates = history.pick_current(current)
+        if duplicates:
+            await self.dedup(ds, kept, duplicates)
+        if history.revision_number(kept) < number:
+            kept = await self.api.update_revision({**kept, "revision": number})
+        return kept, old
+
+    async def dedup(self, ds: Obj, kept: Obj, duplicates: list[Obj]) -> None:
+        kept_hash = history.revision_hash(kept)
+        for pod in await self.daemon_pods(ds):
+            if (pod["metadata"].get("labels") or {}).get(REVISION_HASH_LABEL) != kept_hash:
+                meta = pod["metadata"]
+                await self.api.patch_pod(
+                    meta.get("namespace", ""),
+                    meta["name"],
+                    {"metadata": {"labels": {REVISION_HASH_LABEL: kept_hash}}},
+                )
+        for duplicate in duplicates:
+            await self.api.delete_revision(
+                duplicate["metadata"].get("namespace", ""), duplicate["metadata"]["name"]
+            )
+
+    async def snapshot(self, ds: Obj, number: int) -> Obj:
+        meta = ds["metadata"]
+        namespace = meta.get("namespace", "")
+        collisions = ds.get("status", {}).get("collisionCount")
+        revision_hash = history.compute_hash(ds["spec"]["template"], collisions)
+        revision = history.new_revision(ds, revision_hash, number)
+        try:
+            return await self.api.create_revision(namespace, revision)
+        except errors.AlreadyExists:
+            existing = await self.api.get_revision(namespace, revision["metadata"]["name"])
+            if history.matches(ds, existing):
+                return existing
+            fresh = await self.api.get_daemonset(namespace, meta["name"])
+            fresh_collisions = fresh.get("status", {}).get("collisionCount")
+            if fresh_collisions != collisions:
+                raise SyncError(
+                    f"found a stale collision count ({collisions}, expected {fresh_collisions}) of DaemonSet "
+                    f'"{meta["name"]}" while processing; will retry until it is updated'
+                ) from None
+            status = dict(fresh.get("status") or {})
+            status["collisionCount"] = (fresh_collisions or 0) + 1
+            await self.api.update_daemonset_status({**fresh, "status": status})
+            raise
+
+    async def cleanup_history(self, ds: Obj, old: list[Obj]) -> None:
+        limit = int(ds.get("spec", {}).get("revisionHistoryLimit", 10) or 0)
+        if len(old) <= limit:
+            return
+        live = {
+            (pod["metadata"].get("labels") or {}).get(REVISION_HASH_LABEL, "")
+            for pods in (await self.node_pods(ds, include_deleted_terminal=True)).values()
+            for pod in pods
+        }
+        for revision in history.revisions_to_delete(old, live, limit):
+            with contextlib.suppress(errors.NotFound):
+                await self.api.delete_revision(
+                    revision["metadata"].get("namespace", ""), revision["metadata"]["name"]
+                )
+
+    # -- status ------------------------------------------------------------------------------------
+
+    async def update_status(
+        self, ds: Obj, nodes: list[Obj], revision_hash: str, *, observe_generation: bool
+    ) -> None:
+        node_pods = await self.node_pods(ds)
+        now = self.clock.wall()
+        counters = compute_status(
+            ds, nodes, node_pods, revision_hash=revision_hash, now=now, placement=self.placement(ds)
+        )
+        if not status_unchanged(ds, counters):
+            meta = ds["metadata"]
+            observed = int(meta.get("generation") or 0) if observe_generation else None
+            try:
+                await self.api.update_daemonset_status(with_status(ds, counters, observed))
+            except errors.ApiError:
+                fresh = await self.api.get_daemonset(meta.get("namespace", ""), meta["name"])
+                await self.api.update_daemonset_status(with_status(fresh, counters, observed))
+        min_ready = int(ds.get("spec", {}).get("minReadySeconds") or 0)
+        if min_ready > 0 and counters["numberReady"] != counters["numberAvailable"]:
+            self.queue.add_after(_key(ds), float(min_ready))
+
+
+def _namespace_terminating(exc: errors.ApiError) -> bool:
+    causes = (exc.details or {}).get("causes") or []
+    return any(cause.get("type") == "NamespaceTerminating" for cause in causes)

@@ -1,0 +1,68 @@
+"""Which nodes a DaemonSet's pods belong on (upstream ``NodeShouldRunDaemonPod``).
+
+Only the template's nodeName, nodeSelector, required node affinity and the node's NoSchedule /
+NoExecute taints count; resources, ports, readiness and ``spec.unschedulable`` are the scheduler's and
+the kubelet's business. The answer is two booleans: *should run* (a pod may be created there) and
+*should continue running* (an existing pod may stay — true under an untolerated NoSchedule taint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from everynode.core.nodeaffinity import pod_matches_node_affinity
+from everynode.core.taints import add_or_update_toleration, untolerated
+
+Obj = dict[str, Any]
+
+_ALWAYS_TOLERATED: tuple[tuple[str, str], ...] = (
+    ("node.kubernetes.io/not-ready", "NoExecute"),
+    ("node.kubernetes.io/unreachable", "NoExecute"),
+    ("node.kubernetes.io/disk-pressure", "NoSchedule"),
+    ("node.kubernetes.io/memory-pressure", "NoSchedule"),
+    ("node.kubernetes.io/pid-pressure", "NoSchedule"),
+    ("node.kubernetes.io/unschedulable", "NoSchedule"),
+)
+_HOST_NETWORK_TOLERATED = ("node.kubernetes.io/network-unavailable", "NoSchedule")
+
+
+def daemon_tolerations(pod_spec: Mapping[str, Any]) -> list[Obj]:
+    """The template's tolerations plus the ones every daemon pod gets (never written to the DaemonSet)."""
+    tolerations: list[Obj] = [dict(t) for t in pod_spec.get("tolerations") or []]
+    extra = list(_ALWAYS_TOLERATED)
+    if pod_spec.get("hostNetwork"):
+        extra.append(_HOST_NETWORK_TOLERATED)
+    for key, effect in extra:
+        tolerations = add_or_update_toleration(
+            tolerations, {"key": key, "operator": "Exists", "effect": effect}
+        )
+    return tolerations
+
+
+class Placement:
+    """The placement rules of one DaemonSet, prepared once per sync and applied to every node."""
+
+    def __init__(self, ds: Mapping[str, Any]) -> None:
+        self.pod_spec: Mapping[str, Any] = ds.get("spec", {}).get("template", {}).get("spec", {}) or {}
+        self.node_name: str = self.pod_spec.get("nodeName") or ""
+        self.tolerations = daemon_tolerations(self.pod_spec)
+
+    def should_run(self, node: Mapping[str, Any]) -> tuple[bool, bool]:
+        """(should run, should continue running) for ``node``."""
+        name = node.get("metadata", {}).get("name", "")
+        if self.node_name and self.node_name != name:
+            return False, False
+        if not pod_matches_node_affinity(self.pod_spec, node):
+            return False, False
+        taints = node.get("spec", {}).get("taints")
+        if not taints:
+            return True, True
+        refused = untolerated(taints, self.tolerations)
+        if not refused:
+            return True, True
+        return False, not any(taint.get("effect") == "NoExecute" for taint in refused)
+
+
+def should_run(node: Mapping[str, Any], ds: Mapping[str, Any]) -> tuple[bool, bool]:
+    return Placement(ds).should_run(node)

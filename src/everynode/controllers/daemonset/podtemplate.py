@@ -1,0 +1,82 @@
+"""The pods a DaemonSet creates (upstream-daemonset.md §3).
+
+Every daemon pod is the DaemonSet's template plus: ``generateName: <ds>-``, the labels
+``controller-revision-hash`` and ``pod-template-generation``, the daemon tolerations, one controller
+ownerReference, and a required node affinity that pins it to its node by ``metadata.name`` (the
+scheduler then binds it there). Only the hash, the generation and the node differ between pods.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from everynode.controllers.daemonset.placement import daemon_tolerations
+from everynode.core.names import name_is_dns_subdomain
+from everynode.core.nodeaffinity import pin_to_node
+
+Obj = dict[str, Any]
+
+REVISION_HASH_LABEL = "controller-revision-hash"
+TEMPLATE_GENERATION_LABEL = "pod-template-generation"
+TEMPLATE_GENERATION_ANNOTATION = "deprecated.daemonset.template.generation"
+
+
+def template_generation(ds: Mapping[str, Any]) -> str | None:
+    """The DaemonSet's template generation annotation, when it is an integer."""
+    value = ds.get("metadata", {}).get("annotations", {}).get(TEMPLATE_GENERATION_ANNOTATION)
+    if value is None:
+        return None
+    try:
+        return str(int(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def controller_ref(ds: Mapping[str, Any]) -> Obj:
+    meta = ds["metadata"]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def pod_template(ds: Mapping[str, Any], revision_hash: str) -> Obj:
+    """The template every new pod of this sync starts from (tolerations and labels added)."""
+    template: Obj = copy.deepcopy(ds.get("spec", {}).get("template", {}))
+    meta = template.setdefault("metadata", {})
+    meta.pop("creationTimestamp", None)
+    labels = dict(meta.get("labels") or {})
+    generation = template_generation(ds)
+    if generation is not None:
+        labels[TEMPLATE_GENERATION_LABEL] = generation
+    if revision_hash:
+        labels[REVISION_HASH_LABEL] = revision_hash
+    meta["labels"] = labels
+    spec = template.setdefault("spec", {})
+    spec["tolerations"] = daemon_tolerations(spec)
+    return template
+
+
+def pod_for_node(template: Mapping[str, Any], ds: Mapping[str, Any], node_name: str) -> Obj:
+    """A pod to POST for ``node_name``; ``template`` comes from ``pod_template`` and is not changed."""
+    ds_meta = ds["metadata"]
+    template_meta = template.get("metadata", {})
+    prefix = f"{ds_meta['name']}-"
+    meta: Obj = {
+        key: value
+        for key, value in template_meta.items()
+        if key not in ("name", "generateName", "namespace", "ownerReferences", "uid", "resourceVersion")
+    }
+    meta["generateName"] = ds_meta["name"] if name_is_dns_subdomain(prefix, True) else prefix
+    meta["namespace"] = ds_meta.get("namespace", "")
+    meta["labels"] = dict(template_meta.get("labels") or {})
+    meta["ownerReferences"] = [controller_ref(ds)]
+    spec = dict(template.get("spec", {}))
+    spec["affinity"] = pin_to_node(spec.get("affinity"), node_name)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}

@@ -1,0 +1,388 @@
+"""A DaemonSet controller on hand-filled caches and a recording fake API (upstream's unit harness).
+
+As upstream's fake pod control does, a create or delete made by the controller lands in the pod cache
+at once and is observed by the expectations at once, so one ``sync`` sees the effects of its own
+manage step in its rolling-update and status steps. Revisions and status writes are mirrored into
+the caches the same way. Only the controller's own events (not the pod-control ones) are counted,
+as in upstream's tests.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from everynode.controllers.daemonset.caches import Caches
+from everynode.controllers.daemonset.controller import DaemonSetController
+from everynode.core import errors
+from everynode.core.clock import FakeClock
+from everynode.core.patch.strategic import StaticSchema, apply_strategic_merge_patch
+from everynode.core.pods import format_time
+
+Obj = dict[str, Any]
+POD_CONTROL_REASONS = {"SuccessfulCreate", "SuccessfulDelete", "FailedCreate", "FailedDelete"}
+SIMPLE_LABELS = {"name": "simple-daemon", "type": "production"}
+_uids = itertools.count(1)
+# what a strategic merge needs to know for the patches the controller sends (owner references by uid)
+_SCHEMA = StaticSchema(
+    fields={
+        "metadata": StaticSchema(
+            fields={"ownerReferences": StaticSchema(patch_strategy="merge", merge_key="uid")}
+        )
+    }
+)
+
+
+def strategic_merge(original: Obj, patch: Obj) -> Obj:
+    return apply_strategic_merge_patch(original, patch, _SCHEMA)
+
+
+def uid() -> str:
+    return f"uid-{next(_uids)}"
+
+
+def new_node(
+    name: str,
+    labels: dict[str, str] | None = None,
+    *,
+    taints: list[Obj] | None = None,
+    conditions: list[Obj] | None = None,
+    unschedulable: bool = False,
+) -> Obj:
+    spec: Obj = {}
+    if taints:
+        spec["taints"] = taints
+    if unschedulable:
+        spec["unschedulable"] = True
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "uid": uid(), "labels": dict(labels or {}), "resourceVersion": "1"},
+        "spec": spec,
+        "status": {
+            "conditions": conditions or [{"type": "Ready", "status": "True"}],
+            "allocatable": {"pods": "100"},
+        },
+    }
+
+
+def new_daemonset(
+    name: str = "foo",
+    *,
+    namespace: str = "default",
+    strategy: Obj | None = None,
+    labels: dict[str, str] | None = None,
+    generation: int = 1,
+) -> Obj:
+    """Upstream's ``newDaemonSet``: OnDelete, revisionHistoryLimit 2, one container ``foo/bar``."""
+    labels = dict(labels or SIMPLE_LABELS)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "uid": uid(),
+            "generation": generation,
+            "resourceVersion": "1",
+            "annotations": {"deprecated.daemonset.template.generation": str(generation)},
+        },
+        "spec": {
+            "selector": {"matchLabels": dict(labels)},
+            "updateStrategy": strategy or {"type": "OnDelete"},
+            "revisionHistoryLimit": 2,
+            "template": {
+                "metadata": {"labels": dict(labels)},
+                "spec": {
+                    "containers": [{"name": "foo", "image": "foo/bar", "imagePullPolicy": "IfNotPresent"}],
+                    "restartPolicy": "Always",
+                    "dnsPolicy": "ClusterFirst",
+                },
+            },
+        },
+        "status": {},
+    }
+
+
+ON_DELETE: Obj = {"type": "OnDelete"}
+
+
+def rolling(max_unavailable: int | str = 1, max_surge: int | str = 0) -> Obj:
+    return {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": max_unavailable, "maxSurge": max_surge},
+    }
+
+
+STRATEGIES = [ON_DELETE, rolling(1)]
+
+
+def ready_condition(status: bool = True, since: float = 0.0) -> Obj:
+    return {
+        "type": "Ready",
+        "status": "True" if status else "False",
+        "lastTransitionTime": format_time(since),
+    }
+
+
+@dataclass
+class FakeEvents:
+    recorded: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def emit(self, obj: Obj, event_type: str, reason: str, message: str) -> None:
+        self.recorded.append((event_type, reason, message))
+
+    def controller_events(self) -> list[tuple[str, str, str]]:
+        return [event for event in self.recorded if event[1] not in POD_CONTROL_REASONS]
+
+
+class FakeApi:
+    """Records every write and mirrors it into the caches, like upstream's fake pod control."""
+
+    def __init__(self, harness: Harness) -> None:
+        self.h = harness
+        self.created: list[Obj] = []
+        self.deleted: list[str] = []
+        self.patched: list[tuple[str, Obj]] = []
+        self.status_updates: list[Obj] = []
+        self.create_limit: int | None = None
+        self.create_calls = 0
+        self.create_error: errors.ApiError | None = None
+        self.status_errors: list[errors.ApiError] = []
+        self.get_error: errors.ApiError | None = None
+        self.get_calls = 0
+        self.api_daemonsets: dict[str, Obj] = {}  # what the API says, when it differs from the cache
+        self._names = itertools.count()
+
+    async def get_daemonset(self, namespace: str, name: str) -> Obj:
+        self.get_calls += 1
+        if self.get_error is not None:
+            raise self.get_error
+        key = f"{namespace}/{name}"
+        found = self.api_daemonsets.get(key) or self.h.caches.daemonsets.get(key)
+        if found is None:
+            raise errors.not_found("daemonsets", "apps", name)
+        return copy.deepcopy(found)
+
+    async def update_daemonset_status(self, ds: Obj) -> Obj:
+        self.status_updates.append(copy.deepcopy(ds))
+        if self.status_errors:
+            raise self.status_errors.pop(0)
+        if self.h.mirror_status:
+            self.h.caches.daemonsets.upsert(copy.deepcopy(ds))
+        return ds
+
+    async def create_pod(self, namespace: str, pod: Obj) -> Obj:
+        self.create_calls += 1
+        if self.create_error is not None:
+            raise self.create_error
+        if self.create_limit is not None and len(self.created) >= self.create_limit:
+            raise errors.Forbidden("pod create limit reached")
+        pod = copy.deepcopy(pod)
+        meta = pod["metadata"]
+        meta["name"] = f"{meta.get('generateName', 'pod-')}{next(self._names):05d}"
+        meta["uid"] = uid()
+        meta["resourceVersion"] = "1"
+        meta["creationTimestamp"] = format_time(self.h.clock.wall())
+        pod.setdefault("status", {})["phase"] = "Pending"
+        self.created.append(pod)
+        if self.h.mirror_pods:
+            self.h.caches.pods.upsert(pod)
+        return pod
+
+    async def delete_pod(self, namespace: str, name: str) -> None:
+        self.deleted.append(name)
+        existing = self.h.caches.pods.get(f"{namespace}/{name}")
+        if existing is None:
+            raise errors.not_found("pods", "", name)
+        if self.h.mirror_pods:
+            self.h.caches.pods.remove(existing)
+
+    async def patch_pod(self, namespace: str, name: str, patch: Obj) -> Obj:
+        self.patched.append((name, patch))
+        existing = self.h.caches.pods.get(f"{namespace}/{name}")
+        if existing is None:
+            raise errors.not_found("pods", "", name)
+        patched = strategic_merge(copy.deepcopy(existing), patch)
+        self.h.caches.pods.upsert(patched)
+        return patched
+
+    async def create_revision(self, namespace: str, revision: Obj) -> Obj:
+        key = f"{namespace}/{revision['metadata']['name']}"
+        if self.h.caches.revisions.get(key) is not None:
+            raise errors.already_exists("controllerrevisions", "apps", revision["metadata"]["name"])
+        revision = copy.deepcopy(revision)
+        revision["metadata"].update(uid=uid(), resourceVersion="1", namespace=namespace)
+        self.h.caches.revisions.upsert(revision)
+        return revision
+
+    async def get_revision(self, namespace: str, name: str) -> Obj:
+        found = self.h.caches.revisions.get(f"{namespace}/{name}")
+        if found is None:
+            raise errors.not_found("controllerrevisions", "apps", name)
+        return copy.deepcopy(found)
+
+    async def update_revision(self, revision: Obj) -> Obj:
+        self.h.caches.revisions.upsert(copy.deepcopy(revision))
+        return revision
+
+    async def patch_revision(self, namespace: str, name: str, patch: Obj) -> Obj:
+        existing = await self.get_revision(namespace, name)
+        patched = strategic_merge(existing, patch)
+        self.h.caches.revisions.upsert(patched)
+        return patched
+
+    async def delete_revision(self, namespace: str, name: str) -> None:
+        existing = self.h.caches.revisions.get(f"{namespace}/{name}")
+        if existing is None:
+            raise errors.not_found("controllerrevisions", "apps", name)
+        self.h.caches.revisions.remove(existing)
+
+
+class Harness:
+    def __init__(
+        self, *, start: float = 1_000_000.0, mirror_pods: bool = True, mirror_status: bool = True
+    ) -> None:
+        self.clock = FakeClock(start)
+        self.caches = Caches()
+        self.mirror_pods = mirror_pods
+        self.mirror_status = mirror_status
+        self.api = FakeApi(self)
+        self.events = FakeEvents()
+        self.controller = DaemonSetController(self.api, self.events, self.caches, clock=self.clock)
+
+    # -- filling the caches ---------------------------------------------------------------------
+
+    def add_nodes(
+        self, count: int, prefix: str = "node-", labels: dict[str, str] | None = None, start: int = 0
+    ) -> list[Obj]:
+        nodes = [new_node(f"{prefix}{i}", labels) for i in range(start, start + count)]
+        for node in nodes:
+            self.caches.nodes.upsert(node)
+        return nodes
+
+    def add(self, *objects: Obj) -> None:
+        for obj in objects:
+            kind = obj.get("kind")
+            store = {
+                "Node": self.caches.nodes,
+                "Pod": self.caches.pods,
+                "DaemonSet": self.caches.daemonsets,
+                "ControllerRevision": self.caches.revisions,
+            }[kind]
+            store.upsert(obj)
+
+    def pod(
+        self,
+        node_name: str | None,
+        ds: Obj | None = None,
+        *,
+        labels: dict[str, str] | None = None,
+        name: str | None = None,
+        created: float | None = None,
+        phase: str = "Running",
+        ready: bool = False,
+        ready_since: float | None = None,
+        revision_hash: str | None = None,
+        add: bool = True,
+    ) -> Obj:
+        """A pod on ``node_name`` (upstream's ``newPod``), controlled by ``ds`` when given, carrying the
+        DaemonSet's current hash unless another is given."""
+        template = (ds or new_daemonset())["spec"]["template"]
+        pod_labels = dict(labels if labels is not None else template["metadata"]["labels"])
+        if ds is not None and revision_hash is None:
+            revision_hash = self.current_hash(ds)
+        if revision_hash:
+            pod_labels["controller-revision-hash"] = revision_hash
+        meta: Obj = {
+            "name": name or f"pod-{next(_uids)}",
+            "namespace": (ds or {}).get("metadata", {}).get("namespace", "default"),
+            "uid": uid(),
+            "labels": pod_labels,
+            "resourceVersion": "1",
+            "creationTimestamp": format_time(self.clock.wall() if created is None else created),
+        }
+        if ds is not None:
+            meta["ownerReferences"] = [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "DaemonSet",
+                    "name": ds["metadata"]["name"],
+                    "uid": ds["metadata"]["uid"],
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ]
+        spec = copy.deepcopy(template["spec"])
+        if node_name:
+            spec["nodeName"] = node_name
+        status: Obj = {"phase": phase}
+        if ready or ready_since is not None:
+            status["conditions"] = [
+                ready_condition(True, self.clock.wall() if ready_since is None else ready_since)
+            ]
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
+        if add:
+            self.caches.pods.upsert(pod)
+        return pod
+
+    def current_hash(self, ds: Obj) -> str:
+        from everynode.controllers.daemonset.history import compute_hash
+
+        return compute_hash(ds["spec"]["template"], ds.get("status", {}).get("collisionCount"))
+
+    def pods(self) -> list[Obj]:
+        return self.caches.pods.objects()
+
+    def mark_ready(self, pods: Iterable[Obj] | None = None, *, since: float | None = None) -> None:
+        for original in list(pods if pods is not None else self.pods()):
+            pod = copy.deepcopy(original)
+            pod.setdefault("status", {})["conditions"] = [
+                ready_condition(True, self.clock.wall() if since is None else since)
+            ]
+            pod["status"]["phase"] = "Running"
+            self.caches.pods.upsert(pod)
+
+    def daemonset(self, ds: Obj) -> Obj:
+        """The cached (status-mirrored) version of ``ds``."""
+        found = self.caches.daemonsets.get(f"{ds['metadata']['namespace']}/{ds['metadata']['name']}")
+        assert found is not None
+        return found
+
+    # -- running ----------------------------------------------------------------------------------
+
+    async def sync(self, ds: Obj) -> Exception | None:
+        """One sync of ``ds``; the error it raised, if any (upstream's harness only logs it)."""
+        key = f"{ds['metadata']['namespace']}/{ds['metadata']['name']}"
+        try:
+            await self.controller.sync(key)
+        except Exception as exc:
+            return exc
+        return None
+
+    def reset_counts(self) -> None:
+        """Upstream's ``clearExpectations``: forget what was recorded and the expectations."""
+        self.api.created.clear()
+        self.api.deleted.clear()
+        self.api.patched.clear()
+        self.events.recorded.clear()
+        for ds in self.caches.daemonsets.objects():
+            self.controller.expectations.forget(f"{ds['metadata']['namespace']}/{ds['metadata']['name']}")
+
+    async def expect_sync(self, ds: Obj, creates: int, deletes: int, events: int = 0) -> Exception | None:
+        """Run one sync and check the counts (upstream's ``expectSyncDaemonSets``); counts are reset first."""
+        self.reset_counts()
+        error = await self.sync(ds)
+        assert (len(self.api.created), len(self.api.deleted), len(self.events.controller_events())) == (
+            creates,
+            deletes,
+            events,
+        ), f"(creates, deletes, events); sync error: {error}; events: {self.events.recorded}"
+        for pod in self.api.created:
+            (ref,) = pod["metadata"]["ownerReferences"]
+            assert ref["controller"] is True
+            assert (ref["apiVersion"], ref["kind"]) == ("apps/v1", "DaemonSet")
+        return error
