@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from everynode import __version__
-from everynode.cli import apiserver, bench, up
+from everynode.cli import apiserver, bench, controller_manager, up
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     up.add_parser(commands)
     apiserver.add_parser(commands)
+    controller_manager.add_parser(commands)
     bench.add_parser(commands)
     return parser
 

@@ -20,12 +20,23 @@ class TokenBucket:
         self._tokens = float(burst)
         self._last = clock.now()
 
-    def reserve(self) -> float:
+    def _refill(self) -> None:
         now = self.clock.now()
         self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.qps)
         self._last = now
+
+    def reserve(self) -> float:
+        self._refill()
         self._tokens -= 1.0
         return 0.0 if self._tokens >= 0 else -self._tokens / self.qps
+
+    def try_acquire(self) -> bool:
+        """Take a token if one is there now; never waits and never goes into debt."""
+        self._refill()
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
 
     async def acquire(self) -> None:
         wait = self.reserve()

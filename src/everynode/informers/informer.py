@@ -13,7 +13,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from everynode.core import errors
 from everynode.core.clock import Clock, RealClock
@@ -25,9 +25,27 @@ log = logging.getLogger(__name__)
 class Lister(Protocol):
     """What an informer needs of a resource client (``client.rest.ResourceClient`` is one)."""
 
-    async def list(self, namespace: str | None = None, **kwargs: Any) -> Obj: ...
+    async def list(
+        self,
+        namespace: str | None = None,
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        resource_version: str | None = None,
+        limit: int = 0,
+        continue_token: str | None = None,
+    ) -> Obj: ...
 
-    def watch(self, namespace: str | None = None, **kwargs: Any) -> AsyncIterator[Obj]: ...
+    def watch(
+        self,
+        namespace: str | None = None,
+        *,
+        resource_version: str = "",
+        label_selector: str = "",
+        field_selector: str = "",
+        timeout_seconds: int | None = None,
+        allow_bookmarks: bool = False,
+    ) -> AsyncIterator[Obj]: ...
 
 
 @dataclass

@@ -4,10 +4,16 @@ Repeats are aggregated as upstream's event correlator does in its simplest form:
 (object, type, reason, message) within the cache's memory increments ``count`` and moves
 ``lastTimestamp`` on the existing Event instead of creating another one. Recording never raises:
 an event that cannot be written is logged and dropped, because events must not break a controller.
+
+``emit`` is what controllers call: it returns at once, and one background task writes the events in
+order. Like upstream's spam filter, each object may emit a burst of 25 events and then one every five
+minutes; the rest are dropped (a DaemonSet creating 5,000 pods must not write 5,000 events).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -16,10 +22,14 @@ from typing import Any
 from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
+from everynode.core.clock import Clock, RealClock
+from everynode.core.tokenbucket import TokenBucket
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 NORMAL, WARNING = "Normal", "Warning"
+SPAM_BURST = 25
+SPAM_QPS = 1 / 300
 
 
 def _now() -> str:
@@ -27,11 +37,56 @@ def _now() -> str:
 
 
 class EventRecorder:
-    def __init__(self, client: RestClient, component: str, *, cache_size: int = 4096) -> None:
+    def __init__(
+        self, client: RestClient, component: str, *, cache_size: int = 4096, clock: Clock | None = None
+    ) -> None:
         self.events = client.resource(r.EVENTS)
         self.component = component
         self.cache_size = cache_size
+        self.clock = clock or RealClock()
         self._seen: OrderedDict[tuple[str, ...], tuple[str, str, int]] = OrderedDict()
+        self._spam: OrderedDict[str, TokenBucket] = OrderedDict()
+        self._pending: asyncio.Queue[tuple[Obj, str, str, str]] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    def emit(self, obj: Obj, event_type: str, reason: str, message: str) -> None:
+        """Record without waiting: queued for the background writer, or dropped as spam."""
+        if not self._allowed(obj):
+            self.dropped += 1
+            return
+        self._pending.put_nowait((obj, event_type, reason, message))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write(), name="event-recorder")
+
+    async def flush(self) -> None:
+        """Wait until every emitted event has been written (or given up on)."""
+        await self._pending.join()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+
+    async def _write(self) -> None:
+        while True:
+            obj, event_type, reason, message = await self._pending.get()
+            try:
+                await self.event(obj, event_type, reason, message)
+            finally:
+                self._pending.task_done()
+
+    def _allowed(self, obj: Obj) -> bool:
+        meta = obj.get("metadata", {})
+        key = meta.get("uid") or f"{obj.get('kind')}/{meta.get('namespace')}/{meta.get('name')}"
+        bucket = self._spam.get(key)
+        if bucket is None:
+            bucket = self._spam[key] = TokenBucket(self.clock, SPAM_QPS, SPAM_BURST)
+            while len(self._spam) > self.cache_size:
+                self._spam.popitem(last=False)
+        self._spam.move_to_end(key)
+        return bucket.try_acquire()
 
     async def event(self, obj: Obj, event_type: str, reason: str, message: str) -> None:
         meta = obj.get("metadata", {})

@@ -1,0 +1,116 @@
+"""`everynode controller-manager`: the controllers, in one process, talking only to the API server.
+
+With ``--leader-elect`` several copies may run; the one holding the ``kube-system/everynode-controller-
+manager`` Lease acts and the others wait. A leader that cannot renew its Lease exits (status 1), as
+kube-controller-manager does, so a supervisor restarts it as a candidate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from everynode.cli import aio
+from everynode.client.config import load_kubeconfig
+from everynode.client.rest import RestClient
+from everynode.controllers.daemonset.service import DaemonSetService
+from everynode.runtime.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
+
+log = logging.getLogger(__name__)
+LEASE_NAME = "everynode-controller-manager"
+Starter = Callable[[RestClient, argparse.Namespace], Coroutine[Any, Any, None]]
+
+
+async def _daemonset(client: RestClient, args: argparse.Namespace) -> None:
+    await DaemonSetService(client, workers=args.workers).run()
+
+
+CONTROLLERS: dict[str, Starter] = {"daemonset": _daemonset}
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser("controller-manager", help="run the controllers (DaemonSet, …)")
+    parser.add_argument("--kubeconfig", required=True, help="kubeconfig of the API server to use")
+    parser.add_argument(
+        "--controllers",
+        default="*",
+        help=f"comma-separated controllers to run, '*' for all ({', '.join(CONTROLLERS)})",
+    )
+    parser.add_argument("--leader-elect", action="store_true", help="act only while holding the Lease")
+    parser.add_argument("--leader-elect-lease-duration", type=float, default=15.0, metavar="SECONDS")
+    parser.add_argument("--leader-elect-renew-deadline", type=float, default=10.0, metavar="SECONDS")
+    parser.add_argument("--leader-elect-retry-period", type=float, default=2.0, metavar="SECONDS")
+    parser.add_argument("--qps", type=float, default=1000.0, help="API requests per second (sustained)")
+    parser.add_argument("--burst", type=int, default=2000, help="API requests in a burst")
+    parser.add_argument("--workers", type=int, default=2, help="concurrent syncs per controller")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    parser.set_defaults(run=run)
+
+
+def selected(spec: str) -> list[str]:
+    names = [name.strip() for name in spec.split(",") if name.strip()]
+    if names == ["*"]:
+        return list(CONTROLLERS)
+    unknown = [name for name in names if name not in CONTROLLERS]
+    if unknown or not names:
+        raise ValueError(
+            f"unknown controller(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(CONTROLLERS)}"
+        )
+    return names
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.workers < 1 or args.qps <= 0 or args.burst < 1:
+        raise ValueError("--workers and --burst must be at least 1 and --qps positive")
+    names = selected(args.controllers)
+    config = load_kubeconfig(
+        args.kubeconfig, qps=args.qps, burst=args.burst, user_agent="everynode-controller-manager"
+    )
+    election = (
+        LeaderElectionConfig(
+            lease_name=LEASE_NAME,
+            lease_duration=args.leader_elect_lease_duration,
+            renew_deadline=args.leader_elect_renew_deadline,
+            retry_period=args.leader_elect_retry_period,
+        )
+        if args.leader_elect
+        else None
+    )
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, task.cancel)
+        async with RestClient(config) as client:
+
+            async def controllers() -> None:
+                log.info("starting controllers: %s", ", ".join(names))
+                async with asyncio.TaskGroup() as group:
+                    for name in names:
+                        group.create_task(CONTROLLERS[name](client, args), name=f"controller-{name}")
+
+            try:
+                if election is None:
+                    await controllers()
+                else:
+                    await LeaderElector(client, election).run(controllers)
+            except asyncio.CancelledError:
+                return 0
+            except LeadershipLost as exc:
+                log.error("leader election lost: %s", exc)
+                return 1
+        return 0
+
+    with contextlib.suppress(KeyboardInterrupt):
+        return aio.run(main())
+    return 0
