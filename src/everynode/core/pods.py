@@ -8,6 +8,7 @@ through ``parse_time``/``format_time`` so every layer reads and writes RFC 3339 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -21,10 +22,16 @@ _RFC3339 = re.compile(
 
 
 def parse_time(value: str | None) -> float | None:
-    """RFC 3339 (``2024-01-02T03:04:05Z``, fractional seconds and ``±hh:mm`` offsets allowed) to
-    epoch seconds; ``None`` if missing or not RFC 3339 (a time without an offset is not)."""
+    """RFC 3339 to epoch seconds (memoized: the same timestamps recur across thousands of pods)."""
     if not isinstance(value, str):
         return None
+    return _parse_time(value)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_time(value: str) -> float | None:
+    """RFC 3339 (``2024-01-02T03:04:05Z``, fractional seconds and ``±hh:mm`` offsets allowed) to
+    epoch seconds; ``None`` if not RFC 3339 (a time without an offset is not)."""
     m = _RFC3339.fullmatch(value)
     if m is None:
         return None

@@ -37,6 +37,7 @@ class Store:
         self._items: dict[str, Obj] = {}
         self._indexers = dict(indexers or {})
         self._indexes: dict[str, dict[str, set[str]]] = {name: {} for name in self._indexers}
+        self.version = 0  # bumped by every change, so readers can tell whether what they derived is stale
 
     def get(self, key: str) -> Obj | None:
         return self._items.get(key)
@@ -56,6 +57,7 @@ class Store:
     def upsert(self, obj: Obj) -> Obj | None:
         """Store ``obj``; the version it replaced, if any."""
         key = object_key(obj)
+        self.version += 1
         old = self._items.get(key)
         if old is not None:
             self._unindex(key, old)
@@ -65,12 +67,14 @@ class Store:
 
     def remove(self, obj: Obj) -> Obj | None:
         key = object_key(obj)
+        self.version += 1
         old = self._items.pop(key, None)
         if old is not None:
             self._unindex(key, old)
         return old
 
     def replace(self, objects: Iterable[Obj]) -> None:
+        self.version += 1
         self._items = {}
         self._indexes = {name: {} for name in self._indexers}
         for obj in objects:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from everynode.controllers.daemonset import history
 from everynode.controllers.daemonset.api import DaemonSetApi
 from everynode.controllers.daemonset.caches import Caches
-from everynode.controllers.daemonset.claims import Claimer
+from everynode.controllers.daemonset.claims import Claimer, ClaimError
 from everynode.controllers.daemonset.handlers import EventHandlers
 from everynode.controllers.daemonset.manage import NORMAL, WARNING, Plan, manage
 from everynode.controllers.daemonset.nodepods import NodePods, group_by_node
@@ -70,6 +70,7 @@ class DaemonSetController:
         self.expectations = Expectations(self.clock)
         self.backoff = Backoff(self.clock, initial=1.0, maximum=900.0)
         self._placements: dict[tuple[str, int], Placement] = {}
+        self._grouped: dict[tuple[str, bool], tuple[Obj, int, NodePods]] = {}
         self.handlers = EventHandlers(
             self.caches, self.expectations, self.queue.add, self.queue.add_after, self.placement
         )
@@ -107,7 +108,7 @@ class DaemonSetController:
             return
         try:
             current, old = await self.construct_history(ds)
-        except (errors.ApiError, SyncError) as exc:
+        except (errors.ApiError, SyncError, ClaimError) as exc:
             raise SyncError(f"failed to construct revisions of DaemonSet: {exc}") from exc
         revision_hash = history.revision_hash(current)
         if not self.expectations.satisfied(key):
@@ -116,11 +117,11 @@ class DaemonSetController:
         failure: Exception | None = None
         try:
             await self.manage_and_roll(ds, nodes, revision_hash, old)
-        except (errors.ApiError, SyncError, ValueError, LookupError) as exc:
+        except (errors.ApiError, SyncError, ClaimError, ValueError, LookupError) as exc:
             failure = exc
         try:
             await self.update_status(ds, nodes, revision_hash, observe_generation=True)
-        except errors.ApiError as exc:
+        except (errors.ApiError, ClaimError) as exc:
             if failure is None:
                 raise
             log.warning("DaemonSet %s: status update failed too: %s", key, exc)
@@ -161,7 +162,19 @@ class DaemonSetController:
         return await claimer.claim(self.caches.candidates(self.caches.pods, ds))
 
     async def node_pods(self, ds: Obj, *, include_deleted_terminal: bool = False) -> NodePods:
-        return group_by_node(await self.daemon_pods(ds), include_deleted_terminal=include_deleted_terminal)
+        """The DaemonSet's claimed pods by node. Reused while neither the pod cache nor the DaemonSet
+        object has changed (a sync asks up to four times); callers must not modify the result."""
+        key = (_key(ds), include_deleted_terminal)
+        remembered = self._grouped.get(key)
+        if remembered is not None and remembered[0] is ds and remembered[1] == self.caches.pods.version:
+            return remembered[2]
+        pods = await self.daemon_pods(ds)
+        version = self.caches.pods.version
+        grouped = group_by_node(pods, include_deleted_terminal=include_deleted_terminal)
+        if len(self._grouped) > 1024:
+            self._grouped.clear()
+        self._grouped[key] = (ds, version, grouped)
+        return grouped
 
     # -- writing pods ------------------------------------------------------------------------------
 
@@ -182,7 +195,7 @@ class DaemonSetController:
         creates = create_on[:BURST_REPLICAS]
         deletes = to_delete[:BURST_REPLICAS]
         self.expectations.expect(key, adds=len(creates), deletes=len(deletes))
-        failures: list[str] = []
+        failures: list[errors.ApiError] = []
         template = pod_template(ds, revision_hash) if creates else {}
 
         async def create(node_name: str) -> bool:
@@ -193,7 +206,7 @@ class DaemonSetController:
                     return True  # upstream leaves the expectation raised; the namespace is going away
                 self.expectations.creation_observed(key)
                 self.events.emit(ds, WARNING, "FailedCreate", f"Error creating: {exc}")
-                failures.append(str(exc))
+                failures.append(exc)
                 return False
             self.events.emit(ds, NORMAL, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}")
             return True
@@ -219,22 +232,28 @@ class DaemonSetController:
                 self.expectations.deletion_observed(key)
                 if not isinstance(exc, errors.NotFound):
                     self.events.emit(ds, WARNING, "FailedDelete", f"Error deleting: {exc}")
-                    failures.append(str(exc))
+                    failures.append(exc)
                 return
             self.events.emit(ds, NORMAL, "SuccessfulDelete", f"Deleted pod: {name}")
 
         await asyncio.gather(*(delete(pod) for pod in deletes))
         if failures:
-            raise SyncError("; ".join(dict.fromkeys(failures)))
+            # the first failure is the cause, so callers can tell what went wrong (Go's errors.Is)
+            raise SyncError("; ".join(dict.fromkeys(str(exc) for exc in failures))) from failures[0]
 
     # -- history -----------------------------------------------------------------------------------
 
-    async def construct_history(self, ds: Obj) -> tuple[Obj, list[Obj]]:
-        """The current revision (created, or deduplicated and renumbered) and the old ones."""
+    async def controlled_histories(self, ds: Obj) -> list[Obj]:
+        """The ControllerRevisions this DaemonSet owns, after adopting matching orphans in its namespace
+        and releasing its own that stopped matching (upstream ``controlledHistories``)."""
         selector = self.caches.selector(ds)
         assert selector is not None
         claimer = Claimer(ds, selector, self.api.get_daemonset, self.api.patch_revision)
-        revisions = await claimer.claim(self.caches.candidates(self.caches.revisions, ds))
+        return await claimer.claim(self.caches.candidates(self.caches.revisions, ds))
+
+    async def construct_history(self, ds: Obj) -> tuple[Obj, list[Obj]]:
+        """The current revision (created, or deduplicated and renumbered) and the old ones."""
+        revisions = await self.controlled_histories(ds)
         labelled = []
         for revision in revisions:
             if history.revision_hash(revision):

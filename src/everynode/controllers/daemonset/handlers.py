@@ -25,6 +25,18 @@ def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     return meta
 
 
+def should_ignore_node_update(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Only a change of the node's labels or taints can change where daemon pods belong.
+
+    Compared as upstream's semantic equality does: a missing map or list equals an empty one.
+    """
+    same_labels = (_meta(old).get("labels") or {}) == (_meta(new).get("labels") or {})
+    same_taints = ((old.get("spec") or {}).get("taints") or []) == (
+        (new.get("spec") or {}).get("taints") or []
+    )
+    return same_labels and same_taints
+
+
 class EventHandlers:
     def __init__(
         self,
@@ -154,9 +166,7 @@ class EventHandlers:
                 self._enqueue(ds)
 
     def on_node_update(self, old: Obj, new: Obj) -> None:
-        if _meta(old).get("labels") == _meta(new).get("labels") and (old.get("spec") or {}).get("taints") == (
-            new.get("spec") or {}
-        ).get("taints"):
+        if should_ignore_node_update(old, new):
             return
         for ds in self.caches.daemonsets.objects():
             placement = self.placement(ds)

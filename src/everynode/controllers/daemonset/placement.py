@@ -41,19 +41,40 @@ def daemon_tolerations(pod_spec: Mapping[str, Any]) -> list[Obj]:
 
 
 class Placement:
-    """The placement rules of one DaemonSet, prepared once per sync and applied to every node."""
+    """The placement rules of one DaemonSet's template, applied to every node.
+
+    Answers are remembered per node object: the informer cache replaces a node's dict when the node
+    changes, so an answer kept with the very object it was computed for (compared by identity) is
+    never stale, and a sync asks about each node three times (manage, rolling update, status).
+    """
 
     def __init__(self, ds: Mapping[str, Any]) -> None:
         self.pod_spec: Mapping[str, Any] = ds.get("spec", {}).get("template", {}).get("spec", {}) or {}
         self.node_name: str = self.pod_spec.get("nodeName") or ""
         self.tolerations = daemon_tolerations(self.pod_spec)
+        affinity = self.pod_spec.get("affinity") or {}
+        self._unconstrained = not self.pod_spec.get("nodeSelector") and not (
+            (affinity.get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
+        )
+        self._answers: dict[str, tuple[Mapping[str, Any], tuple[bool, bool]]] = {}
 
     def should_run(self, node: Mapping[str, Any]) -> tuple[bool, bool]:
         """(should run, should continue running) for ``node``."""
         name = node.get("metadata", {}).get("name", "")
+        remembered = self._answers.get(name)
+        if remembered is not None and remembered[0] is node:
+            return remembered[1]
+        answer = self._decide(name, node)
+        self._answers[name] = (node, answer)
+        return answer
+
+    def forget(self, name: str) -> None:
+        self._answers.pop(name, None)
+
+    def _decide(self, name: str, node: Mapping[str, Any]) -> tuple[bool, bool]:
         if self.node_name and self.node_name != name:
             return False, False
-        if not pod_matches_node_affinity(self.pod_spec, node):
+        if not self._unconstrained and not pod_matches_node_affinity(self.pod_spec, node):
             return False, False
         taints = node.get("spec", {}).get("taints")
         if not taints:

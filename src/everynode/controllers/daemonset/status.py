@@ -43,7 +43,7 @@ def compute_status(
             desired += 1
             if pods:
                 current += 1
-                first = min(pods, key=creation_phase_sort_key)
+                first = pods[0] if len(pods) == 1 else min(pods, key=creation_phase_sort_key)
                 if is_ready(first):
                     ready += 1
                     if is_available(first, min_ready, now):

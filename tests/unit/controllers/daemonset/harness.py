@@ -5,13 +5,18 @@ at once and is observed by the expectations at once, so one ``sync`` sees the ef
 manage step in its rolling-update and status steps. Revisions and status writes are mirrored into
 the caches the same way. Only the controller's own events (not the pod-control ones) are counted,
 as in upstream's tests.
+
+Two switches reproduce the rest of upstream's harness where a case needs it: ``delete_only_created``
+(upstream's fake refuses to delete pods it did not create: the name is recorded, an error returned,
+the pod stays) and ``watch`` (writes reach the controller through its event handlers, as with the
+real informers of ``TestExpectationsOnRecreate``, instead of being observed directly).
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +30,10 @@ from everynode.core.pods import format_time
 Obj = dict[str, Any]
 POD_CONTROL_REASONS = {"SuccessfulCreate", "SuccessfulDelete", "FailedCreate", "FailedDelete"}
 SIMPLE_LABELS = {"name": "simple-daemon", "type": "production"}
+SIMPLE_LABELS_2 = {"name": "simple-daemon", "type": "test"}  # upstream's simpleDaemonSetLabel2
+SIMPLE_NODE_LABELS = {"color": "blue", "speed": "fast"}  # upstream's simpleNodeLabel
+SIMPLE_NODE_LABELS_2 = {"color": "red", "speed": "fast"}  # upstream's simpleNodeLabel2
+TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 _uids = itertools.count(1)
 # what a strategic merge needs to know for the patches the controller sends (owner references by uid)
 _SCHEMA = StaticSchema(
@@ -88,7 +97,7 @@ def new_daemonset(
             "uid": uid(),
             "generation": generation,
             "resourceVersion": "1",
-            "annotations": {"deprecated.daemonset.template.generation": str(generation)},
+            "annotations": {TEMPLATE_GENERATION: str(generation)},
         },
         "spec": {
             "selector": {"matchLabels": dict(labels)},
@@ -139,6 +148,14 @@ class FakeEvents:
         return [event for event in self.recorded if event[1] not in POD_CONTROL_REASONS]
 
 
+def _owner_key(pod: Obj) -> str:
+    """The key of the DaemonSet controlling ``pod`` (whose expectations its create/delete lowers)."""
+    meta = pod["metadata"]
+    refs = [ref for ref in meta.get("ownerReferences") or () if ref.get("controller")]
+    name = refs[0]["name"] if refs else ""
+    return f"{meta.get('namespace', '')}/{name}"
+
+
 class FakeApi:
     """Records every write and mirrors it into the caches, like upstream's fake pod control."""
 
@@ -152,15 +169,21 @@ class FakeApi:
         self.create_calls = 0
         self.create_error: errors.ApiError | None = None
         self.status_errors: list[errors.ApiError] = []
-        self.get_error: errors.ApiError | None = None
+        self.get_error: errors.ApiError | None = None  # every GET of a DaemonSet fails
+        self.get_errors: list[errors.ApiError] = []  # the next GETs fail, one error each
         self.get_calls = 0
+        self.delete_only_created = False
         self.api_daemonsets: dict[str, Obj] = {}  # what the API says, when it differs from the cache
         self._names = itertools.count()
+        self._versions = itertools.count(2)
+        self._created_names: set[str] = set()
 
     async def get_daemonset(self, namespace: str, name: str) -> Obj:
         self.get_calls += 1
         if self.get_error is not None:
             raise self.get_error
+        if self.get_errors:
+            raise self.get_errors.pop(0)
         key = f"{namespace}/{name}"
         found = self.api_daemonsets.get(key) or self.h.caches.daemonsets.get(key)
         if found is None:
@@ -172,7 +195,11 @@ class FakeApi:
         if self.status_errors:
             raise self.status_errors.pop(0)
         if self.h.mirror_status:
-            self.h.caches.daemonsets.upsert(copy.deepcopy(ds))
+            stored = copy.deepcopy(ds)
+            stored["metadata"]["resourceVersion"] = str(next(self._versions))
+            old = self.h.caches.daemonsets.upsert(stored)
+            if self.h.watch and old is not None:
+                self.h.controller.handlers.on_daemonset_update(old, stored)
         return ds
 
     async def create_pod(self, namespace: str, pod: Obj) -> Obj:
@@ -189,17 +216,28 @@ class FakeApi:
         meta["creationTimestamp"] = format_time(self.h.clock.wall())
         pod.setdefault("status", {})["phase"] = "Pending"
         self.created.append(pod)
+        self._created_names.add(meta["name"])
         if self.h.mirror_pods:
             self.h.caches.pods.upsert(pod)
+            if self.h.watch:
+                self.h.controller.handlers.on_pod_add(pod)
+            else:
+                self.h.controller.expectations.creation_observed(_owner_key(pod))
         return pod
 
     async def delete_pod(self, namespace: str, name: str) -> None:
         self.deleted.append(name)
+        if self.delete_only_created and name not in self._created_names:
+            raise errors.InternalError(f'pod "{name}" was not created by the fake, so it is not deleted')
         existing = self.h.caches.pods.get(f"{namespace}/{name}")
         if existing is None:
             raise errors.not_found("pods", "", name)
         if self.h.mirror_pods:
             self.h.caches.pods.remove(existing)
+            if self.h.watch:
+                self.h.controller.handlers.on_pod_delete(existing)
+            else:
+                self.h.controller.expectations.deletion_observed(_owner_key(existing))
 
     async def patch_pod(self, namespace: str, name: str, patch: Obj) -> Obj:
         self.patched.append((name, patch))
@@ -244,12 +282,18 @@ class FakeApi:
 
 class Harness:
     def __init__(
-        self, *, start: float = 1_000_000.0, mirror_pods: bool = True, mirror_status: bool = True
+        self,
+        *,
+        start: float = 1_000_000.0,
+        mirror_pods: bool = True,
+        mirror_status: bool = True,
+        watch: bool = False,
     ) -> None:
         self.clock = FakeClock(start)
         self.caches = Caches()
         self.mirror_pods = mirror_pods
         self.mirror_status = mirror_status
+        self.watch = watch
         self.api = FakeApi(self)
         self.events = FakeEvents()
         self.controller = DaemonSetController(self.api, self.events, self.caches, clock=self.clock)
@@ -345,6 +389,40 @@ class Harness:
             ]
             pod["status"]["phase"] = "Running"
             self.caches.pods.upsert(pod)
+
+    def set_ready(
+        self, pod: Obj, ready: bool = True, *, since: float | None = None, stamped: bool = True
+    ) -> Obj:
+        """Give the cached ``pod`` one Ready condition, set since ``since`` (default: now); with
+        ``stamped=False`` the condition has no ``lastTransitionTime`` (Go's zero time, as in upstream's
+        tests that write bare conditions). Returns the stored pod."""
+        meta = pod["metadata"]
+        cached = self.caches.pods.get(f"{meta.get('namespace', '')}/{meta['name']}") or pod
+        updated = copy.deepcopy(cached)
+        condition = ready_condition(ready, self.clock.wall() if since is None else since)
+        if not stamped:
+            del condition["lastTransitionTime"]
+        updated.setdefault("status", {})["conditions"] = [condition]
+        self.caches.pods.upsert(updated)
+        return updated
+
+    def update_daemonset(self, ds: Obj, change: Callable[[Obj], None]) -> Obj:
+        """Apply ``change`` to (a copy of) the cached DaemonSet and store it as the API server would: a
+        changed template bumps ``generation`` and the template-generation annotation, any other spec
+        change bumps ``generation`` only. Returns the stored DaemonSet."""
+        before = self.daemonset(ds)
+        after = copy.deepcopy(before)
+        change(after)
+        meta = after["metadata"]
+        if after["spec"]["template"] != before["spec"]["template"]:
+            meta["generation"] = int(meta.get("generation") or 0) + 1
+            annotations = meta.setdefault("annotations", {})
+            annotations[TEMPLATE_GENERATION] = str(int(annotations.get(TEMPLATE_GENERATION, "0")) + 1)
+        elif after["spec"] != before["spec"]:
+            meta["generation"] = int(meta.get("generation") or 0) + 1
+        meta["resourceVersion"] = str(int(meta.get("resourceVersion") or 0) + 1)
+        self.caches.daemonsets.upsert(after)
+        return after
 
     def daemonset(self, ds: Obj) -> Obj:
         """The cached (status-mirrored) version of ``ds``."""
