@@ -106,9 +106,8 @@ def run(args: argparse.Namespace) -> int:
                     await LeaderElector(client, election).run(controllers)
             except asyncio.CancelledError:
                 return 0
-            except LeadershipLost as exc:
-                log.error("leader election lost: %s", exc)
-                return 1
+            except LeadershipLost:
+                return 1  # the elector has logged why
         return 0
 
     with contextlib.suppress(KeyboardInterrupt):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -25,12 +26,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM before a command's event loop took the signal over: stop as cleanly as after."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     faulthandler.enable()  # a crash in C code still leaves a traceback on stderr
+    signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
+    except _Terminated:
+        return 0
     except KeyboardInterrupt:
         return 130
     except (ValueError, OSError, RuntimeError) as exc:

@@ -250,7 +250,7 @@ class LeaderElector:
                 self._observe(await self._leases.update(_with_spec(self._lease, spec)), now, written=True)
                 return True
             except errors.ApiError as exc:
-                log.info("failed to renew lease %s optimistically (%s); reading it", config.description, exc)
+                log.debug("failed to renew lease %s optimistically (%s); reading it", config.description, exc)
 
         try:
             current = await self._leases.get(config.lease_name, config.lease_namespace)
@@ -349,8 +349,8 @@ class LeaderElector:
 
     def _report_transition(self) -> None:
         holder = self.observed_holder
-        if holder == self._reported_holder:
-            return
+        if holder == self._reported_holder or self._observed_time == -math.inf:
+            return  # unchanged, or the Lease has not been read yet (a failed read says nothing)
         self._reported_holder = holder
         if holder:
             log.info("lease %s: new leader is %s", self.config.description, holder)
