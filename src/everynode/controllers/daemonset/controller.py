@@ -86,6 +86,13 @@ class DaemonSetController:
             found = self._placements[key] = Placement(ds)
         return found
 
+    def forget_node(self, node: Obj) -> None:
+        """A node was deleted: drop the placement answers kept for it (no sync is needed — upstream
+        has no node-delete handler; pod GC removes its pods and their deletions enqueue)."""
+        name = node.get("metadata", {}).get("name", "")
+        for placement in self._placements.values():
+            placement.forget(name)
+
     # -- the sync ----------------------------------------------------------------------------------
 
     async def sync(self, key: str) -> None:

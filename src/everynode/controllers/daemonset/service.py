@@ -60,7 +60,9 @@ class DaemonSetService:
         self.informers["pods"].add_handlers(
             handlers.on_pod_add, handlers.on_pod_update, handlers.on_pod_delete
         )
-        self.informers["nodes"].add_handlers(handlers.on_node_add, handlers.on_node_update)
+        self.informers["nodes"].add_handlers(
+            handlers.on_node_add, handlers.on_node_update, self.controller.forget_node
+        )
         self.synced = asyncio.Event()
 
     async def run(self) -> None:

@@ -44,3 +44,18 @@ async def test_rolling_update_replaces_within_max_unavailable() -> None:
     h.mark_ready()
     await h.expect_sync(ds, 0, 2)
     _ = STRATEGIES
+
+
+async def test_a_changed_node_is_judged_again_and_a_deleted_one_is_forgotten() -> None:
+    """Placement answers are kept per node object; a new object (as the informer stores on every
+    change) is judged afresh, and forget_node drops what was kept for a deleted node."""
+    h = Harness()
+    (node,) = h.add_nodes(1)
+    ds = new_daemonset(strategy=rolling(1))
+    h.add(ds)
+    placement = h.controller.placement(ds)
+    assert placement.should_run(node) == (True, True)
+    tainted = {**node, "spec": {"taints": [{"key": "k", "value": "v", "effect": "NoExecute"}]}}
+    assert placement.should_run(tainted) == (False, False)
+    h.controller.forget_node(tainted)
+    assert "node-0" not in placement._answers
