@@ -35,6 +35,21 @@ def test_bench_storage_prints_figures_and_ends_with_json(tmp_path: Path, dsn_kin
     assert any(line.startswith("create") for line in lines[:-1])
 
 
+def test_bench_controller_converges_rolls_out_and_ends_with_json() -> None:
+    result = run("bench", "controller", "--nodes", "50", "--steady-syncs", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    figures = json.loads(lines[-1])
+    assert figures["nodes"] == 50
+    assert figures["final_status"]["desiredNumberScheduled"] == 50
+    assert figures["final_status"]["updatedNumberScheduled"] == 50
+    assert figures["final_status"]["numberAvailable"] == 50
+    assert figures["pods_created"] == 100  # 50, then 50 replacements in the rollout
+    for phase in ("converge", "steady", "rollout"):
+        assert figures["phases"][phase]["cpu_us_per_node_per_sync"] > 0, phase
+        assert any(line.startswith(phase) for line in lines[:-1]), phase
+
+
 @pytest.mark.etcd
 def test_bench_storage_against_a_spawned_etcd(etcd_server: object) -> None:
     result = run("bench", "storage", "--spawn-etcd", "--ops", "200", "--concurrency", "8")
