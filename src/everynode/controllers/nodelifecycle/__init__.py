@@ -1,0 +1,1 @@
+"""The node lifecycle controller: stale heartbeats make a node ``Ready=Unknown``; Ready taints follow."""

@@ -1,0 +1,77 @@
+"""The node lifecycle controller wired to a live API server: two informers and the monitoring loop.
+
+Informers on nodes and on the Leases of ``kube-node-lease`` feed the ``HealthTracker`` (when each node
+last showed life); once both have listed, a pass runs every ``monitor_period`` seconds. Events
+(``NodeNotReady``) are recorded as ``node-controller``, upstream's component name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from everynode.client.rest import RestClient
+from everynode.controllers.nodelifecycle.api import RestNodeApi
+from everynode.controllers.nodelifecycle.controller import NodeLifecycleController
+from everynode.controllers.nodelifecycle.health import HealthTracker
+from everynode.core import resources as r
+from everynode.core.clock import Clock, RealClock
+from everynode.informers.informer import Informer
+from everynode.runtime.events import EventRecorder
+
+log = logging.getLogger(__name__)
+COMPONENT = "node-controller"
+NODE_LEASE_NAMESPACE = "kube-node-lease"
+
+
+class NodeLifecycleService:
+    def __init__(
+        self,
+        client: RestClient,
+        *,
+        grace_period: float = 40.0,
+        monitor_period: float = 5.0,
+        startup_grace_period: float = 60.0,
+        clock: Clock | None = None,
+    ) -> None:
+        if grace_period <= 0 or monitor_period <= 0 or startup_grace_period <= 0:
+            raise ValueError("grace_period, monitor_period and startup_grace_period must be positive")
+        self.clock = clock or RealClock()
+        self.monitor_period = monitor_period
+        self.informers = {
+            "nodes": Informer(client.resource(r.NODES), clock=self.clock),
+            "leases": Informer(client.resource(r.LEASES), namespace=NODE_LEASE_NAMESPACE, clock=self.clock),
+        }
+        self.tracker = HealthTracker(self.clock)
+        self.informers["nodes"].add_handlers(
+            self.tracker.node_added, self.tracker.node_updated, self.tracker.node_deleted
+        )
+        self.informers["leases"].add_handlers(
+            self.tracker.lease_added, self.tracker.lease_updated, self.tracker.lease_deleted
+        )
+        self.recorder = EventRecorder(client, COMPONENT, clock=self.clock)
+        self.controller = NodeLifecycleController(
+            RestNodeApi(client),
+            self.recorder,
+            self.informers["nodes"].store,
+            self.tracker,
+            clock=self.clock,
+            grace_period=grace_period,
+            startup_grace_period=startup_grace_period,
+        )
+        self.synced = asyncio.Event()
+
+    async def run(self) -> None:
+        """Run until cancelled."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                for name, informer in self.informers.items():
+                    group.create_task(informer.run(), name=f"nodelifecycle-informer-{name}")
+                await asyncio.gather(*(informer.synced.wait() for informer in self.informers.values()))
+                self.synced.set()
+                log.info(
+                    "node lifecycle controller: caches synced; monitoring every %s s", self.monitor_period
+                )
+                group.create_task(self.controller.run(self.monitor_period), name="nodelifecycle-monitor")
+        finally:
+            await self.recorder.close()

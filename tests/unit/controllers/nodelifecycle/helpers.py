@@ -1,0 +1,77 @@
+"""Nodes and Leases as the API server stores them, for the node lifecycle unit tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Obj = dict[str, Any]
+CREATED = "2024-01-01T00:00:00Z"
+EPOCH_CREATED = 1704067200.0  # CREATED as epoch seconds
+
+
+def ready(status: str = "True", *, heartbeat: str = "2024-01-01T00:00:10Z", **extra: Any) -> Obj:
+    return {
+        "type": "Ready",
+        "status": status,
+        "lastHeartbeatTime": heartbeat,
+        "lastTransitionTime": "2024-01-01T00:00:05Z",
+        "reason": "KubeletReady",
+        "message": "kubelet is posting ready status",
+        **extra,
+    }
+
+
+def pressure(kind: str, status: str = "False") -> Obj:
+    return {
+        "type": kind,
+        "status": status,
+        "lastHeartbeatTime": "2024-01-01T00:00:10Z",
+        "lastTransitionTime": "2024-01-01T00:00:05Z",
+        "reason": f"KubeletHas{'No' if status == 'False' else ''}{kind}",
+        "message": "",
+    }
+
+
+def healthy_conditions() -> list[Obj]:
+    return [ready(), pressure("MemoryPressure"), pressure("DiskPressure"), pressure("PIDPressure")]
+
+
+def node(
+    name: str = "node-1",
+    *,
+    conditions: list[Obj] | None = None,
+    taints: list[Obj] | None = None,
+    version: str = "1",
+) -> Obj:
+    obj: Obj = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "uid": f"uid-{name}",
+            "resourceVersion": version,
+            "creationTimestamp": CREATED,
+        },
+        "spec": {"taints": taints} if taints else {},
+        "status": {},
+    }
+    if conditions is not None:
+        obj["status"]["conditions"] = conditions
+    return obj
+
+
+def lease(name: str = "node-1", renew: str = "2024-01-01T00:00:10.000000Z", version: str = "1") -> Obj:
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": name, "namespace": "kube-node-lease", "resourceVersion": version},
+        "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": renew},
+    }
+
+
+def taint_keys(obj: Obj) -> list[tuple[str, str]]:
+    return [(t["key"], t["effect"]) for t in obj.get("spec", {}).get("taints") or []]
+
+
+def conditions_by_type(obj: Obj) -> dict[str, Obj]:
+    return {c["type"]: c for c in obj.get("status", {}).get("conditions") or []}
