@@ -19,7 +19,9 @@ from everynode.cli import aio
 from everynode.client.config import load_kubeconfig
 from everynode.client.rest import RestClient
 from everynode.controllers.daemonset.service import DaemonSetService
+from everynode.controllers.nodelifecycle.service import NodeLifecycleService
 from everynode.runtime.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
+from everynode.scheduler.service import SchedulerService
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "everynode-controller-manager"
@@ -30,7 +32,21 @@ async def _daemonset(client: RestClient, args: argparse.Namespace) -> None:
     await DaemonSetService(client, workers=args.workers).run()
 
 
-CONTROLLERS: dict[str, Starter] = {"daemonset": _daemonset}
+async def _nodelifecycle(client: RestClient, args: argparse.Namespace) -> None:
+    await NodeLifecycleService(
+        client, grace_period=args.node_grace_period, monitor_period=args.node_monitor_period
+    ).run()
+
+
+async def _scheduler(client: RestClient, args: argparse.Namespace) -> None:
+    await SchedulerService(client).run()
+
+
+CONTROLLERS: dict[str, Starter] = {
+    "daemonset": _daemonset,
+    "nodelifecycle": _nodelifecycle,
+    "scheduler": _scheduler,
+}
 
 
 def add_parser(commands: Any) -> None:
@@ -48,6 +64,14 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--qps", type=float, default=1000.0, help="API requests per second (sustained)")
     parser.add_argument("--burst", type=int, default=2000, help="API requests in a burst")
     parser.add_argument("--workers", type=int, default=2, help="concurrent syncs per controller")
+    parser.add_argument(
+        "--node-grace-period",
+        type=float,
+        default=40.0,
+        metavar="SECONDS",
+        help="without a heartbeat this long a node becomes Unknown and is tainted unreachable",
+    )
+    parser.add_argument("--node-monitor-period", type=float, default=5.0, metavar="SECONDS")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     parser.set_defaults(run=run)
 
@@ -65,21 +89,27 @@ def selected(spec: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise ValueError("--workers must be at least 1")
+    return run_components(
+        args, selected(args.controllers), lease_name=LEASE_NAME, user_agent="everynode-controller-manager"
+    )
+
+
+def run_components(args: argparse.Namespace, names: list[str], *, lease_name: str, user_agent: str) -> int:
+    """Run the named components in one process (under leader election with ``--leader-elect``)."""
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.workers < 1 or args.qps <= 0 or args.burst < 1:
-        raise ValueError("--workers and --burst must be at least 1 and --qps positive")
-    names = selected(args.controllers)
-    config = load_kubeconfig(
-        args.kubeconfig, qps=args.qps, burst=args.burst, user_agent="everynode-controller-manager"
-    )
+    if args.qps <= 0 or args.burst < 1:
+        raise ValueError("--burst must be at least 1 and --qps positive")
+    config = load_kubeconfig(args.kubeconfig, qps=args.qps, burst=args.burst, user_agent=user_agent)
     election = (
         LeaderElectionConfig(
-            lease_name=LEASE_NAME,
-            lease_duration=args.leader_elect_lease_duration,
-            renew_deadline=args.leader_elect_renew_deadline,
-            retry_period=args.leader_elect_retry_period,
+            lease_name=lease_name,
+            lease_duration=getattr(args, "leader_elect_lease_duration", 15.0),
+            renew_deadline=getattr(args, "leader_elect_renew_deadline", 10.0),
+            retry_period=getattr(args, "leader_elect_retry_period", 2.0),
         )
         if args.leader_elect
         else None
