@@ -49,19 +49,37 @@ class MemoryDaemonSetApi:
         self._uids = itertools.count()
         self.expectations: Expectations | None = None  # set to the controller's to observe at once
 
-    def _observe(self, namespace: str, pod: Obj, *, created: bool) -> None:
-        if self.expectations is None or not self.mirror_pods:
+    # -- hooks a subclass may override ----------------------------------------------------------------
+
+    def new_uid(self) -> str:
+        """The uid of a created pod or revision."""
+        return f"mem-{next(self._uids)}"
+
+    def pod_created(self, pod: Obj) -> None:
+        """Called once a created pod is in the pod cache: observed by the expectations, when set."""
+        self._observe(pod, created=True)
+
+    def pod_deleted(self, pod: Obj) -> None:
+        """Called once a deleted pod has left the pod cache: observed by the expectations, when set."""
+        self._observe(pod, created=False)
+
+    def status_written(self, old: Obj | None, new: Obj) -> None:
+        """Called once a status write is in the DaemonSet cache: ``new``, the API's own copy, replaced
+        ``old``. Nothing by default."""
+
+    def _observe(self, pod: Obj, *, created: bool) -> None:
+        if self.expectations is None:
             return
-        for ref in pod["metadata"].get("ownerReferences") or ():
+        meta = pod["metadata"]
+        for ref in meta.get("ownerReferences") or ():
             if ref.get("controller"):
-                key = f"{namespace}/{ref['name']}"
+                key = f"{meta.get('namespace', '')}/{ref['name']}"
                 if created:
                     self.expectations.creation_observed(key)
                 else:
                     self.expectations.deletion_observed(key)
 
-    def new_uid(self) -> str:
-        return f"mem-{next(self._uids)}"
+    # -- the DaemonSetApi -----------------------------------------------------------------------------
 
     async def get_daemonset(self, namespace: str, name: str) -> Obj:
         found = self.caches.daemonsets.get(f"{namespace}/{name}")
@@ -72,7 +90,8 @@ class MemoryDaemonSetApi:
     async def update_daemonset_status(self, ds: Obj) -> Obj:
         self.status_updates.append(ds)
         if self.mirror_status:
-            self.caches.daemonsets.upsert(copy.deepcopy(ds))
+            stored = copy.deepcopy(ds)
+            self.status_written(self.caches.daemonsets.upsert(stored), stored)
         return ds
 
     async def create_pod(self, namespace: str, pod: Obj) -> Obj:
@@ -88,7 +107,7 @@ class MemoryDaemonSetApi:
         self.created.append(pod)
         if self.mirror_pods:
             self.caches.pods.upsert(pod)
-        self._observe(namespace, pod, created=True)
+            self.pod_created(pod)
         return pod
 
     async def delete_pod(self, namespace: str, name: str) -> None:
@@ -98,7 +117,7 @@ class MemoryDaemonSetApi:
             raise errors.not_found("pods", "", name)
         if self.mirror_pods:
             self.caches.pods.remove(existing)
-        self._observe(namespace, existing, created=False)
+            self.pod_deleted(existing)
 
     async def patch_pod(self, namespace: str, name: str, patch: Obj) -> Obj:
         self.patched.append((name, patch))

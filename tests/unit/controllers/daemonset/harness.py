@@ -1,7 +1,8 @@
 """A DaemonSet controller on hand-filled caches and a recording fake API (upstream's unit harness).
 
 As upstream's fake pod control does, a create or delete made by the controller lands in the pod cache
-at once and is observed by the expectations at once, so one ``sync`` sees the effects of its own
+at once and is observed by the expectations at once (``FakeApi`` is the package's ``MemoryDaemonSetApi``
+with upstream's error injection added), so one ``sync`` sees the effects of its own
 manage step in its rolling-update and status steps. Revisions and status writes are mirrored into
 the caches the same way. Only the controller's own events (not the pod-control ones) are counted,
 as in upstream's tests.
@@ -24,8 +25,8 @@ from everynode.controllers.daemonset.caches import Caches
 from everynode.controllers.daemonset.controller import DaemonSetController
 from everynode.core import errors
 from everynode.core.clock import FakeClock
-from everynode.core.patch.strategic import StaticSchema, apply_strategic_merge_patch
 from everynode.core.pods import format_time
+from everynode.testing.memoryapi import MemoryDaemonSetApi
 
 Obj = dict[str, Any]
 POD_CONTROL_REASONS = {"SuccessfulCreate", "SuccessfulDelete", "FailedCreate", "FailedDelete"}
@@ -35,18 +36,6 @@ SIMPLE_NODE_LABELS = {"color": "blue", "speed": "fast"}  # upstream's simpleNode
 SIMPLE_NODE_LABELS_2 = {"color": "red", "speed": "fast"}  # upstream's simpleNodeLabel2
 TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 _uids = itertools.count(1)
-# what a strategic merge needs to know for the patches the controller sends (owner references by uid)
-_SCHEMA = StaticSchema(
-    fields={
-        "metadata": StaticSchema(
-            fields={"ownerReferences": StaticSchema(patch_strategy="merge", merge_key="uid")}
-        )
-    }
-)
-
-
-def strategic_merge(original: Obj, patch: Obj) -> Obj:
-    return apply_strategic_merge_patch(original, patch, _SCHEMA)
 
 
 def uid() -> str:
@@ -148,23 +137,18 @@ class FakeEvents:
         return [event for event in self.recorded if event[1] not in POD_CONTROL_REASONS]
 
 
-def _owner_key(pod: Obj) -> str:
-    """The key of the DaemonSet controlling ``pod`` (whose expectations its create/delete lowers)."""
-    meta = pod["metadata"]
-    refs = [ref for ref in meta.get("ownerReferences") or () if ref.get("controller")]
-    name = refs[0]["name"] if refs else ""
-    return f"{meta.get('namespace', '')}/{name}"
-
-
-class FakeApi:
-    """Records every write and mirrors it into the caches, like upstream's fake pod control."""
+class FakeApi(MemoryDaemonSetApi):
+    """The in-memory API (writes mirrored into the caches, like upstream's fake pod control), plus the
+    errors, counters and switches upstream's unit tests use."""
 
     def __init__(self, harness: Harness) -> None:
+        super().__init__(
+            harness.caches,
+            harness.clock,
+            mirror_pods=harness.mirror_pods,
+            mirror_status=harness.mirror_status,
+        )
         self.h = harness
-        self.created: list[Obj] = []
-        self.deleted: list[str] = []
-        self.patched: list[tuple[str, Obj]] = []
-        self.status_updates: list[Obj] = []
         self.create_limit: int | None = None
         self.create_calls = 0
         self.create_error: errors.ApiError | None = None
@@ -174,9 +158,28 @@ class FakeApi:
         self.get_calls = 0
         self.delete_only_created = False
         self.api_daemonsets: dict[str, Obj] = {}  # what the API says, when it differs from the cache
-        self._names = itertools.count()
         self._versions = itertools.count(2)
         self._created_names: set[str] = set()
+
+    def new_uid(self) -> str:
+        return uid()
+
+    def pod_created(self, pod: Obj) -> None:
+        if self.h.watch:
+            self.h.controller.handlers.on_pod_add(pod)
+        else:
+            super().pod_created(pod)
+
+    def pod_deleted(self, pod: Obj) -> None:
+        if self.h.watch:
+            self.h.controller.handlers.on_pod_delete(pod)
+        else:
+            super().pod_deleted(pod)
+
+    def status_written(self, old: Obj | None, new: Obj) -> None:
+        new["metadata"]["resourceVersion"] = str(next(self._versions))
+        if self.h.watch and old is not None:
+            self.h.controller.handlers.on_daemonset_update(old, new)
 
     async def get_daemonset(self, namespace: str, name: str) -> Obj:
         self.get_calls += 1
@@ -184,22 +187,14 @@ class FakeApi:
             raise self.get_error
         if self.get_errors:
             raise self.get_errors.pop(0)
-        key = f"{namespace}/{name}"
-        found = self.api_daemonsets.get(key) or self.h.caches.daemonsets.get(key)
-        if found is None:
-            raise errors.not_found("daemonsets", "apps", name)
-        return copy.deepcopy(found)
+        found = self.api_daemonsets.get(f"{namespace}/{name}")
+        return copy.deepcopy(found) if found else await super().get_daemonset(namespace, name)
 
     async def update_daemonset_status(self, ds: Obj) -> Obj:
-        self.status_updates.append(copy.deepcopy(ds))
         if self.status_errors:
+            self.status_updates.append(copy.deepcopy(ds))
             raise self.status_errors.pop(0)
-        if self.h.mirror_status:
-            stored = copy.deepcopy(ds)
-            stored["metadata"]["resourceVersion"] = str(next(self._versions))
-            old = self.h.caches.daemonsets.upsert(stored)
-            if self.h.watch and old is not None:
-                self.h.controller.handlers.on_daemonset_update(old, stored)
+        await super().update_daemonset_status(copy.deepcopy(ds))
         return ds
 
     async def create_pod(self, namespace: str, pod: Obj) -> Obj:
@@ -208,76 +203,15 @@ class FakeApi:
             raise self.create_error
         if self.create_limit is not None and len(self.created) >= self.create_limit:
             raise errors.Forbidden("pod create limit reached")
-        pod = copy.deepcopy(pod)
-        meta = pod["metadata"]
-        meta["name"] = f"{meta.get('generateName', 'pod-')}{next(self._names):05d}"
-        meta["uid"] = uid()
-        meta["resourceVersion"] = "1"
-        meta["creationTimestamp"] = format_time(self.h.clock.wall())
-        pod.setdefault("status", {})["phase"] = "Pending"
-        self.created.append(pod)
-        self._created_names.add(meta["name"])
-        if self.h.mirror_pods:
-            self.h.caches.pods.upsert(pod)
-            if self.h.watch:
-                self.h.controller.handlers.on_pod_add(pod)
-            else:
-                self.h.controller.expectations.creation_observed(_owner_key(pod))
-        return pod
+        created = await super().create_pod(namespace, copy.deepcopy(pod))
+        self._created_names.add(created["metadata"]["name"])
+        return created
 
     async def delete_pod(self, namespace: str, name: str) -> None:
-        self.deleted.append(name)
         if self.delete_only_created and name not in self._created_names:
+            self.deleted.append(name)
             raise errors.InternalError(f'pod "{name}" was not created by the fake, so it is not deleted')
-        existing = self.h.caches.pods.get(f"{namespace}/{name}")
-        if existing is None:
-            raise errors.not_found("pods", "", name)
-        if self.h.mirror_pods:
-            self.h.caches.pods.remove(existing)
-            if self.h.watch:
-                self.h.controller.handlers.on_pod_delete(existing)
-            else:
-                self.h.controller.expectations.deletion_observed(_owner_key(existing))
-
-    async def patch_pod(self, namespace: str, name: str, patch: Obj) -> Obj:
-        self.patched.append((name, patch))
-        existing = self.h.caches.pods.get(f"{namespace}/{name}")
-        if existing is None:
-            raise errors.not_found("pods", "", name)
-        patched = strategic_merge(copy.deepcopy(existing), patch)
-        self.h.caches.pods.upsert(patched)
-        return patched
-
-    async def create_revision(self, namespace: str, revision: Obj) -> Obj:
-        key = f"{namespace}/{revision['metadata']['name']}"
-        if self.h.caches.revisions.get(key) is not None:
-            raise errors.already_exists("controllerrevisions", "apps", revision["metadata"]["name"])
-        revision = copy.deepcopy(revision)
-        revision["metadata"].update(uid=uid(), resourceVersion="1", namespace=namespace)
-        self.h.caches.revisions.upsert(revision)
-        return revision
-
-    async def get_revision(self, namespace: str, name: str) -> Obj:
-        found = self.h.caches.revisions.get(f"{namespace}/{name}")
-        if found is None:
-            raise errors.not_found("controllerrevisions", "apps", name)
-        return copy.deepcopy(found)
-
-    async def update_revision(self, revision: Obj) -> Obj:
-        self.h.caches.revisions.upsert(copy.deepcopy(revision))
-        return revision
-
-    async def patch_revision(self, namespace: str, name: str, patch: Obj) -> Obj:
-        existing = await self.get_revision(namespace, name)
-        patched = strategic_merge(existing, patch)
-        self.h.caches.revisions.upsert(patched)
-        return patched
-
-    async def delete_revision(self, namespace: str, name: str) -> None:
-        existing = self.h.caches.revisions.get(f"{namespace}/{name}")
-        if existing is None:
-            raise errors.not_found("controllerrevisions", "apps", name)
-        self.h.caches.revisions.remove(existing)
+        await super().delete_pod(namespace, name)
 
 
 class Harness:
@@ -297,6 +231,7 @@ class Harness:
         self.api = FakeApi(self)
         self.events = FakeEvents()
         self.controller = DaemonSetController(self.api, self.events, self.caches, clock=self.clock)
+        self.api.expectations = self.controller.expectations
 
     # -- filling the caches ---------------------------------------------------------------------
 
