@@ -1,7 +1,8 @@
 """What a DELETE does to an object: a pure decision, made before any write.
 
 Upstream's rules, in order: the propagation policy's finalizer (``orphan`` for Orphan,
-``foregroundDeletion`` for Foreground) joins the object's finalizers; a namespace is held by its
+``foregroundDeletion`` for Foreground) joins the object's finalizers — an explicit policy replaces
+the other one, and without one a finalizer already on the object decides; a namespace is held by its
 ``spec.finalizers`` until its content is gone; a pod bound to a node gets a grace period. An object
 neither held nor graceful goes at once; otherwise it is marked (``deletionTimestamp``,
 ``deletionGracePeriodSeconds``) and left to its node, the garbage collector or the namespace
@@ -48,6 +49,11 @@ def plan_deletion(strategy: Strategy, obj: Obj, options: DeleteOptions) -> Delet
             f'invalid propagationPolicy "{policy}": must be Orphan, Background or Foreground'
         )
     finalizers = list(metadata.get("finalizers") or [])
+    if options.propagation_policy is not None:
+        # an explicit policy replaces the one an earlier DELETE (or the object's author) recorded
+        finalizers = [f for f in finalizers if f not in (ORPHAN, FOREGROUND)]
+    elif ORPHAN in finalizers or FOREGROUND in finalizers:
+        policy = "Orphan" if ORPHAN in finalizers else "Foreground"  # the recorded one stands
     wanted = POLICIES[policy]
     if wanted and wanted not in finalizers:
         finalizers.append(wanted)
@@ -63,6 +69,8 @@ def plan_deletion(strategy: Strategy, obj: Obj, options: DeleteOptions) -> Delet
         mark["deletionGracePeriodSeconds"] = grace
     if finalizers:
         mark["finalizers"] = finalizers
+    else:
+        mark.pop("finalizers", None)
     if info is r.NAMESPACES:
         marked.setdefault("status", {})["phase"] = "Terminating"
     return DeletionPlan("unchanged" if marked == obj else "mark", marked)

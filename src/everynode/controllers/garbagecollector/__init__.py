@@ -1,0 +1,1 @@
+"""The garbage collector: ownerReferences cascades (background, foreground, orphan), as upstream's."""
