@@ -388,3 +388,18 @@ def test_deleting_a_namespace_deletes_what_is_in_it(k8s: Clients) -> None:
         time.sleep(0.05)
     assert k8s.core.list_namespaced_pod(name).items == []
     assert k8s.apps.list_namespaced_daemon_set(name).items == []
+
+
+def test_a_uid_in_an_update_must_be_the_objects(k8s: Clients, namespace: str) -> None:
+    """A patch or PUT naming another uid is refused (the uid guards controllers send depend on it)."""
+    created = k8s.core.create_namespaced_pod(namespace, pod("uid-guard"))
+    with pytest.raises(ApiException) as refused:
+        k8s.core.patch_namespaced_pod(
+            "uid-guard", namespace, {"metadata": {"uid": "someone-else", "labels": {"a": "b"}}}
+        )
+    assert refused.value.status == 422
+    assert "metadata.uid" in json.loads(refused.value.body)["message"]
+    same = k8s.core.patch_namespaced_pod(
+        "uid-guard", namespace, {"metadata": {"uid": created.metadata.uid, "labels": {"a": "b"}}}
+    )
+    assert same.metadata.labels == {"a": "b"}

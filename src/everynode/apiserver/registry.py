@@ -200,7 +200,9 @@ class Registry:
             new = strategy.prepare_for_status_update(new, old)
             new_meta = new["metadata"]
         else:
-            for field in ("name", "namespace", "uid", "creationTimestamp", "generateName"):
+            if not new_meta.get("uid") and "uid" in old_meta:
+                new_meta["uid"] = old_meta["uid"]  # a uid given must match (validated as immutable)
+            for field in ("name", "namespace", "creationTimestamp", "generateName"):
                 if field in old_meta:
                     new_meta[field] = old_meta[field]
                 else:

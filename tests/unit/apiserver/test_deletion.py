@@ -1,0 +1,40 @@
+"""The propagation-policy finalizers a DELETE records (upstream's rules)."""
+
+from __future__ import annotations
+
+import pytest
+
+from everynode.apiserver.deletion import DeleteOptions, plan_deletion
+from everynode.apiserver.strategy import STRATEGIES
+
+
+def daemonset(finalizers: list[str] | None = None) -> dict:
+    meta: dict = {"name": "ds", "namespace": "default", "uid": "u1", "resourceVersion": "5"}
+    if finalizers is not None:
+        meta["finalizers"] = finalizers
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta}
+
+
+@pytest.mark.parametrize(
+    ("existing", "policy", "action", "expected"),
+    [
+        (None, None, "delete", None),  # apps/v1 defaults to Background: gone at once
+        (None, "Orphan", "mark", ["orphan"]),
+        (None, "Foreground", "mark", ["foregroundDeletion"]),
+        (["x", "orphan"], "Foreground", "mark", ["x", "foregroundDeletion"]),  # explicit replaces
+        (["orphan"], "Background", "delete", None),
+        (["x", "orphan"], None, "unchanged", ["x", "orphan"]),  # without a policy the recorded one stands
+        (["foregroundDeletion"], None, "unchanged", ["foregroundDeletion"]),
+    ],
+)
+def test_policy_finalizers(
+    existing: list[str] | None, policy: str | None, action: str, expected: list[str] | None
+) -> None:
+    obj = daemonset(existing)
+    if existing and action == "unchanged":
+        obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+        obj["metadata"]["deletionGracePeriodSeconds"] = 0
+    plan = plan_deletion(STRATEGIES["daemonsets"], obj, DeleteOptions(propagation_policy=policy))
+    assert plan.action == action
+    if expected is not None:
+        assert plan.obj["metadata"]["finalizers"] == expected
