@@ -19,7 +19,9 @@ from everynode.cli import aio
 from everynode.client.config import load_kubeconfig
 from everynode.client.rest import RestClient
 from everynode.controllers.daemonset.service import DaemonSetService
+from everynode.controllers.garbagecollector.service import GarbageCollectorService
 from everynode.controllers.nodelifecycle.service import NodeLifecycleService
+from everynode.controllers.podgc.service import PodGCService
 from everynode.runtime.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
 from everynode.scheduler.service import SchedulerService
 
@@ -38,6 +40,19 @@ async def _nodelifecycle(client: RestClient, args: argparse.Namespace) -> None:
     ).run()
 
 
+async def _garbagecollector(client: RestClient, args: argparse.Namespace) -> None:
+    await GarbageCollectorService(client, workers=args.concurrent_gc_syncs).run()
+
+
+async def _podgc(client: RestClient, args: argparse.Namespace) -> None:
+    await PodGCService(
+        client,
+        interval=args.pod_gc_interval,
+        quarantine=args.pod_gc_quarantine,
+        terminated_threshold=args.terminated_pod_gc_threshold,
+    ).run()
+
+
 async def _scheduler(client: RestClient, args: argparse.Namespace) -> None:
     await SchedulerService(client).run()
 
@@ -45,6 +60,8 @@ async def _scheduler(client: RestClient, args: argparse.Namespace) -> None:
 CONTROLLERS: dict[str, Starter] = {
     "daemonset": _daemonset,
     "nodelifecycle": _nodelifecycle,
+    "garbagecollector": _garbagecollector,
+    "podgc": _podgc,
     "scheduler": _scheduler,
 }
 
@@ -72,6 +89,21 @@ def add_parser(commands: Any) -> None:
         help="without a heartbeat this long a node becomes Unknown and is tainted unreachable",
     )
     parser.add_argument("--node-monitor-period", type=float, default=5.0, metavar="SECONDS")
+    parser.add_argument("--concurrent-gc-syncs", type=int, default=20, help="garbage collector workers")
+    parser.add_argument("--pod-gc-interval", type=float, default=20.0, metavar="SECONDS")
+    parser.add_argument(
+        "--pod-gc-quarantine",
+        type=float,
+        default=40.0,
+        metavar="SECONDS",
+        help="how long a missing node's pods are kept before pod GC deletes them",
+    )
+    parser.add_argument(
+        "--terminated-pod-gc-threshold",
+        type=int,
+        default=12500,
+        help="terminated pods kept before the oldest are deleted (0: never)",
+    )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     parser.set_defaults(run=run)
 
@@ -89,8 +121,12 @@ def selected(spec: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.workers < 1:
-        raise ValueError("--workers must be at least 1")
+    if args.workers < 1 or args.concurrent_gc_syncs < 1:
+        raise ValueError("--workers and --concurrent-gc-syncs must be at least 1")
+    if min(args.node_grace_period, args.node_monitor_period, args.pod_gc_interval) <= 0:
+        raise ValueError("--node-grace-period, --node-monitor-period and --pod-gc-interval must be positive")
+    if args.pod_gc_quarantine < 0 or args.terminated_pod_gc_threshold < 0:
+        raise ValueError("--pod-gc-quarantine and --terminated-pod-gc-threshold must not be negative")
     return run_components(
         args, selected(args.controllers), lease_name=LEASE_NAME, user_agent="everynode-controller-manager"
     )
