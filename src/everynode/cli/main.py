@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from everynode import __version__
-from everynode.cli import apiserver, bench, controller_manager, nodes, scheduler, up
+from everynode.cli import apiserver, bench, controller_manager, node_agent, nodes, scheduler, up
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     apiserver.add_parser(commands)
     controller_manager.add_parser(commands)
     nodes.add_parser(commands)
+    node_agent.add_parser(commands)
     scheduler.add_parser(commands)
     bench.add_parser(commands)
     return parser

@@ -1,9 +1,10 @@
-"""`everynode up`: the embedded cluster on one machine.
+"""`everynode up`: the whole cluster on one machine, as child processes.
 
-Starts the API server as a child process on SQLite under ``--data-dir``, writes
-``<data-dir>/kubeconfig``, prints how to use it, and stops everything on Ctrl-C or SIGTERM. A
-second ``up`` on the same data directory resumes the same cluster. The controller-manager and the
-simulated nodes join this command when they exist (the cluster issue); until then it says so.
+Starts the API server (SQLite under ``--data-dir`` unless ``--storage`` says otherwise), writes
+``<data-dir>/kubeconfig``, starts the controller-manager (every controller and the scheduler) and the
+node agent, creates ``--nodes`` simulated nodes (``node-1`` …; existing ones are kept), and prints the
+``export KUBECONFIG=…`` line. A child that dies is reported and restarted. Ctrl-C or SIGTERM stops
+everything; a second ``up`` on the same data directory resumes the same cluster.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
 import urllib.error
@@ -22,9 +22,15 @@ from typing import Any
 
 import yaml
 
-from everynode.client.config import kubeconfig_document
+from everynode.cli import aio
+from everynode.cli.nodes import create_nodes, simulated_node
+from everynode.cli.supervisor import Child, GaveUp, Supervisor
+from everynode.client.config import ClientConfig, kubeconfig_document
+from everynode.client.rest import RestClient
+from everynode.core import errors
 
 READY_TIMEOUT = 30.0
+CHECK_INTERVAL = 0.5
 
 
 def add_parser(commands: Any) -> None:
@@ -33,63 +39,125 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--storage", default=None, help="storage DSN (default: SQLite in --data-dir)")
     parser.add_argument("--bind", default="127.0.0.1", help="address the API server listens on")
     parser.add_argument("--port", type=int, default=6443, help="port the API server listens on")
+    parser.add_argument("--nodes", type=int, default=3, help="simulated nodes to have (node-1 …)")
+    parser.add_argument(
+        "--node-grace-period",
+        type=float,
+        default=40.0,
+        help="seconds without a heartbeat before a node is Unknown and tainted unreachable",
+    )
+    parser.add_argument(
+        "--pod-gc-quarantine",
+        type=float,
+        default=40.0,
+        help="seconds a deleted node's pods are kept before pod GC removes them",
+    )
     parser.set_defaults(run=run)
 
 
+def _everynode(*args: str) -> list[str]:
+    return [sys.executable, "-m", "everynode", *args]
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.nodes < 0:
+        raise ValueError("--nodes must be 0 or more")
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     storage = args.storage or f"sqlite:///{data_dir / 'state.db'}"
     host = "127.0.0.1" if args.bind in ("0.0.0.0", "::") else args.bind
     server = f"http://{host}:{args.port}"
-    log_path = data_dir / "apiserver.log"
-    with open(log_path, "ab") as log:
-        child = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "everynode",
+    config_path = data_dir / "kubeconfig"
+    supervisor = Supervisor()
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        apiserver = supervisor.start(
+            Child(
                 "apiserver",
-                "--storage",
-                storage,
-                "--bind",
-                args.bind,
-                "--port",
-                str(args.port),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
+                _everynode("apiserver", "--storage", storage, "--bind", args.bind, "--port", str(args.port)),
+                data_dir / "apiserver.log",
+            )
         )
-        stopping = False
-
-        def stop(signum: int, frame: FrameType | None) -> None:
-            nonlocal stopping
-            stopping = True
-            child.send_signal(signal.SIGTERM)
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        if not _wait_ready(server, child):
-            child.kill()
-            tail = log_path.read_text(errors="replace")[-2000:]
-            print(f"everynode up: the API server did not start (see {log_path}):\n{tail}", file=sys.stderr)
+        if not _wait_ready(server, apiserver, lambda: stopping):
+            if stopping:
+                return 0
+            print(
+                f"everynode up: the API server did not start (see {apiserver.log_path}):\n{apiserver.tail()}",
+                file=sys.stderr,
+            )
             return 1
-        config_path = data_dir / "kubeconfig"
         config_path.write_text(yaml.safe_dump(kubeconfig_document(server), sort_keys=False))
         os.chmod(config_path, 0o600)
+        kubeconfig = str(config_path)
+        supervisor.start(
+            Child(
+                "controller-manager",
+                _everynode(
+                    "controller-manager",
+                    "--kubeconfig",
+                    kubeconfig,
+                    "--node-grace-period",
+                    str(args.node_grace_period),
+                    "--pod-gc-quarantine",
+                    str(args.pod_gc_quarantine),
+                    "--pod-gc-interval",
+                    str(min(20.0, max(0.5, args.pod_gc_quarantine / 2))),
+                ),
+                data_dir / "controller-manager.log",
+            )
+        )
+        supervisor.start(
+            Child(
+                "node-agent",
+                _everynode("node-agent", "--kubeconfig", kubeconfig),
+                data_dir / "node-agent.log",
+            )
+        )
+        created = _ensure_nodes(server, args.nodes)
         print(f"everynode is up: API server {server}, storage {storage}")
+        if created:
+            print(f"  created nodes: {', '.join(created)}")
         print(f"  export KUBECONFIG={config_path}")
-        print("  kubectl get namespaces")
-        print("The controller-manager and simulated nodes are not part of everynode yet; Ctrl-C stops.")
+        print("  kubectl get nodes")
+        print(f"Logs are in {data_dir}; Ctrl-C stops everything.")
         sys.stdout.flush()
-        code = child.wait()
-        return 0 if stopping else code
+        while not stopping:
+            time.sleep(CHECK_INTERVAL)
+            if not stopping:
+                supervisor.check()
+        return 0
+    except GaveUp as exc:
+        print(f"everynode up: giving up: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        supervisor.stop_all()
 
 
-def _wait_ready(server: str, child: subprocess.Popen[bytes]) -> bool:
+def _ensure_nodes(server: str, count: int) -> list[str]:
+    """Create the simulated nodes ``node-1`` … ``node-<count>`` that do not exist yet."""
+    nodes = [simulated_node(name=f"node-{i}", labels={}, taints=[]) for i in range(1, count + 1)]
+
+    async def create() -> list[str]:
+        async with RestClient(ClientConfig(server=server)) as client:
+            return await create_nodes(client, nodes, exist_ok=True)
+
+    try:
+        return aio.run(create())
+    except errors.ApiError as exc:
+        raise RuntimeError(f"creating the nodes failed: {exc}") from None
+
+
+def _wait_ready(server: str, child: Child, stopping: Any) -> bool:
     deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if child.poll() is not None:
+    while time.monotonic() < deadline and not stopping():
+        if child.exited() is not None:
             return False
         try:
             with urllib.request.urlopen(server + "/readyz", timeout=1) as response:

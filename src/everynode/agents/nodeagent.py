@@ -1,0 +1,251 @@
+"""``NodeAgentService``: the simulated kubelets of every node annotated ``everynode.io/simulated: "true"``.
+
+Two informers — all nodes, all pods (indexed by ``spec.nodeName``) — are the agent's only reads: one
+process serves thousands of nodes with two watches, never one per node. Their handlers only enqueue
+keys (``("Node", name)``, ``("Pod", "ns/name")``) for nodes the agent manages and pods bound to them.
+
+Workers take a key, ask the (pure) lifecycle which stage applies to the cached object, and keep a plan
+``(stage, due time)`` per key: while the same stage keeps applying its due time stands, however often
+the object changes; when it falls due the stage is rendered and written, and the object's next version
+(arriving by watch) is planned afresh. Status writes are JSON merge patches on ``pods/status`` or
+``nodes/status`` carrying the ``resourceVersion`` they were computed from, so a write based on a stale
+cache fails with a conflict instead of clobbering — and the newer version, on its way by watch, is
+planned again. Pods are deleted with grace period 0 and a uid precondition, as the kubelet does.
+
+Leases are not stages: ``leases.LeaseRenewer`` renews every managed node's Lease, spread evenly over
+``lease_interval``, except for nodes annotated ``sim.everynode.io/heartbeat: "stop"``. Node status is
+written only by stages (``fast.yaml``: at start, whenever Ready is not True, every five minutes), so the
+agent never races the node lifecycle controller: while a node's heartbeat is stopped the agent writes
+nothing for it, and the controller's ``Ready=Unknown`` stands until the annotation is removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from everynode.agents.leases import LEASE_DURATION, LEASE_NAMESPACE, LeaseRenewer
+from everynode.agents.lifecycle import Action, Lifecycle, unchanged
+from everynode.agents.renderers import NODE, POD
+from everynode.agents.stages import StageSet, default_stages
+from everynode.client.rest import RestClient
+from everynode.core import errors
+from everynode.core import resources as r
+from everynode.core.clock import Clock, RealClock
+from everynode.informers.informer import Informer
+from everynode.informers.store import by_node_name, object_key
+from everynode.runtime.controller import run_workers
+from everynode.workqueue.delaying import RateLimitingQueue
+from everynode.workqueue.ratelimiters import ItemExponentialFailureRateLimiter
+
+log = logging.getLogger(__name__)
+Obj = dict[str, Any]
+Key = tuple[str, str]  # (resource, informer key)
+
+# The annotations are an interface (docs/node-agent.md): manifests and tests depend on these names.
+SIMULATED_ANNOTATION = "everynode.io/simulated"  # on a Node: "true" puts it in the agent's charge
+HEARTBEAT_ANNOTATION = "sim.everynode.io/heartbeat"  # on a Node: "stop" stops its Lease renewals
+READY_ANNOTATION = "sim.everynode.io/ready"  # on a pod: "never" keeps it from becoming Ready
+FAIL_AFTER_ANNOTATION = "sim.everynode.io/fail-after"  # on a pod: phase Failed that long after start
+START_DELAY_ANNOTATION = "sim.everynode.io/start-delay"  # on a pod: Pending → Running takes that long
+
+NODE_INDEX = "nodeName"
+WORKERS = 16  # status writes in flight: each waits on one API round trip
+RETRY_BASE, RETRY_MAX = 0.05, 30.0  # a failed write is retried after 50 ms, doubling up to 30 s
+
+
+def is_simulated(node: Mapping[str, Any]) -> bool:
+    annotations = (node.get("metadata") or {}).get("annotations") or {}
+    return annotations.get(SIMULATED_ANNOTATION) == "true"
+
+
+def heartbeat_stopped(node: Mapping[str, Any]) -> bool:
+    annotations = (node.get("metadata") or {}).get("annotations") or {}
+    return annotations.get(HEARTBEAT_ANNOTATION) == "stop"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    stage: str
+    due: float  # wall-clock epoch seconds
+
+
+class NodeAgentService:
+    def __init__(
+        self,
+        client: RestClient,
+        *,
+        stages: StageSet | None = None,
+        lease_interval: float = 10.0,
+        lease_duration: int = LEASE_DURATION,
+        workers: int = WORKERS,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        """``stages``: the stage set (default: the shipped ``fast.yaml``); ``lease_interval``: seconds
+        between renewals of each Lease; ``workers``: concurrent status writes."""
+        if workers < 1:
+            raise ValueError("the node agent needs at least one worker")
+        self.clock = clock or RealClock()
+        self.rng = rng or random.Random()
+        self.lifecycle = Lifecycle(stages or default_stages())
+        self.workers = workers
+        self.node_api = client.resource(r.NODES)
+        self.pod_api = client.resource(r.PODS)
+        self.namespace_api = client.resource(r.NAMESPACES)
+        self.nodes = Informer(self.node_api, clock=self.clock)
+        self.pods = Informer(self.pod_api, indexers={NODE_INDEX: by_node_name}, clock=self.clock)
+        self.queue: RateLimitingQueue[Key] = RateLimitingQueue(
+            self.clock, ItemExponentialFailureRateLimiter(RETRY_BASE, RETRY_MAX)
+        )
+        self.renewer = LeaseRenewer(
+            client.resource(r.LEASES),
+            node_of=self._lease_node,
+            interval=lease_interval,
+            duration=lease_duration,
+            clock=self.clock,
+        )
+        self.managed: set[str] = set()
+        self.plans: dict[Key, Plan] = {}
+        self.writes: collections.Counter[str] = collections.Counter()  # by stage name
+        self.synced = asyncio.Event()
+        self.nodes.add_handlers(self._node_added, self._node_updated, self._node_deleted)
+        self.pods.add_handlers(self._pod_changed, lambda old, new: self._pod_changed(new), self._pod_deleted)
+
+    async def run(self) -> None:
+        """Run until cancelled; ``synced`` is set once both caches have listed."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.nodes.run(), name="node-agent-informer-nodes")
+            group.create_task(self.pods.run(), name="node-agent-informer-pods")
+            await self._ensure_lease_namespace()
+            await asyncio.gather(self.nodes.synced.wait(), self.pods.synced.wait())
+            self.synced.set()
+            log.info("node agent: caches synced; %d simulated nodes", len(self.managed))
+            group.create_task(self.renewer.run(), name="node-agent-leases")
+            group.create_task(
+                run_workers(self.queue, self.sync, self.workers, name="node-agent"), name="node-agent-workers"
+            )
+
+    async def _ensure_lease_namespace(self) -> None:
+        """Create ``kube-node-lease`` if the server did not seed it (retrying until the server answers)."""
+        delay = 0.1
+        while True:
+            try:
+                await self.namespace_api.get(LEASE_NAMESPACE)
+                return
+            except errors.NotFound:
+                with contextlib.suppress(errors.AlreadyExists):
+                    await self.namespace_api.create(
+                        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": LEASE_NAMESPACE}}
+                    )
+                return
+            except errors.ApiError as exc:
+                log.warning("node agent: cannot check namespace %s (%s); retrying", LEASE_NAMESPACE, exc)
+                await self.clock.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    # -- handlers: keys only ------------------------------------------------------------------------
+
+    def _node_added(self, node: Obj) -> None:
+        if is_simulated(node):
+            self._manage(node)
+
+    def _node_updated(self, old: Obj, new: Obj) -> None:
+        was, now = is_simulated(old), is_simulated(new)
+        if now and not was:
+            self._manage(new)
+        elif was and not now:
+            self._release(new)
+        elif now:
+            self.queue.add((NODE, object_key(new)))
+
+    def _node_deleted(self, node: Obj) -> None:
+        self._release(node)
+
+    def _manage(self, node: Obj) -> None:
+        name = object_key(node)
+        self.managed.add(name)
+        self.renewer.track(name)
+        self.queue.add((NODE, name))
+        for pod in self.pods.store.by_index(NODE_INDEX, name):
+            self.queue.add((POD, object_key(pod)))
+
+    def _release(self, node: Obj) -> None:
+        name = object_key(node)
+        self.managed.discard(name)
+        self.renewer.untrack(name)
+        self.plans.pop((NODE, name), None)
+
+    def _pod_changed(self, pod: Obj) -> None:
+        if (pod.get("spec") or {}).get("nodeName") in self.managed:
+            self.queue.add((POD, object_key(pod)))
+
+    def _pod_deleted(self, pod: Obj) -> None:
+        self.plans.pop((POD, object_key(pod)), None)
+
+    def _lease_node(self, name: str) -> Obj | None:
+        node = self.nodes.store.get(name)
+        if node is None or name not in self.managed or heartbeat_stopped(node):
+            return None
+        return node
+
+    # -- workers ------------------------------------------------------------------------------------
+
+    def _lookup(self, key: Key) -> tuple[Obj | None, Obj | None]:
+        """The cached object for ``key`` if the agent is in charge of it, and (pods) its node."""
+        resource, name = key
+        if resource == NODE:
+            return (self.nodes.store.get(name), None) if name in self.managed else (None, None)
+        pod = self.pods.store.get(name)
+        node_name = (pod or {}).get("spec", {}).get("nodeName")
+        if pod is None or node_name not in self.managed:
+            return None, None
+        return pod, self.nodes.store.get(node_name)
+
+    async def sync(self, key: Key) -> None:
+        """Plan ``key``'s stage, or apply it if it is due. Raises (to be retried) on a failed write."""
+        obj, node = self._lookup(key)
+        resource = key[0]
+        stage = self.lifecycle.match(resource, obj) if obj is not None else None
+        if obj is None or stage is None:
+            self.plans.pop(key, None)
+            return
+        now = self.clock.wall()
+        plan = self.plans.get(key)
+        if plan is None or plan.stage != stage.name:
+            plan = Plan(stage.name, now + self.lifecycle.delay(stage, obj, now=now, rng=self.rng))
+            self.plans[key] = plan
+        if plan.due > now:
+            self.queue.add_after(key, plan.due - now)
+            return
+        action = self.lifecycle.render(stage, obj, now=now, node=node)
+        await self._apply(resource, obj, action)
+        if self.plans.get(key) is plan:
+            del self.plans[key]
+
+    async def _apply(self, resource: str, obj: Obj, action: Action) -> None:
+        meta = obj["metadata"]
+        name, namespace = meta["name"], meta.get("namespace")
+        api = self.pod_api if resource == POD else self.node_api
+        try:
+            if action.delete:
+                await api.delete(name, namespace, grace_period_seconds=0, precondition_uid=meta.get("uid"))
+            elif unchanged(obj, action):
+                return
+            else:
+                if action.status is not None:
+                    body = {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": action.status}
+                    await api.patch(name, body, namespace, subresource="status")
+                if action.labels:
+                    await api.patch(name, {"metadata": {"labels": action.labels}}, namespace)
+        except (errors.NotFound, errors.Conflict) as exc:
+            # gone, or changed since the cache saw it: the watch brings the news, and a new plan
+            log.debug("node agent: %s %s/%s skipped: %s", action.stage, resource, name, exc)
+            return
+        self.writes[action.stage] += 1
