@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,62 @@ def test_up_reports_a_port_in_use_clearly(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "the API server did not start" in result.stderr
     assert "address already in use" in result.stderr.lower()
+
+
+def test_up_reports_and_restarts_a_child_that_dies(tmp_path: Path) -> None:
+    data_dir, port = tmp_path / "data", free_port()
+    process = start_up(data_dir, port)
+    try:
+        line = wait_for_line(process, "export KUBECONFIG=")
+        kubeconfig = line.split("=", 1)[1].strip()
+        found = subprocess.run(
+            ["pgrep", "-f", f"controller-manager --kubeconfig {kubeconfig}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        (pid,) = (int(p) for p in found.stdout.split())
+        os.kill(pid, signal.SIGKILL)
+        notice = wait_for_line(process, "controller-manager exited")
+        assert "restarting it" in notice
+        # the restarted controller-manager works: a DaemonSet gets its pods on the three nodes
+        manifest = {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": {"name": "after-restart", "namespace": "default"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "r"}},
+                "template": {
+                    "metadata": {"labels": {"app": "r"}},
+                    "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]},
+                },
+            },
+        }
+        subprocess.run(
+            ["kubectl", "--kubeconfig", kubeconfig, "create", "-f", "-"],
+            input=json.dumps(manifest),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        deadline = time.monotonic() + 60
+        status: dict[str, int] = {}
+        while time.monotonic() < deadline:
+            shown = subprocess.run(
+                ["kubectl", "--kubeconfig", kubeconfig, "get", "ds", "after-restart", "-o", "json"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            )
+            status = json.loads(shown.stdout).get("status", {})
+            if status.get("numberReady") == 3 and status.get("desiredNumberScheduled") == 3:
+                break
+            time.sleep(0.2)
+        assert status.get("numberReady") == 3, status
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+        assert process.stdout is not None
+        process.stdout.close()
