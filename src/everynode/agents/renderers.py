@@ -136,7 +136,11 @@ def _regex(value: Any) -> str | None:
 
 
 def _pull_reason(value: Any) -> str | None:
-    return None if value in _PULL_MESSAGES else f"must be one of {', '.join(_PULL_MESSAGES)}"
+    return (
+        None
+        if isinstance(value, str) and value in _PULL_MESSAGES
+        else f"must be one of {', '.join(_PULL_MESSAGES)}"
+    )
 
 
 # -- shared pieces ----------------------------------------------------------------------------------
