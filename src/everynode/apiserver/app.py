@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 BACKEND: web.AppKey[Backend] = web.AppKey("backend", Backend)
 HANDLERS: web.AppKey[ResourceHandlers] = web.AppKey("handlers", ResourceHandlers)
+CACHES: web.AppKey[dict[str, WatchCache]] = web.AppKey("caches", dict)
 
 
 def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.Application:
@@ -45,6 +46,7 @@ def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.
         finalizer = NamespaceFinalizer(registry)
         registry.on_namespace_terminating = finalizer.finish
         app[BACKEND] = store
+        app[CACHES] = caches
         app[HANDLERS] = ResourceHandlers(registry, caches, HandlerOptions(options.bookmark_interval))
         tasks = [asyncio.create_task(cache.run(), name=f"watchcache-{n}") for n, cache in caches.items()]
         tasks.append(asyncio.create_task(compact_periodically(store, interval=options.compaction_interval)))
@@ -63,8 +65,15 @@ def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.
             await store.close()
 
     app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(_end_watches)
     app.router.add_route("*", "/{tail:.*}", _route)
     return app
+
+
+async def _end_watches(app: web.Application) -> None:
+    """Shutting down: end open watches at once, or aiohttp would wait for them (up to a minute)."""
+    for cache in app.get(CACHES, {}).values():
+        cache.close_watchers()
 
 
 async def _seed_namespaces(registry: Registry, names: tuple[str, ...]) -> None:

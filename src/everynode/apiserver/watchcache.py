@@ -290,6 +290,11 @@ class WatchCache:
     def unsubscribe(self, watcher: CacheWatcher) -> None:
         self._watchers.discard(watcher)
 
+    def close_watchers(self) -> None:
+        """End every watch (the server is shutting down): each stream returns and its response ends."""
+        for watcher in list(self._watchers):
+            watcher.close()
+
     @property
     def watcher_count(self) -> int:
         return len(self._watchers)
