@@ -116,7 +116,14 @@ def run(args: argparse.Namespace) -> int:
         supervisor.start(
             Child(
                 "node-agent",
-                _everynode("node-agent", "--kubeconfig", kubeconfig),
+                _everynode(
+                    "node-agent",
+                    "--kubeconfig",
+                    kubeconfig,
+                    # heartbeats well inside the grace period, or healthy nodes would look lost
+                    "--lease-interval",
+                    str(min(10.0, args.node_grace_period / 4)),
+                ),
                 data_dir / "node-agent.log",
             )
         )
