@@ -62,6 +62,8 @@ def _everynode(*args: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     if args.nodes < 0:
         raise ValueError("--nodes must be 0 or more")
+    if args.node_grace_period <= 0 or args.pod_gc_quarantine < 0:
+        raise ValueError("--node-grace-period must be positive and --pod-gc-quarantine not negative")
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     storage = args.storage or f"sqlite:///{data_dir / 'state.db'}"
