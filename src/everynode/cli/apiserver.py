@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 from typing import Any
 
 from everynode.apiserver.app import serve
 from everynode.apiserver.options import ApiServerOptions
-from everynode.cli import aio
+from everynode.cli import aio, common
 
 
 def add_parser(commands: Any) -> None:
@@ -37,14 +36,12 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--max-mutating-requests-inflight", type=int, default=200, help="writes at once (0: no limit)"
     )
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    common.add_log_level(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    common.setup_logging(args.log_level)
     options = ApiServerOptions(
         storage=args.storage,
         bind=args.bind,

@@ -11,12 +11,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from everynode.cli import aio
-from everynode.client.config import load_kubeconfig
+from everynode.cli import aio, common
 from everynode.client.rest import RestClient
 from everynode.controllers.daemonset.service import DaemonSetService
 from everynode.controllers.garbagecollector.service import GarbageCollectorService
@@ -68,7 +66,7 @@ CONTROLLERS: dict[str, Starter] = {
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("controller-manager", help="run the controllers (DaemonSet, …)")
-    parser.add_argument("--kubeconfig", required=True, help="kubeconfig of the API server to use")
+    common.add_client_arguments(parser)
     parser.add_argument(
         "--controllers",
         default="*",
@@ -78,8 +76,6 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--leader-elect-lease-duration", type=float, default=15.0, metavar="SECONDS")
     parser.add_argument("--leader-elect-renew-deadline", type=float, default=10.0, metavar="SECONDS")
     parser.add_argument("--leader-elect-retry-period", type=float, default=2.0, metavar="SECONDS")
-    parser.add_argument("--qps", type=float, default=1000.0, help="API requests per second (sustained)")
-    parser.add_argument("--burst", type=int, default=2000, help="API requests in a burst")
     parser.add_argument("--workers", type=int, default=2, help="concurrent syncs per controller")
     parser.add_argument(
         "--node-grace-period",
@@ -104,7 +100,6 @@ def add_parser(commands: Any) -> None:
         default=12500,
         help="terminated pods kept before the oldest are deleted (0: never)",
     )
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     parser.set_defaults(run=run)
 
 
@@ -134,12 +129,8 @@ def run(args: argparse.Namespace) -> int:
 
 def run_components(args: argparse.Namespace, names: list[str], *, lease_name: str, user_agent: str) -> int:
     """Run the named components in one process (under leader election with ``--leader-elect``)."""
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if args.qps <= 0 or args.burst < 1:
-        raise ValueError("--burst must be at least 1 and --qps positive")
-    config = load_kubeconfig(args.kubeconfig, qps=args.qps, burst=args.burst, user_agent=user_agent)
+    common.setup_logging(args.log_level)
+    config = common.client_config(args, user_agent=user_agent)
     election = (
         LeaderElectionConfig(
             lease_name=lease_name,
@@ -152,11 +143,7 @@ def run_components(args: argparse.Namespace, names: list[str], *, lease_name: st
     )
 
     async def main() -> int:
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        assert task is not None
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, task.cancel)
+        common.cancel_on_signals()
         async with RestClient(config) as client:
 
             async def controllers() -> None:

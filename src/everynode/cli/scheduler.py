@@ -5,16 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from everynode.cli import controller_manager
+from everynode.cli import common, controller_manager
 
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("scheduler", help="run the scheduler on its own")
-    parser.add_argument("--kubeconfig", required=True, help="kubeconfig of the API server to use")
+    common.add_client_arguments(parser)
     parser.add_argument("--leader-elect", action="store_true", help="act only while holding the Lease")
-    parser.add_argument("--qps", type=float, default=1000.0, help="API requests per second (sustained)")
-    parser.add_argument("--burst", type=int, default=2000, help="API requests in a burst")
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     parser.set_defaults(run=run)
 
 
