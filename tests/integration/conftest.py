@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from kubernetes import client
 
 from everynode.testing.apiserver import ApiServerProcess
+from tests.integration.support import BACKENDS, own_apiserver
 
 
 @dataclass
@@ -28,17 +28,12 @@ def make_clients(url: str) -> Clients:
     return Clients(api, client.CoreV1Api(api), client.AppsV1Api(api), client.CoordinationV1Api(api))
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("etcd", marks=pytest.mark.etcd)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def apiserver(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiServerProcess]:
     """A live API server on SQLite, and again on a real etcd."""
-    if request.param == "etcd":
-        dsn = request.getfixturevalue("etcd_server").dsn
-    else:
-        path: Path = tmp_path_factory.mktemp("apiserver") / "state.db"
-        dsn = f"sqlite:///{path}"
-    with ApiServerProcess(dsn, extra_args=("--bookmark-interval", "1")) as server:
+    with own_apiserver(request, tmp_path_factory, "apiserver") as server:
         yield server
 
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -25,37 +23,25 @@ from everynode.core.nodeaffinity import pinned_node_name
 from everynode.core.pods import is_ready
 from everynode.testing.apiserver import ApiServerProcess
 from tests.integration.simkubelet import SimKubelet
+from tests.integration.support import (
+    BACKENDS,
+    create_all,
+    create_namespace,
+    eventually,
+    node,
+    own_apiserver,
+    running,
+)
 
 Obj = dict[str, Any]
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("etcd", marks=pytest.mark.etcd)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiServerProcess]:
-    if request.param == "etcd":
-        dsn = request.getfixturevalue("etcd_server").dsn
-    else:
-        path: Path = tmp_path_factory.mktemp("dsc") / "state.db"
-        dsn = f"sqlite:///{path}"
-    with ApiServerProcess(dsn, extra_args=("--bookmark-interval", "1")) as process:
+    with own_apiserver(request, tmp_path_factory, "dsc") as process:
         yield process
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        if await check():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
-def node(name: str, *, labels: dict[str, str] | None = None, taints: list[Obj] | None = None) -> Obj:
-    spec: Obj = {"taints": taints} if taints else {}
-    meta = {"name": name, "labels": labels or {}}
-    return {"apiVersion": "v1", "kind": "Node", "metadata": meta, "spec": spec}
 
 
 def daemonset(name: str, *, image: str = "fluentd:v1", strategy: Obj | None = None, **spec: Any) -> Obj:
@@ -83,36 +69,11 @@ async def cluster(
     async with RestClient(ClientConfig(server=server.url)) as client:
         service = DaemonSetService(client)
         sim = SimKubelet(client)
-        tasks = [asyncio.create_task(service.run())]
-        if kubelet:
-            tasks.append(asyncio.create_task(sim.run()))
         try:
-            await asyncio.wait_for(service.synced.wait(), 30)
-            yield client, service
+            async with running(service, *([sim.run()] if kubelet else [])):
+                yield client, service
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
             await sim.close()
-
-
-async def create_namespace(client: RestClient) -> str:
-    name = f"ds-{uuid.uuid4().hex[:6]}"
-    await client.resource(r.NAMESPACES).create({"metadata": {"name": name}})
-    return name
-
-
-async def create_nodes(client: RestClient, nodes: list[Obj]) -> None:
-    resource = client.resource(r.NODES)
-    limit = asyncio.Semaphore(64)
-
-    async def one(obj: Obj) -> None:
-        async with limit:
-            await resource.create(obj)
-
-    await asyncio.gather(*(one(obj) for obj in nodes))
 
 
 async def status_of(client: RestClient, namespace: str, name: str) -> Obj:
@@ -200,9 +161,10 @@ async def test_one_pod_per_eligible_node_exact_status_and_a_rollout_within_max_u
     tainted = count // 20
     group = uuid.uuid4().hex[:6]
     async with cluster(server) as (client, _service):
-        namespace = await create_namespace(client)
-        await create_nodes(
+        namespace = await create_namespace(client, "ds")
+        await create_all(
             client,
+            r.NODES,
             [node(f"big-{group}-{i}", labels={"group": group}) for i in range(count - tainted)]
             + [
                 node(

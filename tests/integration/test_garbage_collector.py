@@ -3,12 +3,9 @@ hand (no DaemonSet controller runs), then deleted with each propagation policy."
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -19,46 +16,26 @@ from everynode.controllers.garbagecollector.service import GarbageCollectorServi
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.testing.apiserver import ApiServerProcess
+from tests.integration.support import create_namespace, eventually, own_apiserver, running
 
 Obj = dict[str, Any]
 HOLD = "everynode.io/test-hold"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    path: Path = tmp_path_factory.mktemp("gc") / "state.db"
-    with ApiServerProcess(f"sqlite:///{path}", extra_args=("--bookmark-interval", "1")) as process:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiServerProcess]:
+    with own_apiserver(request, tmp_path_factory, "gc") as process:
         yield process
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 20.0, what: str) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        if await check():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager
 async def collector(server: ApiServerProcess) -> AsyncIterator[tuple[RestClient, GarbageCollectorService]]:
     async with RestClient(ClientConfig(server=server.url)) as client:
         service = GarbageCollectorService(client, workers=4)
-        task = asyncio.create_task(service.run())
-        try:
-            await asyncio.wait_for(service.synced.wait(), 30)
+        async with running(service):
             yield client, service
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-async def create_namespace(client: RestClient) -> str:
-    name = f"gc-{uuid.uuid4().hex[:6]}"
-    await client.resource(r.NAMESPACES).create({"metadata": {"name": name}})
-    return name
 
 
 def owner_ref(owner: Obj, *, controller: bool = True) -> Obj:
@@ -151,7 +128,7 @@ async def all_gone(client: RestClient, namespace: str, objects: list[Obj]) -> bo
 
 async def test_background_deletion_removes_every_dependent(server: ApiServerProcess) -> None:
     async with collector(server) as (client, _):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "gc")
         ds, dependents = await daemonset_family(client, namespace, "bg")
         await client.resource(r.DAEMONSETS).delete("bg", namespace, propagation_policy="Background")
         assert await read(client, r.DAEMONSETS, namespace, "bg") is None  # gone at once
@@ -163,7 +140,7 @@ async def test_foreground_deletion_keeps_the_owner_until_its_dependents_are_gone
     server: ApiServerProcess,
 ) -> None:
     async with collector(server) as (client, _):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "gc")
         ds, dependents = await daemonset_family(client, namespace, "fg")
         # one dependent is held by a finalizer of its own, so the owner has to wait for it
         held = await create_pod(client, namespace, "fg-held", [owner_ref(ds)], finalizers=[HOLD])
@@ -197,7 +174,7 @@ async def test_foreground_deletion_goes_down_a_chain_of_owners(server: ApiServer
     """A dependent that has dependents of its own is deleted in the foreground too: the chain is
     removed from the leaves up, and each owner waits for the level below."""
     async with collector(server) as (client, _):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "gc")
         ds = await create_daemonset(client, namespace, "chain")
         middle = await create_pod(client, namespace, "chain-middle", [owner_ref(ds)])
         leaf = await create_pod(client, namespace, "chain-leaf", [owner_ref(middle)], finalizers=[HOLD])
@@ -224,7 +201,7 @@ async def test_foreground_deletion_goes_down_a_chain_of_owners(server: ApiServer
 
 async def test_orphan_deletion_keeps_the_dependents_without_the_reference(server: ApiServerProcess) -> None:
     async with collector(server) as (client, _):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "gc")
         ds, dependents = await daemonset_family(client, namespace, "orph")
         await client.resource(r.DAEMONSETS).delete("orph", namespace, propagation_policy="Orphan")
 
@@ -244,7 +221,7 @@ async def test_an_object_with_a_surviving_owner_only_loses_the_reference_to_the_
     server: ApiServerProcess,
 ) -> None:
     async with collector(server) as (client, _):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "gc")
         first = await create_daemonset(client, namespace, "first")
         second = await create_daemonset(client, namespace, "second")
         await create_pod(client, namespace, "shared", [owner_ref(first), owner_ref(second, controller=False)])
@@ -266,7 +243,7 @@ async def test_dependents_of_an_owner_that_never_existed_are_collected(server: A
     """An owner the graph only knows from references (a virtual node) is looked up; absent, its
     dependents go — also when the collector starts after the owner was deleted."""
     async with RestClient(ClientConfig(server=server.url)) as client:
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "gc")
         ghost = {
             "apiVersion": "apps/v1",
             "kind": "DaemonSet",
@@ -291,7 +268,7 @@ async def test_a_recreated_owner_with_the_same_name_does_not_save_the_old_depend
     server: ApiServerProcess,
 ) -> None:
     async with collector(server) as (client, _):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "gc")
         _, dependents = await daemonset_family(client, namespace, "again", pods=2)
         await client.resource(r.DAEMONSETS).delete("again", namespace)
         await create_daemonset(client, namespace, "again")  # same name, new uid

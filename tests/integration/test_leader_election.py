@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -14,6 +14,7 @@ from everynode.client.rest import RestClient
 from everynode.core import resources as r
 from everynode.runtime.leaderelection import LeaderElectionConfig, LeaderElector
 from everynode.testing.apiserver import ApiServerProcess
+from tests.integration.support import eventually
 
 NAMESPACE = "kube-system"
 DEADLINE = 15.0  # seconds, for anything awaited
@@ -42,15 +43,6 @@ class Candidate:
         await asyncio.wait({self.task})
 
 
-async def eventually(condition: Callable[[], bool]) -> None:
-    """Poll ``condition`` until it holds; fail after DEADLINE."""
-    async with asyncio.timeout(DEADLINE):
-        while True:
-            if condition():
-                return
-            await asyncio.sleep(0.02)
-
-
 @pytest.fixture
 async def client(apiserver: ApiServerProcess) -> AsyncIterator[RestClient]:
     async with RestClient(ClientConfig(server=apiserver.url)) as rest:
@@ -67,9 +59,16 @@ def candidates(client: RestClient, *, release_on_cancel: bool) -> tuple[str, Can
 
 async def elect(a: Candidate, b: Candidate) -> tuple[Candidate, Candidate]:
     """Once one of the two leads: (leader, follower), having checked that exactly one leads."""
-    await eventually(lambda: a.leading.is_set() or b.leading.is_set())
+    await eventually(
+        lambda: a.leading.is_set() or b.leading.is_set(), within=DEADLINE, what="a leader", every=0.02
+    )
     leader, follower = (a, b) if a.leading.is_set() else (b, a)
-    await eventually(lambda: follower.elector.observed_holder == leader.elector.identity)
+    await eventually(
+        lambda: follower.elector.observed_holder == leader.elector.identity,
+        within=DEADLINE,
+        what="the follower to observe the leader",
+        every=0.02,
+    )
 
     # Exactly one leads, sampled over a few lease durations of renewals.
     loop = asyncio.get_running_loop()

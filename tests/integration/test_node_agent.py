@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -25,6 +23,8 @@ from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.pods import is_ready, parse_time
 from everynode.testing.apiserver import ApiServerProcess
+from tests.integration import support
+from tests.integration.support import create_namespace, eventually, own_apiserver, running, unique
 
 Obj = dict[str, Any]
 INTERVAL = 0.5  # lease renewal interval in these tests
@@ -32,20 +32,11 @@ SIMULATED = {"everynode.io/simulated": "true"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    path: Path = tmp_path_factory.mktemp("nodeagent") / "state.db"
-    with ApiServerProcess(f"sqlite:///{path}", extra_args=("--bookmark-interval", "1")) as process:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiServerProcess]:
+    with own_apiserver(request, tmp_path_factory, "nodeagent") as process:
         yield process
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        if await check():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 @contextlib.asynccontextmanager
@@ -54,23 +45,12 @@ async def agent(
 ) -> AsyncIterator[tuple[RestClient, NodeAgentService]]:
     async with RestClient(ClientConfig(server=server.url)) as client:
         service = NodeAgentService(client, lease_interval=options.pop("lease_interval", INTERVAL), **options)
-        task = asyncio.create_task(service.run())
-        try:
-            await asyncio.wait_for(service.synced.wait(), 30)
+        async with running(service):
             yield client, service
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
 def node(name: str, *, simulated: bool = True, annotations: dict[str, str] | None = None) -> Obj:
-    meta: Obj = {"name": name, "annotations": {**(SIMULATED if simulated else {}), **(annotations or {})}}
-    return {"apiVersion": "v1", "kind": "Node", "metadata": meta, "spec": {}}
+    return support.node(name, annotations={**(SIMULATED if simulated else {}), **(annotations or {})})
 
 
 def pod(
@@ -100,12 +80,6 @@ async def nodes(client: RestClient, *objs: Obj) -> AsyncIterator[list[str]]:
         for obj in objs:
             with contextlib.suppress(errors.NotFound):
                 await api.delete(obj["metadata"]["name"])
-
-
-async def namespace(client: RestClient) -> str:
-    name = unique("agent")
-    await client.resource(r.NAMESPACES).create({"metadata": {"name": name}})
-    return name
 
 
 def conditions(obj: Obj) -> dict[str, Obj]:
@@ -192,7 +166,7 @@ async def test_annotated_node_reports_ready_and_renews_its_lease(server: ApiServ
 async def test_bound_pod_runs_then_becomes_ready(server: ApiServerProcess) -> None:
     name = unique("n")
     async with agent(server) as (client, _), nodes(client, node(name)):
-        ns = await namespace(client)
+        ns = await create_namespace(client, "agent")
         pods = client.resource(r.PODS)
         probe = {"exec": {"command": ["true"]}, "initialDelaySeconds": 2}
         await pods.create(pod("plain", name), ns)
@@ -238,7 +212,7 @@ async def test_bound_pod_runs_then_becomes_ready(server: ApiServerProcess) -> No
 async def test_ready_never_runs_but_never_becomes_ready(server: ApiServerProcess) -> None:
     name = unique("n")
     async with agent(server) as (client, _), nodes(client, node(name)):
-        ns = await namespace(client)
+        ns = await create_namespace(client, "agent")
         pods = client.resource(r.PODS)
         await pods.create(pod("never", name, annotations={"sim.everynode.io/ready": "never"}), ns)
         await pods.create(pod("control", name, annotations={"sim.everynode.io/start-delay": "2s"}), ns)
@@ -257,7 +231,7 @@ async def test_ready_never_runs_but_never_becomes_ready(server: ApiServerProcess
 async def test_fail_after_ends_in_phase_failed(server: ApiServerProcess) -> None:
     name = unique("n")
     async with agent(server) as (client, _), nodes(client, node(name)):
-        ns = await namespace(client)
+        ns = await create_namespace(client, "agent")
         pods = client.resource(r.PODS)
         await pods.create(pod("crash", name, annotations={"sim.everynode.io/fail-after": "1s"}), ns)
         seen_running: list[bool] = []
@@ -280,7 +254,7 @@ async def test_fail_after_ends_in_phase_failed(server: ApiServerProcess) -> None
 async def test_deleting_a_bound_pod_stops_it_then_removes_it(server: ApiServerProcess) -> None:
     name = unique("n")
     async with agent(server) as (client, _), nodes(client, node(name)):
-        ns = await namespace(client)
+        ns = await create_namespace(client, "agent")
         pods = client.resource(r.PODS)
         await pods.create(pod("doomed", name), ns)
 
@@ -346,7 +320,7 @@ async def test_heartbeat_stop_pauses_lease_renewals_until_removed(server: ApiSer
 async def test_unpullable_image_stays_pending_with_err_image_pull(server: ApiServerProcess) -> None:
     name = unique("n")
     async with agent(server) as (client, _), nodes(client, node(name)):
-        ns = await namespace(client)
+        ns = await create_namespace(client, "agent")
         pods = client.resource(r.PODS)
         await pods.create(pod("bad", name, image="foo:non-existent"), ns)
 

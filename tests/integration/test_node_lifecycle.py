@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -24,6 +22,8 @@ from everynode.core import resources as r
 from everynode.core.pods import format_time
 from everynode.runtime.leaderelection import micro_time
 from everynode.testing.apiserver import ApiServerProcess
+from tests.integration import support
+from tests.integration.support import eventually, own_apiserver, running, unique
 
 Obj = dict[str, Any]
 GRACE = 2.0
@@ -40,20 +40,11 @@ USER_TAINT = {"key": "example.com/dedicated", "value": "db", "effect": "NoSchedu
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    path: Path = tmp_path_factory.mktemp("nodelifecycle") / "state.db"
-    with ApiServerProcess(f"sqlite:///{path}", extra_args=("--bookmark-interval", "1")) as process:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiServerProcess]:
+    with own_apiserver(request, tmp_path_factory, "nodelifecycle") as process:
         yield process
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        if await check():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 def conditions(node: Obj) -> dict[str, Obj]:
@@ -87,9 +78,7 @@ class Agent:
     async def register(
         self, name: str, *, ready: str | None = "True", taints: list[Obj] | None = None
     ) -> None:
-        node: Obj = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}, "spec": {}}
-        if taints:
-            node["spec"]["taints"] = taints
+        node = support.node(name, taints=taints)
         if ready is not None:
             node["status"] = {"conditions": [ready_condition(ready)]}
         await self.nodes.create(node)
@@ -133,19 +122,11 @@ async def cluster(server: ApiServerProcess) -> AsyncIterator[tuple[RestClient, A
             client, grace_period=GRACE, monitor_period=0.2, startup_grace_period=GRACE
         )
         agent = Agent(client)
-        task = asyncio.create_task(service.run())
-        try:
-            await asyncio.wait_for(service.synced.wait(), 30)
-            yield client, agent
-        finally:
-            await agent.close()
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+        async with running(service):
+            try:
+                yield client, agent
+            finally:
+                await agent.close()
 
 
 async def get_node(client: RestClient, name: str) -> Obj:

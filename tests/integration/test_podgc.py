@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -18,6 +15,7 @@ from everynode.controllers.podgc.service import PodGCService
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.testing.apiserver import ApiServerProcess
+from tests.integration.support import create_namespace, eventually, node, own_apiserver, running, unique
 
 Obj = dict[str, Any]
 HOLD = "everynode.io/test-hold"
@@ -25,20 +23,11 @@ QUARANTINE = 1.0
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    path: Path = tmp_path_factory.mktemp("podgc") / "state.db"
-    with ApiServerProcess(f"sqlite:///{path}", extra_args=("--bookmark-interval", "1")) as process:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiServerProcess]:
+    with own_apiserver(request, tmp_path_factory, "podgc") as process:
         yield process
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 20.0, what: str) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        if await check():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager
@@ -47,31 +36,12 @@ async def podgc(
 ) -> AsyncIterator[tuple[RestClient, PodGCService]]:
     async with RestClient(ClientConfig(server=server.url)) as client:
         service = PodGCService(client, interval=0.2, quarantine=QUARANTINE, terminated_threshold=threshold)
-        task = asyncio.create_task(service.run())
-        try:
-            await asyncio.wait_for(service.synced.wait(), 30)
+        async with running(service):
             yield client, service
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
-
-
-async def create_namespace(client: RestClient) -> str:
-    name = unique("podgc")
-    await client.resource(r.NAMESPACES).create({"metadata": {"name": name}})
-    return name
 
 
 async def create_node(client: RestClient, name: str, *, taints: list[Obj] | None = None) -> Obj:
-    spec: Obj = {"taints": taints} if taints else {}
-    return await client.resource(r.NODES).create(
-        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}, "spec": spec}
-    )
+    return await client.resource(r.NODES).create(node(name, taints=taints))
 
 
 async def create_pod(
@@ -108,7 +78,7 @@ async def test_pods_of_a_deleted_node_are_force_deleted_after_the_quarantine(
     server: ApiServerProcess,
 ) -> None:
     async with podgc(server) as (client, _):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "podgc")
         doomed, healthy = unique("doomed"), unique("healthy")
         await create_node(client, doomed)
         await create_node(client, healthy)
@@ -154,7 +124,7 @@ async def wait_passes(service: PodGCService, count: int) -> None:
 
 async def test_a_node_that_comes_back_within_the_quarantine_keeps_its_pods(server: ApiServerProcess) -> None:
     async with podgc(server) as (client, service):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "podgc")
         name = unique("late")
         await create_pod(client, namespace, "early", node=name)  # bound before its node exists
         await wait_passes(service, 2)  # seen missing: quarantined
@@ -165,7 +135,7 @@ async def test_a_node_that_comes_back_within_the_quarantine_keeps_its_pods(serve
 
 async def test_an_unscheduled_terminating_pod_is_force_deleted(server: ApiServerProcess) -> None:
     async with podgc(server) as (client, _):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "podgc")
         await create_pod(client, namespace, "never-bound", finalizers=[HOLD])
         await client.resource(r.PODS).delete("never-bound", namespace)
 
@@ -184,7 +154,7 @@ async def test_an_unscheduled_terminating_pod_is_force_deleted(server: ApiServer
 
 async def test_a_terminating_pod_on_an_out_of_service_node_is_force_deleted(server: ApiServerProcess) -> None:
     async with podgc(server) as (client, _):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "podgc")
         name = unique("oos")
         await create_node(
             client, name, taints=[{"key": "node.kubernetes.io/out-of-service", "effect": "NoExecute"}]
@@ -214,7 +184,7 @@ def creation_order(pod: Obj) -> tuple[int, str, str]:
 
 async def test_terminated_pods_over_the_threshold_go_oldest_first(server: ApiServerProcess) -> None:
     async with RestClient(ClientConfig(server=server.url)) as client:
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "podgc")
         names = [f"done-{i}" for i in range(4)]
         for name in names:
             await create_pod(client, namespace, name)

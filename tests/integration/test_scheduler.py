@@ -8,13 +8,10 @@ matched by their reasons, not by N.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -24,14 +21,17 @@ from everynode.client.rest import RestClient
 from everynode.core import resources as r
 from everynode.scheduler.service import SchedulerService
 from everynode.testing.apiserver import ApiServerProcess
+from tests.integration import support
+from tests.integration.support import create_all, create_namespace, eventually, own_apiserver, running
 
 Obj = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
-    path: Path = tmp_path_factory.mktemp("scheduler") / "state.db"
-    with ApiServerProcess(f"sqlite:///{path}", extra_args=("--bookmark-interval", "1")) as process:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiServerProcess]:
+    with own_apiserver(request, tmp_path_factory, "scheduler") as process:
         yield process
 
 
@@ -39,33 +39,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProces
 async def scheduler(server: ApiServerProcess) -> AsyncIterator[tuple[RestClient, SchedulerService]]:
     async with RestClient(ClientConfig(server=server.url)) as client:
         service = SchedulerService(client)
-        task = asyncio.create_task(service.run())
-        try:
-            await asyncio.wait_for(service.synced.wait(), 30)
+        async with running(service):
             yield client, service
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        if await check():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def node(name: str, *, group: str, cpu: str | None = None, taints: list[Obj] | None = None) -> Obj:
-    obj: Obj = {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {"name": name, "labels": {"group": group}},
-        "spec": {"taints": taints} if taints else {},
-    }
+    obj = support.node(name, labels={"group": group}, taints=taints)
     if cpu is not None:
         allocatable = {"cpu": cpu, "memory": "8Gi", "pods": "110"}
         obj["status"] = {"allocatable": allocatable, "capacity": dict(allocatable)}
@@ -87,25 +66,6 @@ def pod(name: str, *, cpu: str | None = None, **spec: Any) -> Obj:
 def pinned_to(node_name: str) -> Obj:
     term = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node_name]}]}
     return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
-
-
-async def create_namespace(client: RestClient) -> str:
-    name = f"sched-{uuid.uuid4().hex[:6]}"
-    await client.resource(r.NAMESPACES).create({"metadata": {"name": name}})
-    return name
-
-
-async def create_all(
-    client: RestClient, info: r.ResourceInfo, objects: list[Obj], namespace: str | None = None
-) -> None:
-    resource = client.resource(info)
-    limit = asyncio.Semaphore(64)
-
-    async def one(obj: Obj) -> None:
-        async with limit:
-            await resource.create(obj, namespace)
-
-    await asyncio.gather(*(one(obj) for obj in objects))
 
 
 async def node_of(client: RestClient, namespace: str, name: str) -> str | None:
@@ -136,7 +96,7 @@ async def events_for(client: RestClient, namespace: str, name: str, reason: str)
 async def test_a_pod_is_bound_to_the_node_that_fits(server: ApiServerProcess) -> None:
     group = uuid.uuid4().hex[:6]
     async with scheduler(server) as (client, _):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "sched")
         await create_all(
             client,
             r.NODES,
@@ -167,7 +127,7 @@ async def test_a_pinned_pod_is_bound_to_its_node(server: ApiServerProcess) -> No
     group = uuid.uuid4().hex[:6]
     names = [f"pin-{group}-{i}" for i in range(5)]
     async with scheduler(server) as (client, _):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "sched")
         await create_all(client, r.NODES, [node(name, group=group) for name in names])
         await client.resource(r.PODS).create(pod("daemon", affinity=pinned_to(names[3])), namespace)
         assert await bound_to(client, namespace, "daemon") == names[3]
@@ -178,7 +138,7 @@ async def test_a_pod_that_fits_nowhere_is_explained_and_bound_once_a_node_fits(
 ) -> None:
     group = uuid.uuid4().hex[:6]
     async with scheduler(server) as (client, service):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "sched")
         await create_all(
             client,
             r.NODES,
@@ -226,7 +186,7 @@ async def test_a_pod_that_fits_nowhere_is_explained_and_bound_once_a_node_fits(
 async def test_two_pods_too_big_to_share_a_node_end_on_different_nodes(server: ApiServerProcess) -> None:
     group = uuid.uuid4().hex[:6]
     async with scheduler(server) as (client, _):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "sched")
         await create_all(client, r.NODES, [node(f"big-{group}-{i}", group=group, cpu="2") for i in range(2)])
         await create_all(
             client,
@@ -261,7 +221,7 @@ async def test_many_pinned_pods_are_all_bound_to_their_nodes(server: ApiServerPr
     count = 300
     names = [f"many-{group}-{i:03d}" for i in range(count)]
     async with scheduler(server) as (client, service):
-        namespace = await create_namespace(client)
+        namespace = await create_namespace(client, "sched")
         await create_all(client, r.NODES, [node(name, group=group) for name in names])
         await create_all(
             client,

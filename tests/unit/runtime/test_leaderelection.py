@@ -152,10 +152,20 @@ def leases(clock: FakeClock) -> FakeLeases:
     return FakeLeases(clock)
 
 
+StartCandidate = Callable[..., Candidate]
+
+
 @pytest.fixture
-async def candidates() -> AsyncIterator[list[Candidate]]:
+async def candidate(clock: FakeClock, leases: FakeLeases) -> AsyncIterator[StartCandidate]:
+    """Starts a Candidate (identity, LeaderElectionConfig options) on the test's clock and leases;
+    every one started is cancelled when the test ends."""
     started: list[Candidate] = []
-    yield started
+
+    def start(identity: str, **options: Any) -> Candidate:
+        started.append(Candidate(leases, clock, identity, **options))
+        return started[-1]
+
+    yield start
     for candidate in started:
         candidate.task.cancel()
     with contextlib.suppress(BaseException):
@@ -163,10 +173,9 @@ async def candidates() -> AsyncIterator[list[Candidate]]:
 
 
 async def test_a_free_lease_is_created_and_held(
-    clock: FakeClock, leases: FakeLeases, candidates: list[Candidate]
+    clock: FakeClock, leases: FakeLeases, candidate: StartCandidate
 ) -> None:
-    a = Candidate(leases, clock, "a")
-    candidates.append(a)
+    a = candidate("a")
     await settle()
     assert a.elector.is_leader
     assert a.started == 1
@@ -191,13 +200,11 @@ async def test_a_free_lease_is_created_and_held(
 
 
 async def test_a_second_candidate_waits_while_the_leader_renews(
-    clock: FakeClock, leases: FakeLeases, candidates: list[Candidate]
+    clock: FakeClock, leases: FakeLeases, candidate: StartCandidate
 ) -> None:
-    a = Candidate(leases, clock, "a")
-    candidates.append(a)
+    a = candidate("a")
     await settle()
-    b = Candidate(leases, clock, "b")
-    candidates.append(b)
+    b = candidate("b")
     await run_for(clock, 120)
     assert a.elector.is_leader
     assert not b.elector.is_leader
@@ -208,11 +215,10 @@ async def test_a_second_candidate_waits_while_the_leader_renews(
 
 
 async def test_a_candidate_takes_over_after_the_leader_stops_renewing_for_the_lease_duration(
-    clock: FakeClock, leases: FakeLeases, candidates: list[Candidate]
+    clock: FakeClock, leases: FakeLeases, candidate: StartCandidate
 ) -> None:
-    a = Candidate(leases, clock, "a", release_on_cancel=False)
-    b = Candidate(leases, clock, "b")
-    candidates += [a, b]
+    a = candidate("a", release_on_cancel=False)
+    b = candidate("b")
     await run_for(clock, 10)
     assert a.elector.is_leader
     assert b.elector.observed_holder == "a"
@@ -236,8 +242,7 @@ async def test_a_candidate_takes_over_after_the_leader_stops_renewing_for_the_le
     # b stops cleanly and releases: a newcomer acquires at once, counting a second transition
     await b.stop()
     assert leases.spec()["holderIdentity"] == ""  # b releases on cancel (the default)
-    c = Candidate(leases, clock, "c")
-    candidates.append(c)
+    c = candidate("c")
     await settle()
     assert c.elector.is_leader
     assert leases.spec()["holderIdentity"] == "c"
@@ -245,11 +250,10 @@ async def test_a_candidate_takes_over_after_the_leader_stops_renewing_for_the_le
 
 
 async def test_the_expiry_is_judged_by_the_local_clock_not_by_remote_timestamps(
-    clock: FakeClock, leases: FakeLeases, candidates: list[Candidate]
+    clock: FakeClock, leases: FakeLeases, candidate: StartCandidate
 ) -> None:
     # The holder's renewTime is far in the past (a skewed clock, say), but it keeps changing: still held.
-    a = Candidate(leases, clock, "a")
-    candidates.append(a)
+    a = candidate("a")
     await settle()
     original_update = leases.update
     renewals = iter(range(10**6))
@@ -261,8 +265,7 @@ async def test_the_expiry_is_judged_by_the_local_clock_not_by_remote_timestamps(
         return await original_update(obj)
 
     leases.update = skewed_update  # type: ignore[method-assign]
-    b = Candidate(leases, clock, "b")
-    candidates.append(b)
+    b = candidate("b")
     await run_for(clock, 60)
     assert leases.spec()["renewTime"].startswith("1999")
     assert not b.elector.is_leader
@@ -270,11 +273,10 @@ async def test_the_expiry_is_judged_by_the_local_clock_not_by_remote_timestamps(
 
 
 async def test_a_conflict_on_takeover_means_someone_else_won(
-    clock: FakeClock, leases: FakeLeases, candidates: list[Candidate]
+    clock: FakeClock, leases: FakeLeases, candidate: StartCandidate
 ) -> None:
-    a = Candidate(leases, clock, "a", release_on_cancel=False)
-    b = Candidate(leases, clock, "b")
-    candidates += [a, b]
+    a = candidate("a", release_on_cancel=False)
+    b = candidate("b")
     await run_for(clock, 5)
     await a.stop()
 
@@ -298,11 +300,10 @@ async def test_a_conflict_on_takeover_means_someone_else_won(
 
 
 async def test_release_lets_another_candidate_acquire_at_once(
-    clock: FakeClock, leases: FakeLeases, candidates: list[Candidate]
+    clock: FakeClock, leases: FakeLeases, candidate: StartCandidate
 ) -> None:
-    a = Candidate(leases, clock, "a")
-    b = Candidate(leases, clock, "b")
-    candidates += [a, b]
+    a = candidate("a")
+    b = candidate("b")
     await run_for(clock, 10)
     assert a.elector.is_leader
 
@@ -322,10 +323,9 @@ async def test_release_lets_another_candidate_acquire_at_once(
 
 
 async def test_release_when_not_holding_changes_nothing(
-    clock: FakeClock, leases: FakeLeases, candidates: list[Candidate]
+    clock: FakeClock, leases: FakeLeases, candidate: StartCandidate
 ) -> None:
-    a = Candidate(leases, clock, "a")
-    candidates.append(a)
+    candidate("a")  # holds the lease
     await settle()
     b = LeaderElector(
         cast(RestClient, FakeClient(leases)), LeaderElectionConfig(lease_name=NAME, identity="b"), clock=clock
@@ -365,10 +365,9 @@ async def test_work_that_raises_is_raised_by_run(clock: FakeClock, leases: FakeL
 
 
 async def test_renewals_failing_beyond_the_renew_deadline_lose_leadership(
-    clock: FakeClock, leases: FakeLeases, candidates: list[Candidate]
+    clock: FakeClock, leases: FakeLeases, candidate: StartCandidate
 ) -> None:
-    a = Candidate(leases, clock, "a")
-    candidates.append(a)
+    a = candidate("a")
     await run_for(clock, 5)
     last_renewal = leases.written_at
     leases.down = True
@@ -385,10 +384,9 @@ async def test_renewals_failing_beyond_the_renew_deadline_lose_leadership(
 
 
 async def test_a_brief_outage_within_the_renew_deadline_is_survived(
-    clock: FakeClock, leases: FakeLeases, candidates: list[Candidate]
+    clock: FakeClock, leases: FakeLeases, candidate: StartCandidate
 ) -> None:
-    a = Candidate(leases, clock, "a")
-    candidates.append(a)
+    a = candidate("a")
     await run_for(clock, 5)
     leases.down = True
     await run_for(clock, 6)
@@ -400,10 +398,9 @@ async def test_a_brief_outage_within_the_renew_deadline_is_survived(
 
 
 async def test_a_lease_taken_by_another_holder_loses_leadership_at_once(
-    clock: FakeClock, leases: FakeLeases, candidates: list[Candidate]
+    clock: FakeClock, leases: FakeLeases, candidate: StartCandidate
 ) -> None:
-    a = Candidate(leases, clock, "a")
-    candidates.append(a)
+    a = candidate("a")
     await run_for(clock, 5)
     leases.overwrite(holderIdentity="intruder", renewTime=micro_time())
     taken_at = clock.now()

@@ -65,8 +65,11 @@ class FakeClient:
         return [o for kind, o in self.created if kind == "events" and reason in (None, o["reason"])]
 
 
+Env = tuple[SchedulerService, FakeClient, FakeClock]
+
+
 @pytest.fixture
-async def env() -> AsyncIterator[tuple[SchedulerService, FakeClient, FakeClock]]:
+async def env() -> AsyncIterator[Env]:
     client = FakeClient()
     clock = FakeClock(1000.0, wall_offset=1.7e9)
     service = SchedulerService(client, clock=clock)  # type: ignore[arg-type]
@@ -112,15 +115,20 @@ async def run_queue(service: SchedulerService) -> None:
         await service.schedule(key)
 
 
+async def retry_once_woken(service: SchedulerService, clock: FakeClock) -> None:
+    """Nothing is parked any more: once the 1 s backoff has passed, the queue runs again."""
+    assert service.parked == frozenset()
+    await clock.advance(1)
+    await run_queue(service)
+
+
 def bound(subject: Obj, node_name: str) -> Obj:
     copy = {**subject, "spec": {**subject["spec"], "nodeName": node_name}}
     copy["metadata"] = {**subject["metadata"], "resourceVersion": "2"}
     return copy
 
 
-async def test_binds_a_pending_pod_and_records_scheduled(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_binds_a_pending_pod_and_records_scheduled(env: Env) -> None:
     service, client, _ = env
     add_node(service, node("a"))
     add_pod(service, pod("p", namespace="ns"))
@@ -143,9 +151,7 @@ async def test_binds_a_pending_pod_and_records_scheduled(
     assert await queued(service) == set()
 
 
-async def test_assumed_pods_keep_two_big_pods_off_the_same_node(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_assumed_pods_keep_two_big_pods_off_the_same_node(env: Env) -> None:
     service, client, _ = env
     add_node(service, node("a", cpu="2"))
     add_node(service, node("b", cpu="2"))
@@ -155,9 +161,7 @@ async def test_assumed_pods_keep_two_big_pods_off_the_same_node(
     assert sorted(n for _, _, n in client.bindings) == ["a", "b"]
 
 
-async def test_ignores_pods_that_are_not_its_to_schedule(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_ignores_pods_that_are_not_its_to_schedule(env: Env) -> None:
     service, client, _ = env
     add_node(service, node("a"))
     add_pod(service, pod("other", schedulerName="my-scheduler"))
@@ -171,9 +175,7 @@ async def test_ignores_pods_that_are_not_its_to_schedule(
     assert client.bindings == []
 
 
-async def test_an_empty_scheduler_name_is_the_default_scheduler(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_an_empty_scheduler_name_is_the_default_scheduler(env: Env) -> None:
     service, _, _ = env
     add_pod(service, pod("p", schedulerName=""))
     assert await queued(service) == {"default/p"}
@@ -189,9 +191,7 @@ async def test_a_custom_scheduler_name() -> None:
         await service.queue.close()
 
 
-async def test_unschedulable_pod_is_explained_parked_and_retried_when_a_node_arrives(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_unschedulable_pod_is_explained_parked_and_retried_when_a_node_arrives(env: Env) -> None:
     service, client, clock = env
     add_node(service, node("small", cpu="1"))
     add_pod(service, pod("p", cpu="2"))
@@ -232,9 +232,7 @@ async def test_unschedulable_pod_is_explained_parked_and_retried_when_a_node_arr
     assert client.bindings == [("default", "p", "big")]
 
 
-async def test_the_status_is_not_rewritten_when_the_reason_is_unchanged(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_the_status_is_not_rewritten_when_the_reason_is_unchanged(env: Env) -> None:
     service, client, _ = env
     add_node(service, node("a", cpu="1"))
     add_pod(service, pod("p", cpu="2"))
@@ -250,7 +248,7 @@ async def test_the_status_is_not_rewritten_when_the_reason_is_unchanged(
     assert len(client.patched) == 1
 
 
-async def test_backoff_grows_with_attempts(env: tuple[SchedulerService, FakeClient, FakeClock]) -> None:
+async def test_backoff_grows_with_attempts(env: Env) -> None:
     service, _, clock = env
     add_node(service, node("a", cpu="1"))
     add_pod(service, pod("p", cpu="2"))
@@ -266,9 +264,7 @@ async def test_backoff_grows_with_attempts(env: tuple[SchedulerService, FakeClie
     assert [backoff(n) for n in range(7)] == [0.0, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
 
 
-async def test_a_pinned_pod_is_woken_only_by_its_own_node(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_a_pinned_pod_is_woken_only_by_its_own_node(env: Env) -> None:
     service, client, clock = env
     add_node(service, node("a"))
     add_pod(service, pinned("d", "b"))
@@ -279,15 +275,11 @@ async def test_a_pinned_pod_is_woken_only_by_its_own_node(
     add_node(service, node("c"))  # not d's node: only the unpinned pod is retried
     assert service.parked == {"default/d"}
     add_node(service, node("b"))
-    assert service.parked == frozenset()
-    await clock.advance(1)
-    await run_queue(service)
+    await retry_once_woken(service, clock)
     assert ("default", "d", "b") in client.bindings
 
 
-async def test_a_deleted_pod_frees_room_for_a_parked_one(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_a_deleted_pod_frees_room_for_a_parked_one(env: Env) -> None:
     service, client, clock = env
     add_node(service, node("a", cpu="2"))
     add_pod(service, pod("big", cpu="1500m", node_name="a"))
@@ -295,15 +287,11 @@ async def test_a_deleted_pod_frees_room_for_a_parked_one(
     await run_queue(service)
     assert service.parked == {"default/d"}
     delete_pod(service, pod("big", cpu="1500m", node_name="a"))
-    assert service.parked == frozenset()
-    await clock.advance(1)
-    await run_queue(service)
+    await retry_once_woken(service, clock)
     assert client.bindings == [("default", "d", "a")]
 
 
-async def test_a_finished_pod_frees_room_for_a_parked_one(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_a_finished_pod_frees_room_for_a_parked_one(env: Env) -> None:
     service, client, clock = env
     add_node(service, node("a", cpu="2"))
     add_pod(service, pod("job", cpu="1500m", node_name="a"))
@@ -317,15 +305,11 @@ async def test_a_finished_pod_frees_room_for_a_parked_one(
             "metadata": {"name": "job", "namespace": "default", "resourceVersion": "9"},
         },
     )
-    assert service.parked == frozenset()
-    await clock.advance(1)
-    await run_queue(service)
+    await retry_once_woken(service, clock)
     assert client.bindings == [("default", "p", "a")]
 
 
-async def test_node_updates_wake_pods_only_when_scheduling_properties_change(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_node_updates_wake_pods_only_when_scheduling_properties_change(env: Env) -> None:
     service, _, _ = env
     add_node(service, node("a", labels={"x": "1"}))
     add_pod(service, pod("p", nodeSelector={"x": "2"}))
@@ -349,9 +333,7 @@ def test_scheduling_changed() -> None:
     )
 
 
-async def test_a_change_to_the_parked_pod_itself_retries_it(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_a_change_to_the_parked_pod_itself_retries_it(env: Env) -> None:
     service, _, clock = env
     add_node(service, node("a", labels={"x": "1"}))
     add_pod(service, pod("p", nodeSelector={"x": "2"}))
@@ -364,9 +346,7 @@ async def test_a_change_to_the_parked_pod_itself_retries_it(
     assert await queued(service) == {"default/p"}
 
 
-async def test_parked_pods_are_retried_periodically(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_parked_pods_are_retried_periodically(env: Env) -> None:
     service, _, clock = env
     add_node(service, node("a", labels={"x": "1"}))
     add_pod(service, pod("p", nodeSelector={"x": "2"}))
@@ -382,9 +362,7 @@ async def test_parked_pods_are_retried_periodically(
         flusher.cancel()
 
 
-async def test_a_conflict_on_binding_is_not_an_error(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_a_conflict_on_binding_is_not_an_error(env: Env) -> None:
     service, client, _ = env
     add_node(service, node("a", cpu="2"))
     add_pod(service, pod("p", cpu="1"))
@@ -400,9 +378,7 @@ async def test_a_conflict_on_binding_is_not_an_error(
     assert client.events() == []
 
 
-async def test_other_binding_errors_are_raised_for_a_retry(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_other_binding_errors_are_raised_for_a_retry(env: Env) -> None:
     service, client, _ = env
     add_node(service, node("a", cpu="2"))
     add_pod(service, pod("p", cpu="1"))
@@ -415,9 +391,7 @@ async def test_other_binding_errors_are_raised_for_a_retry(
     assert client.bindings == [("default", "p", "a")]
 
 
-async def test_a_pod_being_bound_is_not_scheduled_twice(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_a_pod_being_bound_is_not_scheduled_twice(env: Env) -> None:
     service, client, _ = env
     add_node(service, node("a"))
     add_pod(service, pod("p"))
@@ -426,7 +400,7 @@ async def test_a_pod_being_bound_is_not_scheduled_twice(
     assert client.bindings == [("default", "p", "a")]
 
 
-async def test_deleted_pods_are_forgotten(env: tuple[SchedulerService, FakeClient, FakeClock]) -> None:
+async def test_deleted_pods_are_forgotten(env: Env) -> None:
     service, client, _ = env
     add_node(service, node("a", labels={"x": "1"}))
     add_pod(service, pod("p", nodeSelector={"x": "2"}))
@@ -444,9 +418,7 @@ def test_truncate() -> None:
     assert truncate(long).endswith("...")
 
 
-async def test_a_status_update_does_not_cut_a_backoff_short(
-    env: tuple[SchedulerService, FakeClient, FakeClock],
-) -> None:
+async def test_a_status_update_does_not_cut_a_backoff_short(env: Env) -> None:
     service, _, clock = env
     add_node(service, node("a", labels={"x": "1"}))
     add_pod(service, pod("p", nodeSelector={"x": "2"}))

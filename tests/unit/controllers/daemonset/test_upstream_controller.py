@@ -1117,28 +1117,36 @@ def _two_daemonsets(h: Harness, strategy: Obj) -> tuple[Obj, Obj]:
     return ds1, ds2
 
 
+def _two_daemonsets_and_one_selecting_other_labels(h: Harness, strategy: Obj) -> None:
+    """foo1 and foo2 (selecting SIMPLE_LABELS) and foo3, which selects SIMPLE_LABELS_2."""
+    _two_daemonsets(h, strategy)
+    ds3 = daemonset(strategy, name="foo3")
+    ds3["spec"]["selector"]["matchLabels"] = dict(SIMPLE_LABELS_2)
+    h.add(ds3)
+
+
+async def _each_owner_enqueued(h: Harness, ds1: Obj, ds2: Obj, event: Callable[[Obj], None]) -> None:
+    """``event`` for a pod of foo1, then for a pod of foo2: each enqueues its owner, and only it."""
+    queue = h.controller.queue
+    for ds, key in ((ds1, "default/foo1"), (ds2, "default/foo2")):
+        event(h.pod("node-0", ds, add=False))
+        assert len(queue) == 1
+        assert await queue.get() == key
+
+
 @each_strategy
 async def test_u50_add_pod(strategy: Obj) -> None:
     """TestAddPod — an owned pod enqueues its owner."""
     h = Harness()
     ds1, ds2 = _two_daemonsets(h, strategy)
-    queue = h.controller.queue
-    h.controller.handlers.on_pod_add(h.pod("node-0", ds1, add=False))
-    assert len(queue) == 1
-    assert await queue.get() == "default/foo1"
-    h.controller.handlers.on_pod_add(h.pod("node-0", ds2, add=False))
-    assert len(queue) == 1
-    assert await queue.get() == "default/foo2"
+    await _each_owner_enqueued(h, ds1, ds2, h.controller.handlers.on_pod_add)
 
 
 @each_strategy
 async def test_u51_add_pod_orphan(strategy: Obj) -> None:
     """TestAddPodOrphan — an orphan enqueues every DaemonSet whose selector matches it."""
     h = Harness()
-    _two_daemonsets(h, strategy)
-    ds3 = daemonset(strategy, name="foo3")
-    ds3["spec"]["selector"]["matchLabels"] = dict(SIMPLE_LABELS_2)
-    h.add(ds3)
+    _two_daemonsets_and_one_selecting_other_labels(h, strategy)
     h.controller.handlers.on_pod_add(h.pod("node-0", None, labels=SIMPLE_LABELS, add=False))
     assert len(h.controller.queue) == 2
     assert await queued_keys(h) == ["default/foo1", "default/foo2"]
@@ -1155,15 +1163,9 @@ async def test_u52_update_pod(strategy: Obj) -> None:
     """TestUpdatePod — an owned pod's update enqueues its owner."""
     h = Harness()
     ds1, ds2 = _two_daemonsets(h, strategy)
-    queue = h.controller.queue
-    pod1 = h.pod("node-0", ds1, add=False)
-    h.controller.handlers.on_pod_update(pod1, _bumped(pod1))
-    assert len(queue) == 1
-    assert await queue.get() == "default/foo1"
-    pod2 = h.pod("node-0", ds2, add=False)
-    h.controller.handlers.on_pod_update(pod2, _bumped(pod2))
-    assert len(queue) == 1
-    assert await queue.get() == "default/foo2"
+    await _each_owner_enqueued(
+        h, ds1, ds2, lambda pod: h.controller.handlers.on_pod_update(pod, _bumped(pod))
+    )
 
 
 @each_strategy
@@ -1218,23 +1220,14 @@ async def test_u57_delete_pod(strategy: Obj) -> None:
     """TestDeletePod — an owned pod's deletion enqueues its owner."""
     h = Harness()
     ds1, ds2 = _two_daemonsets(h, strategy)
-    queue = h.controller.queue
-    h.controller.handlers.on_pod_delete(h.pod("node-0", ds1, add=False))
-    assert len(queue) == 1
-    assert await queue.get() == "default/foo1"
-    h.controller.handlers.on_pod_delete(h.pod("node-0", ds2, add=False))
-    assert len(queue) == 1
-    assert await queue.get() == "default/foo2"
+    await _each_owner_enqueued(h, ds1, ds2, h.controller.handlers.on_pod_delete)
 
 
 @each_strategy
 async def test_u58_delete_pod_orphan(strategy: Obj) -> None:
     """TestDeletePodOrphan."""
     h = Harness()
-    _two_daemonsets(h, strategy)
-    ds3 = daemonset(strategy, name="foo3")
-    ds3["spec"]["selector"]["matchLabels"] = dict(SIMPLE_LABELS_2)
-    h.add(ds3)
+    _two_daemonsets_and_one_selecting_other_labels(h, strategy)
     h.controller.handlers.on_pod_delete(h.pod("node-0", None, labels=SIMPLE_LABELS, add=False))
     assert len(h.controller.queue) == 0
 

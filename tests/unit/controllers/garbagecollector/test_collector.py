@@ -27,6 +27,13 @@ def family(cluster: FakeCluster, name: str = "ds", pods: int = 2) -> tuple[Obj, 
     return owner, dependents
 
 
+async def delete_ds(cluster: FakeCluster, owner: Obj, policy: str) -> None:
+    """Deletes the DaemonSet "ds" (``owner``) through the API with ``policy``, guarded by its uid."""
+    await cluster.delete(
+        DS, "default", "ds", uid=owner["metadata"]["uid"], resource_version=None, propagation_policy=policy
+    )
+
+
 async def test_nothing_happens_while_owners_exist() -> None:
     cluster, collector, _ = make()
     family(cluster)
@@ -138,14 +145,7 @@ async def test_foreground_deletion_deletes_dependents_then_removes_the_finalizer
     cluster, collector, _ = make()
     owner, _ = family(cluster)
     await drain(collector)
-    await cluster.delete(
-        DS,
-        "default",
-        "ds",
-        uid=owner["metadata"]["uid"],
-        resource_version=None,
-        propagation_policy="Foreground",
-    )
+    await delete_ds(cluster, owner, "Foreground")
     assert cluster.find(DS, "default", "ds") is not None
     assert await drain(collector) == []
     assert cluster.find(DS, "default", "ds") is None
@@ -163,14 +163,7 @@ async def test_foreground_deletion_waits_for_a_dependent_that_lingers() -> None:
     owner = cluster.create(DS, daemonset("ds"))
     held = cluster.create(POD, pod("held", [ref(owner)], finalizers=["example.com/hold"]))
     free = cluster.create(POD, pod("free", [ref(owner, block=False)], finalizers=["example.com/hold"]))
-    await cluster.delete(
-        DS,
-        "default",
-        "ds",
-        uid=owner["metadata"]["uid"],
-        resource_version=None,
-        propagation_policy="Foreground",
-    )
+    await delete_ds(cluster, owner, "Foreground")
     await drain(collector)
     ds = cluster.find(DS, "default", "ds")
     assert ds is not None
@@ -192,14 +185,7 @@ async def test_foreground_deletion_of_a_chain_deletes_intermediate_owners_in_the
     middle = cluster.create(POD, pod("middle", [ref(owner)]))
     cluster.create(POD, pod("leaf", [ref(middle)]))
     await drain(collector)
-    await cluster.delete(
-        DS,
-        "default",
-        "ds",
-        uid=owner["metadata"]["uid"],
-        resource_version=None,
-        propagation_policy="Foreground",
-    )
+    await delete_ds(cluster, owner, "Foreground")
     cluster.calls.clear()
     assert await drain(collector) == []
     policies = {call.name: call.details["policy"] for call in cluster.verbs("delete")}
@@ -213,14 +199,7 @@ async def test_a_dependent_owned_by_a_waiting_owner_and_a_live_one_loses_the_ref
     other = cluster.create(DS, daemonset("other"))
     cluster.create(POD, pod("shared", [ref(owner), ref(other, controller=False)]))
     await drain(collector)
-    await cluster.delete(
-        DS,
-        "default",
-        "ds",
-        uid=owner["metadata"]["uid"],
-        resource_version=None,
-        propagation_policy="Foreground",
-    )
+    await delete_ds(cluster, owner, "Foreground")
     assert await drain(collector) == []
     shared = cluster.find(POD, "default", "shared")
     assert shared is not None
@@ -232,9 +211,7 @@ async def test_orphan_deletion_strips_the_reference_then_removes_the_finalizer()
     cluster, collector, _ = make()
     owner, dependents = family(cluster)
     await drain(collector)
-    await cluster.delete(
-        DS, "default", "ds", uid=owner["metadata"]["uid"], resource_version=None, propagation_policy="Orphan"
-    )
+    await delete_ds(cluster, owner, "Orphan")
     assert await drain(collector) == []
     assert cluster.find(DS, "default", "ds") is None
     for dependent in dependents:
@@ -252,9 +229,7 @@ async def test_orphaning_retries_when_a_dependent_cannot_be_patched() -> None:
     owner, _ = family(cluster, pods=1)
     await drain(collector)
     cluster.fail("patch", errors.ServiceUnavailable("try later"))
-    await cluster.delete(
-        DS, "default", "ds", uid=owner["metadata"]["uid"], resource_version=None, propagation_policy="Orphan"
-    )
+    await delete_ds(cluster, owner, "Orphan")
     failures = await drain(collector)
     assert [(queue, type(exc)) for queue, _, exc in failures] == [("orphan", Retry)]
     ds = cluster.find(DS, "default", "ds")
@@ -267,9 +242,7 @@ async def test_orphaning_retries_when_a_dependent_cannot_be_patched() -> None:
 async def test_a_finalizer_removal_that_conflicts_rereads_and_retries() -> None:
     cluster, collector, _ = make()
     owner = cluster.create(DS, daemonset("ds"))
-    await cluster.delete(
-        DS, "default", "ds", uid=owner["metadata"]["uid"], resource_version=None, propagation_policy="Orphan"
-    )
+    await delete_ds(cluster, owner, "Orphan")
     cluster.fail("patch", errors.conflict("daemonsets", "apps", "ds", errors.MODIFIED))
     assert await drain(collector) == []
     assert cluster.find(DS, "default", "ds") is None

@@ -1,0 +1,117 @@
+"""Shared pieces of the controller-against-a-live-server modules: each module's own API server, a
+polling wait with a deadline, a background service, and the common objects."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from typing import Any, Protocol
+
+import pytest
+
+from everynode.client.rest import RestClient
+from everynode.core import resources as r
+from everynode.testing.apiserver import ApiServerProcess
+
+Obj = dict[str, Any]
+
+# For ``params=`` of a module's server fixture: SQLite, and again on a real etcd.
+BACKENDS = ["sqlite", pytest.param("etcd", marks=pytest.mark.etcd)]
+
+
+@contextlib.contextmanager
+def own_apiserver(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    *,
+    extra_args: tuple[str, ...] = ("--bookmark-interval", "1"),
+) -> Iterator[ApiServerProcess]:
+    """An API server of the calling fixture's own: on SQLite in a fresh tmp dir, or on the shared etcd
+    where the fixture is parametrized with ``BACKENDS`` and this is its etcd run."""
+    if getattr(request, "param", "sqlite") == "etcd":
+        dsn = request.getfixturevalue("etcd_server").dsn
+    else:
+        dsn = f"sqlite:///{tmp_path_factory.mktemp(name) / 'state.db'}"
+    with ApiServerProcess(dsn, extra_args=extra_args) as process:
+        yield process
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool] | bool], *, within: float = 20.0, what: str, every: float = 0.05
+) -> None:
+    """Poll ``check`` (sync or async) every ``every`` s until it holds; fail after ``within`` s."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if await result if inspect.isawaitable(result) else result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what}")
+        await asyncio.sleep(every)
+
+
+class Service(Protocol):
+    synced: asyncio.Event
+
+    async def run(self) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def running(service: Service, *alongside: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Runs ``service`` (and ``alongside`` tasks) in the background once it has synced; cancels on exit."""
+    tasks = [asyncio.create_task(service.run()), *(asyncio.create_task(c) for c in alongside)]
+    try:
+        await asyncio.wait_for(service.synced.wait(), 30)
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+async def create_namespace(client: RestClient, prefix: str) -> str:
+    name = unique(prefix)
+    await client.resource(r.NAMESPACES).create({"metadata": {"name": name}})
+    return name
+
+
+async def create_all(
+    client: RestClient, info: r.ResourceInfo, objects: list[Obj], namespace: str | None = None
+) -> None:
+    """Creates ``objects``, up to 64 at a time."""
+    resource = client.resource(info)
+    limit = asyncio.Semaphore(64)
+
+    async def one(obj: Obj) -> None:
+        async with limit:
+            await resource.create(obj, namespace)
+
+    await asyncio.gather(*(one(obj) for obj in objects))
+
+
+def node(
+    name: str,
+    *,
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
+    taints: list[Obj] | None = None,
+) -> Obj:
+    """A Node; ``labels`` and ``annotations`` are set only where given."""
+    meta: Obj = {"name": name}
+    if labels is not None:
+        meta["labels"] = labels
+    if annotations is not None:
+        meta["annotations"] = annotations
+    spec: Obj = {"taints": taints} if taints else {}
+    return {"apiVersion": "v1", "kind": "Node", "metadata": meta, "spec": spec}
