@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test lint typecheck layers unit bench-storage clean
+.PHONY: up test lint typecheck layers unit bench bench-storage clean
 
 up: $(VENV)/.run-deps
 	$(BIN)/everynode up
@@ -24,6 +24,11 @@ typecheck: $(VENV)/.dev-deps
 
 layers: $(VENV)/.dev-deps
 	$(BIN)/lint-imports
+
+# The whole cluster on 1,000 simulated nodes (about 2 minutes): results, charts and logs in .bench/cluster-1000.
+# Not part of `make test`, which runs the same bench on 50 nodes (tests/e2e/test_bench_cluster.py).
+bench: $(VENV)/.dev-deps
+	$(BIN)/everynode bench cluster --nodes 1000 --out .bench/cluster-1000
 
 bench-storage: $(VENV)/.dev-deps
 	scripts/ensure-etcd

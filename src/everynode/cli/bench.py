@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from everynode.bench.api import ApiBenchOptions, run_api_bench
+from everynode.bench.cluster import ClusterBenchOptions
+from everynode.bench.cluster import run as run_cluster_bench
+from everynode.bench.cluster import summary as cluster_summary
 from everynode.bench.controller import ControllerBenchOptions, run_controller_bench
 from everynode.bench.stats import phase_line
 from everynode.bench.storage import StorageBenchOptions
@@ -42,6 +46,33 @@ def add_parser(commands: Any) -> None:
     controller.add_argument("--steady-syncs", type=_positive, default=5, help="no-op syncs to time")
     controller.set_defaults(run=_run_controller)
 
+    cluster = kinds.add_parser(
+        "cluster", help="a whole cluster (as `up` starts it): DaemonSet convergence, rollouts, steady state"
+    )
+    cluster.add_argument("--nodes", type=_positive, default=1000, help="simulated nodes (and so pods)")
+    where = cluster.add_mutually_exclusive_group()
+    where.add_argument("--storage", help="storage DSN (default: SQLite in a temporary directory)")
+    where.add_argument("--spawn-etcd", action="store_true", help="start a throw-away etcd and use it")
+    cluster.add_argument(
+        "--out", default=".bench/cluster", help="directory for results.json, charts and logs"
+    )
+    cluster.add_argument(
+        "--steady-seconds", type=_positive_float, default=60.0, help="length of the steady-state phase"
+    )
+    cluster.add_argument(
+        "--lease-interval", type=_positive_float, default=10.0, help="seconds between a node's Lease renewals"
+    )
+    cluster.add_argument(
+        "--timeout", type=_positive_float, default=600.0, help="seconds each phase may take to reach its goal"
+    )
+    cluster.add_argument(
+        "--no-probe",
+        dest="probe",
+        action="store_false",
+        help="start the components exactly as `up` does, without timing their API calls",
+    )
+    cluster.set_defaults(run=_run_cluster)
+
 
 def _positive(text: str) -> int:
     try:
@@ -49,6 +80,16 @@ def _positive(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be positive")
     return value
 
@@ -112,5 +153,22 @@ def _run_controller(args: argparse.Namespace) -> int:
             f"{figures['cpu_ms_per_sync_median']:>12.2f} {figures['cpu_ms_per_sync_max']:>12.2f} "
             f"{figures['cpu_us_per_node_per_sync']:>13.2f}"
         )
+    print(orjson.dumps(result).decode())
+    return 0
+
+
+def _run_cluster(args: argparse.Namespace) -> int:
+    options = ClusterBenchOptions(
+        nodes=args.nodes,
+        storage=args.storage,
+        spawn_etcd=args.spawn_etcd,
+        out=Path(args.out),
+        steady_seconds=args.steady_seconds,
+        lease_interval=args.lease_interval,
+        timeout=args.timeout,
+        probe=args.probe,
+    )
+    result = run_cluster_bench(options, aio.run)
+    print(cluster_summary(result))
     print(orjson.dumps(result).decode())
     return 0
