@@ -59,6 +59,23 @@ class EventHandlers:
         for ds in self.caches.matching_daemonsets(obj):
             self._enqueue(ds)
 
+    def _owner_update(self, old: Obj, new: Obj) -> tuple[bool, Obj | None]:
+        """The part of an update that pods and revisions share: a controller that lost the object is
+        enqueued; an orphan whose labels or reference changed enqueues every matching DaemonSet.
+        Returns (has a controller now, that controller if it is a DaemonSet in the cache)."""
+        namespace = _meta(new).get("namespace", "")
+        old_ref, new_ref = controller_of(old), controller_of(new)
+        ref_changed = old_ref != new_ref
+        if ref_changed and old_ref is not None:
+            previous = self.caches.resolve(namespace, old_ref)
+            if previous is not None:
+                self._enqueue(previous)
+        if new_ref is not None:
+            return True, self.caches.resolve(namespace, new_ref)
+        if ref_changed or _meta(old).get("labels") != _meta(new).get("labels"):
+            self._enqueue_matching(new)
+        return False, None
+
     # -- DaemonSets ------------------------------------------------------------------------------
 
     def on_daemonset_add(self, ds: Obj) -> None:
@@ -88,20 +105,9 @@ class EventHandlers:
     def on_revision_update(self, old: Obj, new: Obj) -> None:
         if _meta(old).get("resourceVersion") == _meta(new).get("resourceVersion"):
             return
-        namespace = _meta(new).get("namespace", "")
-        old_ref, new_ref = controller_of(old), controller_of(new)
-        ref_changed = old_ref != new_ref
-        if ref_changed and old_ref is not None:
-            owner = self.caches.resolve(namespace, old_ref)
-            if owner is not None:
-                self._enqueue(owner)
-        if new_ref is not None:
-            owner = self.caches.resolve(namespace, new_ref)
-            if owner is not None:
-                self._enqueue(owner)
-            return
-        if ref_changed or _meta(old).get("labels") != _meta(new).get("labels"):
-            self._enqueue_matching(new)
+        owned, owner = self._owner_update(old, new)
+        if owned and owner is not None:
+            self._enqueue(owner)
 
     def on_revision_delete(self, revision: Obj) -> None:
         owner = self.caches.resolve(_meta(revision).get("namespace", ""), controller_of(revision))
@@ -130,25 +136,14 @@ class EventHandlers:
         if _meta(new).get("deletionTimestamp"):
             self.on_pod_delete(new)
             return
-        namespace = _meta(new).get("namespace", "")
-        old_ref, new_ref = controller_of(old), controller_of(new)
-        ref_changed = old_ref != new_ref
-        if ref_changed and old_ref is not None:
-            owner = self.caches.resolve(namespace, old_ref)
-            if owner is not None:
-                self._enqueue(owner)
-        if new_ref is not None:
-            owner = self.caches.resolve(namespace, new_ref)
-            if owner is None:
-                return
-            self._enqueue(owner)
-            min_ready = int(owner.get("spec", {}).get("minReadySeconds") or 0)
-            if min_ready > 0 and not is_ready(old) and is_ready(new):
-                # one second more, so the recheck lands after the pod has become available
-                self.enqueue_after(object_key(owner), min_ready + 1.0)
+        owned, owner = self._owner_update(old, new)
+        if not owned or owner is None:
             return
-        if ref_changed or _meta(old).get("labels") != _meta(new).get("labels"):
-            self._enqueue_matching(new)
+        self._enqueue(owner)
+        min_ready = int(owner.get("spec", {}).get("minReadySeconds") or 0)
+        if min_ready > 0 and not is_ready(old) and is_ready(new):
+            # one second more, so the recheck lands after the pod has become available
+            self.enqueue_after(object_key(owner), min_ready + 1.0)
 
     def on_pod_delete(self, pod: Obj) -> None:
         owner = self.caches.resolve(_meta(pod).get("namespace", ""), controller_of(pod))
