@@ -17,11 +17,15 @@ MODES = ("Strict", "Warn", "Ignore")
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
-def check_fields(info: ResourceInfo, obj: dict[str, Any], mode: str) -> list[str]:
-    """Drop unknown fields from ``obj``; raise 400 (Strict) or return warnings (Warn)."""
+def check_fields(
+    info: ResourceInfo, obj: dict[str, Any], mode: str, baseline: dict[str, Any] | None = None
+) -> list[str]:
+    """Drop unknown fields from ``obj``; raise 400 (Strict) or return warnings (Warn).
+
+    ``baseline``: the stored object a patch was applied to (see ``schema.unknown_fields``)."""
     if mode not in MODES:
         raise errors.BadRequest(f'fieldValidation must be one of Strict, Warn, Ignore; got "{mode}"')
-    unknown = schema.unknown_fields(info.group, info.version, info.kind, obj)
+    unknown = schema.unknown_fields(info.group, info.version, info.kind, obj, baseline)
     if not unknown:
         return []
     if mode == "Strict":

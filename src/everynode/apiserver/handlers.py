@@ -251,7 +251,7 @@ class ResourceHandlers:
                 raise errors.BadRequest("the patch did not produce an object")
             cleaned: Obj = drop_nulls(patched)
             patched = cleaned
-            warnings[:] = fieldvalidation.check_fields(info, patched, mode)
+            warnings[:] = fieldvalidation.check_fields(info, patched, mode, baseline=current)
             return patched
 
         obj = await self.registry.patch(

@@ -62,9 +62,23 @@ def status_success(info_group: str, resource: str, name: str, uid: str | None) -
 
 
 def drop_nulls(value: Any) -> Any:
-    """Remove null-valued keys at every depth: a typed decoder reads ``null`` as "not set"."""
+    """Remove null-valued keys at every depth: a typed decoder reads ``null`` as "not set".
+
+    Most documents hold no null at all; encoding one (a few µs) proves that far faster than walking
+    it, and then the document itself is returned.
+    """
+    if isinstance(value, dict | list):
+        try:
+            if b"null" not in orjson.dumps(value):
+                return value
+        except TypeError:
+            pass
+    return _drop_nulls_walk(value)
+
+
+def _drop_nulls_walk(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+        return {k: _drop_nulls_walk(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [drop_nulls(v) for v in value]
+        return [_drop_nulls_walk(v) for v in value]
     return value

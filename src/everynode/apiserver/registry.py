@@ -31,7 +31,7 @@ from everynode.apiserver.watchcache import WatchCache, decode
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.resources import ResourceInfo
-from everynode.storage import Backend, KeyExists
+from everynode.storage import Backend, KeyExists, KeyValue
 from everynode.storage import Conflict as StorageConflict
 from everynode.storage import NotFound as StorageNotFound
 
@@ -137,7 +137,9 @@ class Registry:
         precondition = body_meta.get("resourceVersion") or None
         key = info.key(namespace, name)
         try:
-            current = await self.backend.get(key)
+            current = None if dry_run else self._cached(info, key)
+            if current is None:
+                current = await self.backend.get(key)
         except StorageNotFound:
             if not strategy.allow_create_on_update or subresource:
                 raise errors.not_found(info.resource, info.group, name) from None
@@ -183,7 +185,7 @@ class Registry:
             mutate,
             precondition=None,
             dry_run=dry_run,
-            current=None,
+            current=None if dry_run else self._cached(info, key),
             late_precondition=precondition,
         )
 
@@ -232,19 +234,32 @@ class Registry:
         current: Any,
         late_precondition: list[str | None] | None = None,
     ) -> Obj:
+        cached = current is not None and self._cached(info, key) is current
         for _ in range(MAX_RETRIES):
             if current is None:
+                cached = False
                 try:
                     current = await self.backend.get(key)
                 except StorageNotFound:
                     raise errors.not_found(info.resource, info.group, name) from None
             old = decode(current.value, current.mod_revision)
             if precondition is not None and precondition != str(current.mod_revision):
+                if cached:  # the cache may lag: only storage can say the precondition fails
+                    current = None
+                    continue
                 raise errors.conflict(info.resource, info.group, name, errors.MODIFIED)
+            if late_precondition is not None:
+                late_precondition[0] = None
             new = mutate(old)
             if late_precondition is not None and late_precondition[0] is not None:
+                if cached:
+                    current = None
+                    continue
                 raise errors.conflict(info.resource, info.group, name, errors.MODIFIED)
             if new == old:
+                if cached:  # a no-op on a possibly stale copy proves nothing: look at storage
+                    current = None
+                    continue
                 return old  # nothing changed: no write, no new resourceVersion
             if dry_run:
                 return new
@@ -288,7 +303,13 @@ class Registry:
             return new
 
         return await self._guaranteed_update(
-            info, key, name, mutate, precondition=None, dry_run=dry_run, current=None
+            info,
+            key,
+            name,
+            mutate,
+            precondition=None,
+            dry_run=dry_run,
+            current=None if dry_run else self._cached(info, key),
         )
 
     # -- delete ----------------------------------------------------------------------------------
@@ -332,6 +353,13 @@ class Registry:
             return obj
         info = strategy.info
         return status_success(info.group, info.resource, obj["metadata"]["name"], obj["metadata"].get("uid"))
+
+    def _cached(self, info: ResourceInfo, key: str) -> KeyValue | None:
+        """The watch cache's version of ``key``, to start a read-modify-write from without reading
+        storage (as kube-apiserver does); a stale one fails the write's precondition, and the write
+        is retried from storage."""
+        cache = self.caches.get(info.resource)
+        return cache.stored(key) if cache is not None else None
 
     # -- validation ------------------------------------------------------------------------------
 

@@ -165,17 +165,29 @@ def patch_schema(group: str, version: str, kind: str) -> strategic.PatchSchema |
     return None if name is None else SchemaNode({"$ref": _REF_PREFIX + name})
 
 
-def unknown_fields(group: str, version: str, kind: str, obj: dict[str, Any]) -> list[str]:
+def unknown_fields(
+    group: str, version: str, kind: str, obj: dict[str, Any], baseline: dict[str, Any] | None = None
+) -> list[str]:
     """Every field of ``obj`` the schema does not declare, as kube-apiserver prints its path.
 
     ``spec.template.spec.containers[0].imagee``: keys joined by dots, list positions in brackets. A
-    kind without a definition has no unknown fields.
+    kind without a definition has no unknown fields. ``baseline``: the stored object ``obj`` was
+    made from (a patch's target), whose fields are known; top-level values equal to its are skipped.
     """
     root = patch_schema(group, version, kind)
     if not isinstance(root, SchemaNode):
         return []
-    found: list[str] = []
     fields = root.type.fields
+    if baseline is None:
+        if _all_known(root.type, obj):
+            return []
+    elif all(
+        (node := fields.get(key)) is not None
+        and (not isinstance(value, dict | list) or baseline.get(key) == value or _all_known(node.type, value))
+        for key, value in obj.items()
+    ):
+        return []
+    found: list[str] = []
     for key, value in obj.items():
         node = fields.get(key)
         if node is None:
@@ -184,6 +196,35 @@ def unknown_fields(group: str, version: str, kind: str, obj: dict[str, Any]) -> 
         elif isinstance(value, dict | list):
             _walk(node.type, value, key, found)
     return found
+
+
+def _all_known(resolved: _Type, value: Any) -> bool:
+    """Whether ``value`` declares only known fields: the common case, checked without building paths
+    (``_walk`` then names the unknown ones; the root's ``_ALWAYS_KNOWN`` keys send it there too)."""
+    kind = resolved.kind
+    if kind == OBJECT:
+        if isinstance(value, dict):
+            fields = resolved.fields
+            for key, item in value.items():
+                node = fields.get(key)
+                if node is None:
+                    return False
+                if isinstance(item, dict | list) and not _all_known(node.type, item):
+                    return False
+    elif kind == ARRAY:
+        if isinstance(value, list):
+            element = _node(resolved.raw.get("items", _ANYTHING)).type
+            if element.kind in (OBJECT, ARRAY, MAP):
+                for item in value:
+                    if isinstance(item, dict | list) and not _all_known(element, item):
+                        return False
+    elif kind == MAP and isinstance(value, dict):
+        element = _node(resolved.raw["additionalProperties"]).type
+        if element.kind in (OBJECT, ARRAY, MAP):
+            for item in value.values():
+                if isinstance(item, dict | list) and not _all_known(element, item):
+                    return False
+    return True
 
 
 def _walk(resolved: _Type, value: Any, path: str, found: list[str]) -> None:

@@ -4,10 +4,10 @@ what a create resets, what an update may change, when ``generation`` moves, and 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
+from everynode.apiserver.objects import deep_copy
 from everynode.core import resources as r
 from everynode.core.resources import ResourceInfo
 
@@ -48,7 +48,7 @@ class Strategy:
     def prepare_for_update(self, new: Obj, old: Obj) -> None:
         """The main resource: status comes from the old object; generation follows spec changes."""
         if self.info.has_status and "status" in old:
-            new["status"] = copy.deepcopy(old["status"])
+            new["status"] = deep_copy(old["status"])
         elif self.info.has_status:
             new.pop("status", None)
         meta, old_meta = new["metadata"], old["metadata"]
@@ -64,7 +64,7 @@ class Strategy:
 
     def prepare_for_status_update(self, new: Obj, old: Obj) -> Obj:
         """``/status``: everything but the status comes from the old object."""
-        merged = copy.deepcopy(old)
+        merged = deep_copy(old)
         if "status" in new:
             merged["status"] = new["status"]
         else:

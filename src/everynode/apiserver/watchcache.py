@@ -5,6 +5,12 @@ events, fed by a single list-then-watch of storage. Lists at ``resourceVersion=0
 lists, once the cache has caught up with storage) are answered from here, and every API watch is
 served from here, so N watchers cost one storage watch.
 
+The history a watch can resume from is kept as the stored bytes, not decoded objects (a decoded pod
+is about four times its JSON in Python), and only as long as it is fresh: like the cacher's
+dynamic capacity, events older than ``fresh_seconds`` are dropped once more than ``min_history``
+are kept, so a burst of writes does not pin memory for good. A watch resuming from further back
+gets 410 and relists, as it would from kube-apiserver.
+
 A watcher never stalls the cache or other watchers: each has a bounded queue, and one that
 overflows is dropped (its HTTP stream ends; the client re-watches from its last resourceVersion,
 or relists on 410). If the storage watch itself is compacted away, the cache relists and drops
@@ -16,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +32,7 @@ import orjson
 
 from everynode.core.errors import Gone
 from everynode.core.resources import ResourceInfo
-from everynode.storage import Backend, Compacted, EventType, StorageError, Watch
+from everynode.storage import Backend, Compacted, EventType, KeyValue, StorageError, Watch
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +54,22 @@ class CachedEvent:
         if self._obj_json is None:
             self._obj_json = orjson.dumps(self.obj)
         return self._obj_json
+
+
+@dataclass(slots=True)
+class _Recorded:
+    """One event in the history, compact: the stored bytes, decoded again only for a replay."""
+
+    type: str
+    key: str
+    revision: int
+    value: bytes  # the new value; for DELETED, the last one
+    prev: KeyValue | None  # the version it replaced
+    arrived: float
+
+    def event(self) -> CachedEvent:
+        prev = decode(self.prev.value, self.prev.mod_revision) if self.prev is not None else None
+        return CachedEvent(self.type, self.key, decode(self.value, self.revision), prev, self.revision)
 
 
 def decode(value: bytes, revision: int) -> Obj:
@@ -111,14 +134,27 @@ class CacheWatcher:
 
 class WatchCache:
     def __init__(
-        self, backend: Backend, info: ResourceInfo, *, history: int = 100_000, max_queued: int = 10_000
+        self,
+        backend: Backend,
+        info: ResourceInfo,
+        *,
+        history: int = 100_000,
+        min_history: int = 100,
+        fresh_seconds: float = 75.0,
+        max_queued: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.backend = backend
         self.info = info
         self.objects: dict[str, Obj] = {}
+        self._stored: dict[str, KeyValue] = {}  # key → its current version as storage returned it
         self.revision = 0
         self.oldest = 0  # every event with a revision above this is in the history
-        self._history: deque[CachedEvent] = deque(maxlen=history)
+        self._history: deque[_Recorded] = deque()
+        self._max_history = history
+        self._min_history = min(min_history, history)
+        self._fresh_seconds = fresh_seconds
+        self._clock = clock
         self._watchers: set[CacheWatcher] = set()
         self._max_queued = max_queued
         self._revision_waiters: list[tuple[int, asyncio.Future[None]]] = []
@@ -155,14 +191,17 @@ class WatchCache:
 
     async def _list(self, prefix: str) -> None:
         objects: dict[str, Obj] = {}
+        stored: dict[str, KeyValue] = {}
         page = await self.backend.list(prefix, limit=1000)
         while True:
             for kv in page.items:
                 objects[kv.key] = decode(kv.value, kv.mod_revision)
+                stored[kv.key] = kv
             if page.continue_token is None:
                 break
             page = await self.backend.list(prefix, limit=1000, continue_token=page.continue_token)
         self.objects = objects
+        self._stored = stored
         self._history.clear()
         self.oldest = page.revision
         self._set_revision(max(page.revision, self.revision))
@@ -170,23 +209,36 @@ class WatchCache:
 
     def _apply(self, event: Any) -> None:
         revision: int = event.revision
+        key: str = event.key
+        stored_before = self._stored.get(key)
         if event.type is EventType.DELETE:
-            prev = self.objects.pop(event.key, None)
-            last = prev if prev is not None else decode(event.prev_value, revision)
-            obj = orjson.loads(orjson.dumps(last))
-            obj["metadata"]["resourceVersion"] = str(revision)
-            cached = CachedEvent("DELETED", event.key, obj, prev, revision)
+            prev = self.objects.pop(key, None)
+            self._stored.pop(key, None)
+            last_value: bytes = stored_before.value if stored_before is not None else event.prev_value
+            obj = decode(last_value, revision)
+            cached = CachedEvent("DELETED", key, obj, prev, revision)
+            recorded = _Recorded("DELETED", key, revision, last_value, stored_before, self._clock())
         else:
             obj = decode(event.value, revision)
-            prev = self.objects.get(event.key)
-            self.objects[event.key] = obj
-            cached = CachedEvent("ADDED" if prev is None else "MODIFIED", event.key, obj, prev, revision)
-        if len(self._history) == self._history.maxlen:
-            self.oldest = self._history[0].revision
-        self._history.append(cached)
+            prev = self.objects.get(key)
+            self.objects[key] = obj
+            self._stored[key] = KeyValue(key, event.value, event.create_revision, revision)
+            kind = "ADDED" if prev is None else "MODIFIED"
+            cached = CachedEvent(kind, key, obj, prev, revision)
+            recorded = _Recorded(kind, key, revision, event.value, stored_before, self._clock())
+        self._record(recorded)
         for watcher in list(self._watchers):
             watcher.offer(cached)
         self._set_revision(revision)
+
+    def _record(self, recorded: _Recorded) -> None:
+        history = self._history
+        history.append(recorded)
+        stale = recorded.arrived - self._fresh_seconds
+        while len(history) > self._max_history or (
+            len(history) > self._min_history and history[0].arrived < stale
+        ):
+            self.oldest = history.popleft().revision
 
     def _set_revision(self, revision: int) -> None:
         self.revision = revision
@@ -260,6 +312,11 @@ class WatchCache:
     def get(self, key: str) -> Obj | None:
         return self.objects.get(key)
 
+    def stored(self, key: str) -> KeyValue | None:
+        """The version of ``key`` the cache last saw, as storage returned it (possibly stale: a
+        read-modify-write that starts from it must write with it as its precondition)."""
+        return self._stored.get(key)
+
     def watch(
         self, after_revision: int | None, predicate: Predicate
     ) -> tuple[list[tuple[str, CachedEvent]], CacheWatcher]:
@@ -281,8 +338,8 @@ class WatchCache:
             revisions = [e.revision for e in self._history]
             start = bisect.bisect_right(revisions, after_revision)
             replay = CacheWatcher(self, predicate, len(self._history) + 1)
-            for event in list(self._history)[start:]:
-                replay.offer(event)
+            for recorded in list(self._history)[start:]:
+                replay.offer(recorded.event())
             initial = list(replay.queue)
         self._watchers.add(watcher)
         return initial, watcher

@@ -105,3 +105,59 @@ async def test_the_cache_is_consistent_after_writes_to_other_resources(cache: Wa
     await cache.backend.create(r.NODES.key(None, "n1"), b'{"metadata": {"name": "n1"}}')
     assert await cache.consistent(patience=5)
     assert cache.revision > before
+
+
+async def test_a_replay_rebuilds_objects_selector_transitions_and_deletions() -> None:
+    backend = MemoryBackend()
+    await backend.start()
+    watch_cache = WatchCache(backend, r.PODS, history=100)
+    task = asyncio.create_task(watch_cache.run())
+    try:
+        await watch_cache.ready.wait()
+        start = await backend.create(key("a"), pod("a", "web"))
+        moved = await backend.update(key("a"), pod("a", "db"), expected_revision=start.mod_revision)
+        back = await backend.update(key("a"), pod("a", "web"), expected_revision=moved.mod_revision)
+        gone = await backend.delete(key("a"))
+        await settle(watch_cache)
+        initial, _ = watch_cache.watch(start.mod_revision, web)
+        assert [(kind, e.obj["metadata"]["resourceVersion"]) for kind, e in initial] == [
+            ("DELETED", str(moved.mod_revision)),
+            ("ADDED", str(back.mod_revision)),
+            ("DELETED", str(gone.revision)),
+        ]
+        assert initial[0][1].prev is not None
+        assert initial[0][1].prev["metadata"]["resourceVersion"] == str(start.mod_revision)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await backend.close()
+
+
+async def test_history_older_than_the_freshness_window_is_dropped_beyond_the_minimum() -> None:
+    now = [0.0]
+    backend = MemoryBackend()
+    await backend.start()
+    watch_cache = WatchCache(
+        backend, r.PODS, history=100, min_history=2, fresh_seconds=75, clock=lambda: now[0]
+    )
+    task = asyncio.create_task(watch_cache.run())
+    try:
+        await watch_cache.ready.wait()
+        old = [await backend.create(key(f"old{i}"), pod(f"old{i}")) for i in range(5)]
+        await settle(watch_cache)
+        initial, _ = watch_cache.watch(old[0].mod_revision, lambda obj: True)
+        assert len(initial) == 4  # fresh: everything is kept
+        now[0] = 100.0
+        fresh = await backend.create(key("new"), pod("new"))
+        await settle(watch_cache)
+        # the stale events beyond the minimum of two went; a resume from before them is 410
+        with pytest.raises(Gone):
+            watch_cache.watch(old[0].mod_revision, lambda obj: True)
+        initial, _ = watch_cache.watch(old[3].mod_revision, lambda obj: True)
+        assert [e.revision for _, e in initial] == [old[4].mod_revision, fresh.mod_revision]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await backend.close()
