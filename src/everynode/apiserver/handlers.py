@@ -17,7 +17,7 @@ from everynode.apiserver.http import (
     read_object,
     warning_header,
 )
-from everynode.apiserver.objects import Obj, drop_nulls, status_success
+from everynode.apiserver.objects import Obj, deep_copy, drop_nulls, status_success
 from everynode.apiserver.registry import Registry
 from everynode.apiserver.routing import Target
 from everynode.apiserver.watch import FRESHNESS_TIMEOUT, serve_watch
@@ -234,16 +234,19 @@ class ResourceHandlers:
         warnings: list[str] = []
 
         def apply(current: Obj) -> Obj:
+            # ``current`` is the registry's and stays as it is (the baseline of the unknown-field
+            # check); the patch works in place on one fast copy of it.
+            target = deep_copy(current)
             try:
                 if content_type == "application/json-patch+json":
-                    patched = apply_json_patch(current, document)
+                    patched = apply_json_patch(target, document, owned=True)
                 elif content_type == "application/merge-patch+json":
-                    patched = apply_merge_patch(current, document)
+                    patched = apply_merge_patch(target, document, owned=True)
                 else:
                     if not isinstance(document, dict):
                         raise errors.BadRequest("a strategic merge patch must be a JSON object")
                     patched = apply_strategic_merge_patch(
-                        current, document, schema.patch_schema(info.group, info.version, info.kind)
+                        target, document, schema.patch_schema(info.group, info.version, info.kind), owned=True
                     )
             except PatchError as exc:
                 raise _patch_error(exc) from None

@@ -164,13 +164,14 @@ class Registry:
         subresource: str | None = None,
         dry_run: bool = False,
     ) -> Obj:
-        """PATCH: ``apply_patch`` turns the current object into the desired one (then as for PUT)."""
+        """PATCH: ``apply_patch`` makes the desired object from the current one, which it must not change
+        (then as for PUT)."""
         strategy = STRATEGIES[info.resource]
         key = info.key(namespace, name)
         precondition: list[str | None] = [None]
 
         def mutate(old: Obj) -> Obj:
-            desired = apply_patch(deep_copy(old))
+            desired = apply_patch(old)  # must not change ``old``
             if not isinstance(desired, dict):
                 raise errors.BadRequest("the patch did not produce an object")
             wanted = meta(desired).get("resourceVersion")

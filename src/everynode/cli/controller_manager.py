@@ -11,8 +11,8 @@ import argparse
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from everynode.cli import aio, common
 from everynode.client.rest import RestClient
@@ -20,42 +20,55 @@ from everynode.controllers.daemonset.service import DaemonSetService
 from everynode.controllers.garbagecollector.service import GarbageCollectorService
 from everynode.controllers.nodelifecycle.service import NodeLifecycleService
 from everynode.controllers.podgc.service import PodGCService
+from everynode.informers.shared import SharedInformers
 from everynode.runtime.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
 from everynode.scheduler.service import SchedulerService
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "everynode-controller-manager"
-Starter = Callable[[RestClient, argparse.Namespace], Coroutine[Any, Any, None]]
 
 
-async def _daemonset(client: RestClient, args: argparse.Namespace) -> None:
-    await DaemonSetService(client, workers=args.workers).run()
+class Component(Protocol):
+    async def run(self) -> None: ...
 
 
-async def _nodelifecycle(client: RestClient, args: argparse.Namespace) -> None:
-    await NodeLifecycleService(
-        client, grace_period=args.node_grace_period, monitor_period=args.node_monitor_period
-    ).run()
+# Builds a component on the process's shared informers; building only asks for informers and adds
+# handlers, so every component is built before the informers start.
+Builder = Callable[[RestClient, argparse.Namespace, SharedInformers], Component]
 
 
-async def _garbagecollector(client: RestClient, args: argparse.Namespace) -> None:
-    await GarbageCollectorService(client, workers=args.concurrent_gc_syncs).run()
+def _daemonset(client: RestClient, args: argparse.Namespace, informers: SharedInformers) -> Component:
+    return DaemonSetService(client, workers=args.workers, informers=informers)
 
 
-async def _podgc(client: RestClient, args: argparse.Namespace) -> None:
-    await PodGCService(
+def _nodelifecycle(client: RestClient, args: argparse.Namespace, informers: SharedInformers) -> Component:
+    return NodeLifecycleService(
+        client,
+        grace_period=args.node_grace_period,
+        monitor_period=args.node_monitor_period,
+        informers=informers,
+    )
+
+
+def _garbagecollector(client: RestClient, args: argparse.Namespace, informers: SharedInformers) -> Component:
+    return GarbageCollectorService(client, workers=args.concurrent_gc_syncs, informers=informers)
+
+
+def _podgc(client: RestClient, args: argparse.Namespace, informers: SharedInformers) -> Component:
+    return PodGCService(
         client,
         interval=args.pod_gc_interval,
         quarantine=args.pod_gc_quarantine,
         terminated_threshold=args.terminated_pod_gc_threshold,
-    ).run()
+        informers=informers,
+    )
 
 
-async def _scheduler(client: RestClient, args: argparse.Namespace) -> None:
-    await SchedulerService(client).run()
+def _scheduler(client: RestClient, args: argparse.Namespace, informers: SharedInformers) -> Component:
+    return SchedulerService(client, informers=informers)
 
 
-CONTROLLERS: dict[str, Starter] = {
+CONTROLLERS: dict[str, Builder] = {
     "daemonset": _daemonset,
     "nodelifecycle": _nodelifecycle,
     "garbagecollector": _garbagecollector,
@@ -127,6 +140,22 @@ def run(args: argparse.Namespace) -> int:
     )
 
 
+async def run_controllers(client: RestClient, args: argparse.Namespace, names: Sequence[str]) -> None:
+    """Build the named components on one ``SharedInformers``, then run it and them until cancelled.
+
+    One informer per (resource, namespace, selectors) serves every component, so each watch is opened
+    and decoded once in the process. Under leader election this runs only while leading: informers
+    start when leadership is acquired, and the process exits when it is lost.
+    """
+    informers = SharedInformers(client)
+    components = {name: CONTROLLERS[name](client, args, informers) for name in names}
+    log.info("starting controllers: %s (%d shared informers)", ", ".join(names), len(informers.informers()))
+    async with asyncio.TaskGroup() as group:
+        group.create_task(informers.run(), name="shared-informers")
+        for name, component in components.items():
+            group.create_task(component.run(), name=f"controller-{name}")
+
+
 def run_components(args: argparse.Namespace, names: list[str], *, lease_name: str, user_agent: str) -> int:
     """Run the named components in one process (under leader election with ``--leader-elect``)."""
     common.setup_logging(args.log_level)
@@ -147,10 +176,7 @@ def run_components(args: argparse.Namespace, names: list[str], *, lease_name: st
         async with RestClient(config) as client:
 
             async def controllers() -> None:
-                log.info("starting controllers: %s", ", ".join(names))
-                async with asyncio.TaskGroup() as group:
-                    for name in names:
-                        group.create_task(CONTROLLERS[name](client, args), name=f"controller-{name}")
+                await run_controllers(client, args, names)
 
             try:
                 if election is None:

@@ -82,6 +82,7 @@ class Informer:
         self.synced = asyncio.Event()
         self.resource_version = ""
         self.relists = 0
+        self.running = False
 
     def add_handlers(
         self,
@@ -97,6 +98,17 @@ class Informer:
             self.handlers.on_delete.append(on_delete)
 
     async def run(self) -> None:
+        """List and watch until cancelled. One run at a time: a second concurrent run would open a
+        second watch and hand every handler each change twice."""
+        if self.running:
+            raise RuntimeError("this informer is already running")
+        self.running = True
+        try:
+            await self._run()
+        finally:
+            self.running = False
+
+    async def _run(self) -> None:
         backoff = 0.0
         while True:
             try:

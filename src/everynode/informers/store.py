@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 Obj = dict[str, Any]
@@ -79,6 +79,27 @@ class Store:
         self._indexes = {name: {} for name in self._indexers}
         for obj in objects:
             self.upsert(obj)
+
+    def add_indexers(self, indexers: Mapping[str, IndexFunc]) -> None:
+        """Add named indexes, at any time: a new index is built over the objects already stored.
+
+        Asking again for an index that exists with the same function is a no-op (several users of a
+        shared informer may each ask for it); with a different function it is a ``ValueError``, and
+        then no index of ``indexers`` is added.
+        """
+        for name, func in indexers.items():
+            existing = self._indexers.get(name)
+            if existing is not None and existing != func:
+                raise ValueError(f"index {name!r} already exists with another function ({existing!r})")
+        for name, func in indexers.items():
+            if name in self._indexers:
+                continue
+            self._indexers[name] = func
+            index: dict[str, set[str]] = {}
+            for key, obj in self._items.items():
+                for value in func(obj):
+                    index.setdefault(value, set()).add(key)
+            self._indexes[name] = index
 
     def _index(self, key: str, obj: Obj) -> None:
         for name, func in self._indexers.items():

@@ -14,6 +14,9 @@
   nodes by name are woken only by events on those nodes. After each failed attempt a pod waits
   1 s, 2 s, 4 s … (at most 10 s) before it is tried again, and every parked pod is retried anyway
   once it has waited ``retry_unschedulable_after`` seconds (upstream waits five minutes).
+
+The informers come from ``informers`` (a ``SharedInformers`` other components use too, run by its
+owner) or, without one, from a factory of the service's own that ``run`` runs.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
 from everynode.core.pods import format_time, is_deleting, is_terminal
-from everynode.informers.informer import Informer
+from everynode.informers.shared import SharedInformers, wait_synced
 from everynode.informers.store import object_key
 from everynode.runtime.controller import run_workers
 from everynode.runtime.events import NORMAL, WARNING, EventRecorder
@@ -100,15 +103,18 @@ class SchedulerService:
         clock: Clock | None = None,
         scheduler_name: str = DEFAULT_SCHEDULER,
         retry_unschedulable_after: float = 60.0,
+        informers: SharedInformers | None = None,
     ) -> None:
         self.client = client
         self.clock = clock or RealClock()
         self.workers = workers
         self.scheduler_name = scheduler_name
         self.retry_unschedulable_after = retry_unschedulable_after
+        self.owns_informers = informers is None
+        self.shared_informers = SharedInformers(client, clock=self.clock) if informers is None else informers
         self.informers = {
-            "pods": Informer(client.resource(r.PODS), clock=self.clock),
-            "nodes": Informer(client.resource(r.NODES), clock=self.clock),
+            "pods": self.shared_informers.informer(r.PODS),
+            "nodes": self.shared_informers.informer(r.NODES),
         }
         self.cache = SchedulerCache()
         self.queue: RateLimitingQueue[str] = RateLimitingQueue(
@@ -130,9 +136,9 @@ class SchedulerService:
         """Run until cancelled."""
         try:
             async with asyncio.TaskGroup() as group:
-                for name, informer in self.informers.items():
-                    group.create_task(informer.run(), name=f"scheduler-informer-{name}")
-                await asyncio.gather(*(informer.synced.wait() for informer in self.informers.values()))
+                if self.owns_informers:
+                    group.create_task(self.shared_informers.run(), name="scheduler-informers")
+                await wait_synced(self.informers.values())
                 self.synced.set()
                 log.info("scheduler: caches synced; starting %d workers", self.workers)
                 group.create_task(self._flush_parked(), name="scheduler-flush")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from everynode.informers.store import Store, by_controller_uid, by_node_name, object_key
 
 
@@ -27,3 +29,25 @@ def test_indexes_follow_updates_and_removals() -> None:
     store.replace([pod("c", node="n3")])
     assert store.all_keys() == ["ns/c"]
     assert store.by_index("node", "n1") == []
+
+
+def test_an_index_added_later_covers_the_objects_already_stored() -> None:
+    store = Store()
+    store.upsert(pod("a", node="n1"))
+    store.upsert(pod("b", node="n2"))
+    store.add_indexers({"node": by_node_name})
+    assert [p["metadata"]["name"] for p in store.by_index("node", "n1")] == ["a"]
+    store.upsert(pod("c", node="n1"))
+    store.remove(pod("a"))
+    assert [p["metadata"]["name"] for p in store.by_index("node", "n1")] == ["c"]
+    store.replace([pod("d", node="n2")])
+    assert [p["metadata"]["name"] for p in store.by_index("node", "n2")] == ["d"]
+
+
+def test_adding_an_index_again_needs_the_same_function() -> None:
+    store = Store({"node": by_node_name})
+    store.add_indexers({"node": by_node_name})  # the same function: nothing to do
+    with pytest.raises(ValueError, match="'node' already exists"):
+        store.add_indexers({"owner": by_controller_uid, "node": by_controller_uid})
+    with pytest.raises(KeyError):
+        store.by_index("owner", "ds1")  # nothing of a refused request is added

@@ -2,6 +2,9 @@
 
 Informers feed the caches and call the event handlers; once all four have listed, ``workers``
 workers reconcile keys from the queue. Failed-pod backoff entries are collected every minute.
+
+The informers come from ``informers`` (a ``SharedInformers`` other components use too, run by its
+owner) or, without one, from a factory of the service's own that ``run`` runs.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from everynode.controllers.daemonset.caches import CANDIDATES, Caches, by_contro
 from everynode.controllers.daemonset.controller import DaemonSetController
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
-from everynode.informers.informer import Informer
+from everynode.informers.shared import SharedInformers, wait_synced
 from everynode.informers.store import IndexFunc, by_namespace
 from everynode.runtime.controller import run_workers
 from everynode.runtime.events import EventRecorder
@@ -26,19 +29,25 @@ BACKOFF_GC_INTERVAL = 60.0
 
 
 class DaemonSetService:
-    def __init__(self, client: RestClient, *, workers: int = 2, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        client: RestClient,
+        *,
+        workers: int = 2,
+        clock: Clock | None = None,
+        informers: SharedInformers | None = None,
+    ) -> None:
         self.clock = clock or RealClock()
         self.workers = workers
+        self.owns_informers = informers is None
+        self.shared_informers = SharedInformers(client, clock=self.clock) if informers is None else informers
+        shared = self.shared_informers
         owned: dict[str, IndexFunc] = {CANDIDATES: by_controller_or_orphan}
         self.informers = {
-            "daemonsets": Informer(
-                client.resource(r.DAEMONSETS), indexers={"namespace": by_namespace}, clock=self.clock
-            ),
-            "controllerrevisions": Informer(
-                client.resource(r.CONTROLLER_REVISIONS), indexers=owned, clock=self.clock
-            ),
-            "pods": Informer(client.resource(r.PODS), indexers=owned, clock=self.clock),
-            "nodes": Informer(client.resource(r.NODES), clock=self.clock),
+            "daemonsets": shared.informer(r.DAEMONSETS, indexers={"namespace": by_namespace}),
+            "controllerrevisions": shared.informer(r.CONTROLLER_REVISIONS, indexers=owned),
+            "pods": shared.informer(r.PODS, indexers=owned),
+            "nodes": shared.informer(r.NODES),
         }
         caches = Caches(
             daemonsets=self.informers["daemonsets"].store,
@@ -69,9 +78,9 @@ class DaemonSetService:
         """Run until cancelled."""
         try:
             async with asyncio.TaskGroup() as group:
-                for name, informer in self.informers.items():
-                    group.create_task(informer.run(), name=f"informer-{name}")
-                await asyncio.gather(*(informer.synced.wait() for informer in self.informers.values()))
+                if self.owns_informers:
+                    group.create_task(self.shared_informers.run(), name="daemonset-informers")
+                await wait_synced(self.informers.values())
                 self.synced.set()
                 log.info("daemonset controller: caches synced; starting %d workers", self.workers)
                 group.create_task(self._collect_backoff(), name="backoff-gc")

@@ -6,6 +6,9 @@ machinery makes) and nodes (a pod or a Lease may name its Node as owner, as kube
 namespaces and leases are not watched: events are never garbage-collected (upstream ignores them too),
 and watching leases would stream every node heartbeat through this process. An owner of a kind that
 is served but not watched is still found absent, by polling it with backoff from its virtual node.
+
+The informers come from ``informers`` (a ``SharedInformers`` other components use too, run by its
+owner) or, without one, from a factory of the service's own that ``run`` runs.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from everynode.controllers.garbagecollector.collector import GarbageCollector
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
 from everynode.informers.informer import Informer
+from everynode.informers.shared import SharedInformers, wait_synced
 from everynode.runtime.controller import run_workers
 
 log = logging.getLogger(__name__)
@@ -36,15 +40,18 @@ class GarbageCollectorService:
         workers: int = DEFAULT_WORKERS,
         clock: Clock | None = None,
         resources: Sequence[r.ResourceInfo] = WATCHED,
+        informers: SharedInformers | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.clock = clock or RealClock()
         self.workers = workers
         self.collector = GarbageCollector(RestGarbageCollectorApi(client), clock=self.clock)
+        self.owns_informers = informers is None
+        self.shared_informers = SharedInformers(client, clock=self.clock) if informers is None else informers
         self.informers: dict[str, Informer] = {}
         for info in resources:
-            informer = Informer(client.resource(info), clock=self.clock)
+            informer = self.shared_informers.informer(info)
             informer.add_handlers(*self.collector.handlers(info))
             self.informers[info.resource] = informer
         self.synced = asyncio.Event()
@@ -54,9 +61,9 @@ class GarbageCollectorService:
         collector = self.collector
         try:
             async with asyncio.TaskGroup() as group:
-                for name, informer in self.informers.items():
-                    group.create_task(informer.run(), name=f"gc-informer-{name}")
-                await asyncio.gather(*(informer.synced.wait() for informer in self.informers.values()))
+                if self.owns_informers:
+                    group.create_task(self.shared_informers.run(), name="gc-informers")
+                await wait_synced(self.informers.values())
                 self.synced.set()
                 log.info(
                     "garbage collector: %d objects in the graph; starting %d workers",

@@ -3,6 +3,9 @@
 Informers on nodes and on the Leases of ``kube-node-lease`` feed the ``HealthTracker`` (when each node
 last showed life); once both have listed, a pass runs every ``monitor_period`` seconds. Events
 (``NodeNotReady``) are recorded as ``node-controller``, upstream's component name.
+
+The informers come from ``informers`` (a ``SharedInformers`` other components use too, run by its
+owner) or, without one, from a factory of the service's own that ``run`` runs.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from everynode.controllers.nodelifecycle.controller import NodeLifecycleControll
 from everynode.controllers.nodelifecycle.health import HealthTracker
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
-from everynode.informers.informer import Informer
+from everynode.informers.shared import SharedInformers, wait_synced
 from everynode.runtime.events import EventRecorder
 
 log = logging.getLogger(__name__)
@@ -33,14 +36,17 @@ class NodeLifecycleService:
         monitor_period: float = 5.0,
         startup_grace_period: float = 60.0,
         clock: Clock | None = None,
+        informers: SharedInformers | None = None,
     ) -> None:
         if grace_period <= 0 or monitor_period <= 0 or startup_grace_period <= 0:
             raise ValueError("grace_period, monitor_period and startup_grace_period must be positive")
         self.clock = clock or RealClock()
         self.monitor_period = monitor_period
+        self.owns_informers = informers is None
+        self.shared_informers = SharedInformers(client, clock=self.clock) if informers is None else informers
         self.informers = {
-            "nodes": Informer(client.resource(r.NODES), clock=self.clock),
-            "leases": Informer(client.resource(r.LEASES), namespace=NODE_LEASE_NAMESPACE, clock=self.clock),
+            "nodes": self.shared_informers.informer(r.NODES),
+            "leases": self.shared_informers.informer(r.LEASES, namespace=NODE_LEASE_NAMESPACE),
         }
         self.tracker = HealthTracker(self.clock)
         self.informers["nodes"].add_handlers(
@@ -65,9 +71,9 @@ class NodeLifecycleService:
         """Run until cancelled."""
         try:
             async with asyncio.TaskGroup() as group:
-                for name, informer in self.informers.items():
-                    group.create_task(informer.run(), name=f"nodelifecycle-informer-{name}")
-                await asyncio.gather(*(informer.synced.wait() for informer in self.informers.values()))
+                if self.owns_informers:
+                    group.create_task(self.shared_informers.run(), name="nodelifecycle-informers")
+                await wait_synced(self.informers.values())
                 self.synced.set()
                 log.info(
                     "node lifecycle controller: caches synced; monitoring every %s s", self.monitor_period

@@ -28,8 +28,9 @@ _OPS = _NEEDS_VALUE | _NEEDS_FROM | {"remove"}
 _BAD_ESCAPE = re.compile(r"~(?![01])")
 
 
-def apply_json_patch(original: Any, operations: Any) -> Any:
-    """Apply the RFC 6902 ``operations`` to ``original`` and return the result; inputs are not modified."""
+def apply_json_patch(original: Any, operations: Any, *, owned: bool = False) -> Any:
+    """Apply the RFC 6902 ``operations`` to ``original`` and return the result; inputs are not modified,
+    unless ``owned``: ``original`` is then the caller's own copy, changed in place."""
     if not isinstance(operations, list) or not all(isinstance(op, dict) for op in operations):
         raise PatchError("a JSON patch must be a JSON array of operation objects", code=400)
     if len(operations) > MAX_OPERATIONS:
@@ -37,7 +38,7 @@ def apply_json_patch(original: Any, operations: Any) -> Any:
             f"The allowed maximum operations in a JSON patch is {MAX_OPERATIONS}, got {len(operations)}",
             code=413,
         )
-    document = clone_json(original)
+    document = original if owned else clone_json(original)
     for index, operation in enumerate(operations):
         document = _apply(document, operation, index)
     return document

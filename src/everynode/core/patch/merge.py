@@ -16,11 +16,14 @@ from typing import Any
 from everynode.core.patch import clone_json
 
 
-def apply_merge_patch(original: Any, patch: Any) -> Any:
-    """Apply ``patch`` to ``original`` and return the result; neither input is modified."""
+def apply_merge_patch(original: Any, patch: Any, *, owned: bool = False) -> Any:
+    """Apply ``patch`` to ``original`` and return the result; neither input is modified, unless
+    ``owned``: ``original`` is then the caller's own copy, changed in place, which saves a copy."""
     if not isinstance(patch, dict):
         return clone_json(patch)
-    target: dict[str, Any] = clone_json(original) if isinstance(original, dict) else {}
+    target: dict[str, Any] = {}
+    if isinstance(original, dict):
+        target = original if owned else clone_json(original)
     _merge_into(target, patch)
     return target
 

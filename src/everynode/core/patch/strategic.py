@@ -86,12 +86,13 @@ class StaticSchema:
 
 
 def apply_strategic_merge_patch(
-    original: dict[str, Any], patch: dict[str, Any], schema: PatchSchema | None
+    original: dict[str, Any], patch: dict[str, Any], schema: PatchSchema | None, *, owned: bool = False
 ) -> dict[str, Any]:
-    """Apply the strategic merge ``patch`` to ``original``; neither input is modified."""
+    """Apply the strategic merge ``patch`` to ``original``; neither input is modified, unless
+    ``owned``: ``original`` is then the caller's own copy, changed in place, which saves a copy."""
     if not isinstance(original, dict) or not isinstance(patch, dict):
         raise PatchError("a strategic merge patch and its target must be JSON objects", code=400)
-    return _merge_map(clone_json(original), patch, schema)
+    return _merge_map(original if owned else clone_json(original), patch, schema)
 
 
 def _strategies(schema: PatchSchema | None) -> frozenset[str]:
