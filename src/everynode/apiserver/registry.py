@@ -36,6 +36,7 @@ from everynode.storage import Conflict as StorageConflict
 from everynode.storage import NotFound as StorageNotFound
 
 MAX_RETRIES = 16
+GENERATE_NAME_ATTEMPTS = 8  # a generated name that is taken is generated again (upstream: 7 retries)
 SERVER_SET_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink")
 
 
@@ -62,7 +63,8 @@ class Registry:
             metadata.pop("namespace", None)
         for field in (*SERVER_SET_META, "resourceVersion", "generation"):
             metadata.pop(field, None)
-        if not metadata.get("name") and metadata.get("generateName"):
+        generated = not metadata.get("name") and bool(metadata.get("generateName"))
+        if generated:
             metadata["name"] = str(metadata["generateName"]) + random_suffix()
         metadata["uid"] = str(uuid.uuid4())
         metadata["creationTimestamp"] = now_rfc3339()
@@ -74,12 +76,19 @@ class Registry:
         self._check(info, obj, problems)
         if dry_run:
             return obj
-        name = metadata["name"]
-        try:
-            kv = await self.backend.create(info.key(namespace, name), encode_for_storage(obj))
-        except KeyExists:
-            raise errors.already_exists(info.resource, info.group, name) from None
-        return with_revision(obj, kv.mod_revision)
+        attempts = GENERATE_NAME_ATTEMPTS if generated else 1
+        for attempt in range(1, attempts + 1):
+            name = metadata["name"]
+            try:
+                kv = await self.backend.create(info.key(namespace, name), encode_for_storage(obj))
+            except KeyExists:
+                if attempt == attempts:
+                    raise errors.already_exists(info.resource, info.group, name) from None
+                # upstream's RetryGenerateName: another suffix rather than a 409 for a name never asked for
+                metadata["name"] = str(metadata["generateName"]) + random_suffix()
+                continue
+            return with_revision(obj, kv.mod_revision)
+        raise AssertionError("unreachable")
 
     async def require_namespace(self, namespace: str, *, creating: bool) -> None:
         key = r.NAMESPACES.key(None, namespace)

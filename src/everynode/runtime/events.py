@@ -30,6 +30,7 @@ Obj = dict[str, Any]
 NORMAL, WARNING = "Normal", "Warning"
 SPAM_BURST = 25
 SPAM_QPS = 1 / 300
+WRITERS = 4  # events written at once; one object's events always go through the same writer, in order
 
 
 def _now() -> str:
@@ -46,8 +47,8 @@ class EventRecorder:
         self.clock = clock or RealClock()
         self._seen: OrderedDict[tuple[str, ...], tuple[str, str, int]] = OrderedDict()
         self._spam: OrderedDict[str, TokenBucket] = OrderedDict()
-        self._pending: asyncio.Queue[tuple[Obj, str, str, str]] = asyncio.Queue()
-        self._writer: asyncio.Task[None] | None = None
+        self._pending = [asyncio.Queue[tuple[Obj, str, str, str]]() for _ in range(WRITERS)]
+        self._writers: list[asyncio.Task[None] | None] = [None] * WRITERS
         self.dropped = 0
 
     def emit(self, obj: Obj, event_type: str, reason: str, message: str) -> None:
@@ -55,27 +56,34 @@ class EventRecorder:
         if not self._allowed(obj):
             self.dropped += 1
             return
-        self._pending.put_nowait((obj, event_type, reason, message))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write(), name="event-recorder")
+        meta = obj.get("metadata", {})
+        lane = hash(meta.get("uid") or meta.get("name", "")) % WRITERS
+        self._pending[lane].put_nowait((obj, event_type, reason, message))
+        writer = self._writers[lane]
+        if writer is None or writer.done():
+            self._writers[lane] = asyncio.get_running_loop().create_task(
+                self._write(self._pending[lane]), name=f"event-recorder-{lane}"
+            )
 
     async def flush(self) -> None:
         """Wait until every emitted event has been written (or given up on)."""
-        await self._pending.join()
+        for pending in self._pending:
+            await pending.join()
 
     async def close(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+        for writer in self._writers:
+            if writer is not None:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writer
 
-    async def _write(self) -> None:
+    async def _write(self, pending: asyncio.Queue[tuple[Obj, str, str, str]]) -> None:
         while True:
-            obj, event_type, reason, message = await self._pending.get()
+            obj, event_type, reason, message = await pending.get()
             try:
                 await self.event(obj, event_type, reason, message)
             finally:
-                self._pending.task_done()
+                pending.task_done()
 
     def _allowed(self, obj: Obj) -> bool:
         meta = obj.get("metadata", {})

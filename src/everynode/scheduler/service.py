@@ -99,7 +99,7 @@ class SchedulerService:
         self,
         client: RestClient,
         *,
-        workers: int = 16,
+        workers: int = 64,
         clock: Clock | None = None,
         scheduler_name: str = DEFAULT_SCHEDULER,
         retry_unschedulable_after: float = 60.0,

@@ -1,0 +1,109 @@
+"""The registry on memory storage: what the HTTP tests cannot pin down (random names, stale caches)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from everynode.apiserver import registry as registry_module
+from everynode.apiserver.registry import Registry
+from everynode.apiserver.watchcache import WatchCache
+from everynode.core import resources as r
+from everynode.storage.memory import MemoryBackend
+
+
+@pytest.fixture
+async def registry() -> AsyncIterator[Registry]:
+    backend = MemoryBackend()
+    await backend.start()
+    caches = {info.resource: WatchCache(backend, info) for info in r.RESOURCES}
+    tasks = [asyncio.create_task(cache.run()) for cache in caches.values()]
+    await asyncio.gather(*(cache.ready.wait() for cache in caches.values()))
+    reg = Registry(backend, caches)
+    await reg.create(r.NAMESPACES, None, {"metadata": {"name": "default"}})
+    yield reg
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await backend.close()
+
+
+@pytest.fixture
+def suffixes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    queue: list[str] = []
+    monkeypatch.setattr(registry_module, "random_suffix", lambda: queue.pop(0))
+    return queue
+
+
+def pod(**metadata: str) -> dict:
+    return {"metadata": dict(metadata), "spec": {"containers": [{"name": "c", "image": "pause"}]}}
+
+
+async def test_a_generated_name_that_is_taken_is_generated_again(
+    registry: Registry, suffixes: list[str]
+) -> None:
+    suffixes.extend(["aaaaa", "aaaaa", "bbbbb"])
+    first = await registry.create(r.PODS, "default", pod(generateName="web-"))
+    second = await registry.create(r.PODS, "default", pod(generateName="web-"))
+    assert (first["metadata"]["name"], second["metadata"]["name"]) == ("web-aaaaa", "web-bbbbb")
+
+
+async def test_generated_names_give_up_after_eight_attempts(registry: Registry, suffixes: list[str]) -> None:
+    suffixes.extend(["aaaaa"] * 9)
+    await registry.create(r.PODS, "default", pod(generateName="web-"))
+    with pytest.raises(Exception, match="already exists"):
+        await registry.create(r.PODS, "default", pod(generateName="web-"))
+    assert suffixes == []
+
+
+async def test_an_explicit_name_that_is_taken_is_already_exists(registry: Registry) -> None:
+    await registry.create(r.PODS, "default", pod(name="web"))
+    with pytest.raises(Exception, match="already exists"):
+        await registry.create(r.PODS, "default", pod(name="web"))
+
+
+async def test_a_patch_from_a_stale_cache_is_retried_from_storage(registry: Registry) -> None:
+    created = await registry.create(r.PODS, "default", pod(name="web"))
+    cache = registry.caches["pods"]
+    key = r.PODS.key("default", "web")
+    assert await cache.consistent()
+    stale = cache.stored(key)
+    # a write the cache has not seen yet: the cache is frozen on the stale version
+    newer = await registry.backend.update(key, stale.value, expected_revision=stale.mod_revision)
+    cache._stored[key] = stale
+
+    def label(obj: dict) -> dict:
+        changed = dict(obj)
+        changed["metadata"] = {**obj["metadata"], "labels": {"app": "web"}}
+        return changed
+
+    patched = await registry.patch(r.PODS, "default", "web", label)
+    assert patched["metadata"]["labels"] == {"app": "web"}
+    assert (
+        int(patched["metadata"]["resourceVersion"])
+        > newer.mod_revision
+        > int(created["metadata"]["resourceVersion"])
+    )
+
+
+async def test_a_no_op_on_a_stale_cache_is_checked_against_storage(registry: Registry) -> None:
+    await registry.create(r.PODS, "default", pod(name="web"))
+    cache = registry.caches["pods"]
+    key = r.PODS.key("default", "web")
+    assert await cache.consistent()
+    stale = cache.stored(key)
+    labelled = await registry.patch(
+        r.PODS, "default", "web", lambda obj: {**obj, "metadata": {**obj["metadata"], "labels": {"a": "b"}}}
+    )
+    cache._stored[key] = stale  # the cache still shows the pod without the label
+
+    def unlabel(obj: dict) -> dict:
+        return {**obj, "metadata": {k: v for k, v in obj["metadata"].items() if k != "labels"}}
+
+    result = await registry.patch(r.PODS, "default", "web", unlabel)
+    assert "labels" not in result["metadata"]  # storage had the label: removing it is a real write
+    assert int(result["metadata"]["resourceVersion"]) > int(labelled["metadata"]["resourceVersion"])
