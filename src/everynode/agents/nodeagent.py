@@ -56,7 +56,7 @@ FAIL_AFTER_ANNOTATION = "sim.everynode.io/fail-after"  # on a pod: phase Failed 
 START_DELAY_ANNOTATION = "sim.everynode.io/start-delay"  # on a pod: Pending → Running takes that long
 
 NODE_INDEX = "nodeName"
-WORKERS = 16  # status writes in flight: each waits on one API round trip
+WORKERS = 64  # status writes in flight: each waits on one API round trip
 RETRY_BASE, RETRY_MAX = 0.05, 30.0  # a failed write is retried after 50 ms, doubling up to 30 s
 
 
