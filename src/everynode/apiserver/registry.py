@@ -252,7 +252,7 @@ class Registry:
                     current = await self.backend.get(key)
                 except StorageNotFound:
                     raise errors.not_found(info.resource, info.group, name) from None
-            old = decode(current.value, current.mod_revision)
+            old = self._decoded(info, key, current) if cached else decode(current.value, current.mod_revision)
             if precondition is not None and precondition != str(current.mod_revision):
                 if cached:  # the cache may lag: only storage can say the precondition fails
                     current = None
@@ -370,6 +370,14 @@ class Registry:
         is retried from storage."""
         cache = self.caches.get(info.resource)
         return cache.stored(key) if cache is not None else None
+
+    def _decoded(self, info: ResourceInfo, key: str, current: KeyValue) -> Obj:
+        """``current`` as an object: the watch cache's own (read-only!) when it holds that version,
+        which saves decoding it again; ``mutate`` functions copy what they change."""
+        obj = self.caches[info.resource].get(key)
+        if obj is not None and obj.get("metadata", {}).get("resourceVersion") == str(current.mod_revision):
+            return obj
+        return decode(current.value, current.mod_revision)
 
     # -- validation ------------------------------------------------------------------------------
 

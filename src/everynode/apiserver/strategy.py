@@ -63,8 +63,11 @@ class Strategy:
             meta.setdefault("annotations", {})[TEMPLATE_GENERATION] = str(old_generation + int(changed))
 
     def prepare_for_status_update(self, new: Obj, old: Obj) -> Obj:
-        """``/status``: everything but the status comes from the old object."""
-        merged = deep_copy(old)
+        """``/status``: everything but the status comes from the old object.
+
+        A shallow copy (metadata copied one level, which the registry then writes to): nothing
+        downstream changes the rest in place, and ``old`` may be the watch cache's own object."""
+        merged = {**old, "metadata": dict(old.get("metadata") or {})}
         if "status" in new:
             merged["status"] = new["status"]
         else:

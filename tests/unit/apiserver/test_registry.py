@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import orjson
 import pytest
 
 from everynode.apiserver import registry as registry_module
@@ -107,3 +108,39 @@ async def test_a_no_op_on_a_stale_cache_is_checked_against_storage(registry: Reg
     result = await registry.patch(r.PODS, "default", "web", unlabel)
     assert "labels" not in result["metadata"]  # storage had the label: removing it is a real write
     assert int(result["metadata"]["resourceVersion"]) > int(labelled["metadata"]["resourceVersion"])
+
+
+async def test_writes_never_change_the_cached_object_they_start_from(registry: Registry) -> None:
+    """The registry starts read-modify-writes from the watch cache's own objects: they are read-only."""
+    await registry.create(r.PODS, "default", pod(name="web"))
+    cache = registry.caches["pods"]
+    key = r.PODS.key("default", "web")
+
+    def labelled(obj: dict) -> dict:
+        copy = orjson.loads(orjson.dumps(obj))
+        copy["metadata"].setdefault("labels", {})["step"] = str(len(copy["metadata"].get("labels", {})))
+        return copy
+
+    def status(obj: dict) -> dict:
+        copy = orjson.loads(orjson.dumps(obj))
+        copy.setdefault("status", {})["phase"] = (
+            "Running" if copy["status"].get("phase") != "Running" else "Pending"
+        )
+        return copy
+
+    writes = [
+        lambda: registry.patch(r.PODS, "default", "web", labelled),
+        lambda: registry.patch(r.PODS, "default", "web", status, subresource="status"),
+        lambda: registry.bind("default", "web", "node-1"),
+        lambda: registry.patch(r.PODS, "default", "web", status, subresource="status"),
+    ]
+    for write in writes:
+        assert await cache.consistent()
+        before = cache.get(key)
+        snapshot = orjson.dumps(before)
+        await write()
+        assert orjson.dumps(before) == snapshot
+    assert await cache.consistent()
+    final = cache.get(key)
+    assert final["spec"]["nodeName"] == "node-1"
+    assert final["metadata"]["labels"] == {"step": "0"}

@@ -135,7 +135,7 @@ def _prune(value: Any) -> Any:
 def semantic_equal(a: Any, b: Any) -> bool:
     """Upstream's semantic deep-equal on JSON: an absent field equals its zero value (``null``, ``""``,
     ``false``, ``[]``, ``{}``), so ``imagePullSecrets: []`` equals no ``imagePullSecrets`` at all."""
-    return bool(_prune(a) == _prune(b))
+    return a == b or bool(_prune(a) == _prune(b))
 
 
 def go_string_map(value: dict[str, str] | None) -> str:
