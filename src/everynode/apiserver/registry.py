@@ -330,19 +330,32 @@ class Registry:
         """DELETE: the response body and HTTP code. See ``deletion`` for what happens."""
         strategy = STRATEGIES[info.resource]
         key = info.key(namespace, name)
+        cached = None if options.dry_run else self._cached(info, key)
         for _ in range(MAX_RETRIES):
-            try:
-                current = await self.backend.get(key)
-            except StorageNotFound:
-                raise errors.not_found(info.resource, info.group, name) from None
-            obj = decode(current.value, current.mod_revision)
-            plan = plan_deletion(strategy, obj, options)
+            from_cache = cached is not None
+            if cached is not None:  # first from the watch cache: a stale version fails the write
+                current, cached = cached, None
+                obj = self._decoded(info, key, current)
+                try:
+                    plan = plan_deletion(strategy, obj, options)
+                except errors.Conflict:
+                    continue  # a precondition may fail only on the stale copy: ask storage
+                if plan.action == "unchanged":
+                    continue  # nothing to write proves nothing on a possibly stale copy: ask storage
+            else:
+                try:
+                    current = await self.backend.get(key)
+                except StorageNotFound:
+                    raise errors.not_found(info.resource, info.group, name) from None
+                obj = decode(current.value, current.mod_revision)
+                plan = plan_deletion(strategy, obj, options)
             if options.dry_run:
                 return (self._deleted_body(strategy, obj) if plan.action == "delete" else plan.obj), 200
             try:
                 if plan.action == "delete" or (plan.action == "mark" and should_delete_now(plan.obj)):
                     deleted = await self.backend.delete(key, expected_revision=current.mod_revision)
-                    return self._deleted_body(strategy, with_revision(plan.obj, deleted.revision)), 200
+                    gone = deep_copy(plan.obj) if from_cache else plan.obj  # the cache's own is read-only
+                    return self._deleted_body(strategy, with_revision(gone, deleted.revision)), 200
                 if plan.action == "mark":
                     kv = await self.backend.update(
                         key, encode_for_storage(plan.obj), expected_revision=current.mod_revision

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from everynode.apiserver import registry as registry_module
+from everynode.apiserver.deletion import DeleteOptions
 from everynode.apiserver.registry import Registry
 from everynode.apiserver.watchcache import WatchCache
 from everynode.core import resources as r
@@ -144,3 +145,30 @@ async def test_writes_never_change_the_cached_object_they_start_from(registry: R
     final = cache.get(key)
     assert final["spec"]["nodeName"] == "node-1"
     assert final["metadata"]["labels"] == {"step": "0"}
+
+
+async def test_a_delete_from_the_cache_leaves_the_cached_object_alone(registry: Registry) -> None:
+    await registry.create(r.PODS, "default", pod(name="web"))
+    cache = registry.caches["pods"]
+    assert await cache.consistent()
+    cached = cache.get(r.PODS.key("default", "web"))
+    snapshot = orjson.dumps(cached)
+    body, code = await registry.delete(r.PODS, "default", "web", DeleteOptions())
+    assert code == 200
+    assert int(body["metadata"]["resourceVersion"]) > int(cached["metadata"]["resourceVersion"])
+    assert orjson.dumps(cached) == snapshot
+
+
+async def test_a_delete_precondition_is_judged_by_storage_not_a_stale_cache(registry: Registry) -> None:
+    await registry.create(r.PODS, "default", pod(name="web"))
+    cache = registry.caches["pods"]
+    key = r.PODS.key("default", "web")
+    assert await cache.consistent()
+    stale = cache.stored(key)
+    newer = await registry.backend.update(key, stale.value, expected_revision=stale.mod_revision)
+    cache._stored[key] = stale  # the cache has not seen the newer version
+    options = DeleteOptions(precondition_resource_version=str(newer.mod_revision))
+    _, code = await registry.delete(r.PODS, "default", "web", options)
+    assert code == 200
+    with pytest.raises(Exception, match="not found"):
+        await registry.get(r.PODS, "default", "web")
