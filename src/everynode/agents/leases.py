@@ -33,7 +33,7 @@ Obj = dict[str, Any]
 LEASE_NAMESPACE = "kube-node-lease"
 LEASE_DURATION = 40  # seconds, upstream's nodeLeaseDurationSeconds
 TICK = 0.1  # seconds between slots: small enough to look continuous, large enough to batch
-CONCURRENCY = 16  # renewals in flight: a slot's renewals need not all queue in the API server at once
+CONCURRENCY = 64  # renewals in flight at once
 
 
 class LeaseSchedule:

@@ -28,7 +28,7 @@ def add_parser(commands: Any) -> None:
         "--watch-cache-history",
         type=int,
         default=100_000,
-        help="events per resource kept for resuming watches",
+        help="at most this many events per resource kept for resuming watches (those older than 75 s go)",
     )
     parser.add_argument(
         "--max-requests-inflight", type=int, default=400, help="read-only requests at once (0: no limit)"

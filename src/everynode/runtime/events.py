@@ -30,7 +30,7 @@ Obj = dict[str, Any]
 NORMAL, WARNING = "Normal", "Warning"
 SPAM_BURST = 25
 SPAM_QPS = 1 / 300
-WRITERS = 8  # events written at once; one object's events always go through the same writer, in order
+WRITERS = 16  # events written at once; one object's events always go through the same writer, in order
 
 
 def _now() -> str:
