@@ -188,16 +188,7 @@ class Registry:
                 precondition[0] = wanted
             return self._updated(strategy, old, desired, subresource)
 
-        return await self._guaranteed_update(
-            info,
-            key,
-            name,
-            mutate,
-            precondition=None,
-            dry_run=dry_run,
-            current=None if dry_run else self._cached(info, key),
-            late_precondition=precondition,
-        )
+        return await self._update_from_cache(info, key, name, mutate, dry_run, late_precondition=precondition)
 
     def _updated(self, strategy: Strategy, old: Obj, new: Obj, subresource: str | None) -> Obj:
         info = strategy.info
@@ -312,6 +303,19 @@ class Registry:
             status["conditions"] = conditions
             return new
 
+        return await self._update_from_cache(info, key, name, mutate, dry_run)
+
+    async def _update_from_cache(
+        self,
+        info: ResourceInfo,
+        key: str,
+        name: str,
+        mutate: Mutation,
+        dry_run: bool,
+        *,
+        late_precondition: list[str | None] | None = None,
+    ) -> Obj:
+        """A read-modify-write with no precondition of its own, starting from the watch cache."""
         return await self._guaranteed_update(
             info,
             key,
@@ -320,6 +324,7 @@ class Registry:
             precondition=None,
             dry_run=dry_run,
             current=None if dry_run else self._cached(info, key),
+            late_precondition=late_precondition,
         )
 
     # -- delete ----------------------------------------------------------------------------------
