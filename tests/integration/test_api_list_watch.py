@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -14,6 +15,8 @@ import urllib3
 from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
+from everynode.client.config import ClientConfig
+from everynode.client.rest import RestClient
 from everynode.testing.apiserver import ApiServerProcess
 from tests.integration.builders import node, pod
 from tests.integration.conftest import Clients, make_clients
@@ -225,31 +228,81 @@ def test_many_watchers_one_slow_reader_does_not_stall_writes(k8s: Clients, names
 def test_requests_beyond_the_in_flight_limit_get_429(tmp_path: Path) -> None:
     args = ("--max-mutating-requests-inflight", "1")
     with ApiServerProcess(f"sqlite:///{tmp_path}/state.db", extra_args=args) as server:
-        # Hold the only mutating slot: send a POST's headers and half of its body.
-        held = socket.create_connection(("127.0.0.1", server.port))
-        body = b'{"metadata": {"name": "slow"}}'
-        held.sendall(
-            b"POST /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n" % len(body) + body[:10]
-        )
+        held, rest = _hold_the_only_mutating_seat(server)
         http = urllib3.PoolManager()
-        deadline = time.monotonic() + 10
-        while True:  # the held request reaches the handler asynchronously; wait for the refusal
-            refused = http.request(
-                "POST",
-                server.url + "/api/v1/namespaces",
-                body=b'{"metadata": {"generateName": "fast-"}}',
-                headers={"Content-Type": "application/json"},
-            )
-            if refused.status == 429 or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        refused = http.request(
+            "POST",
+            server.url + "/api/v1/namespaces",
+            body=b'{"metadata": {"generateName": "fast-"}}',
+            headers={"Content-Type": "application/json"},
+        )
         assert refused.status == 429
         assert refused.headers["Retry-After"] == "1"
         assert json.loads(refused.data)["reason"] == "TooManyRequests"
         assert http.request("GET", server.url + "/api/v1/namespaces").status == 200  # reads still flow
-        held.sendall(body[10:])
+        held.sendall(rest)
         try:
             assert b"201 Created" in held.recv(4096)
         finally:
             held.close()
+
+
+def _hold_the_only_mutating_seat(server: ApiServerProcess) -> tuple[socket.socket, bytes]:
+    """Send a POST's headers and part of its body, then wait until another write is refused."""
+    held = socket.create_connection(("127.0.0.1", server.port))
+    body = b'{"metadata": {"name": "slow"}}'
+    held.sendall(
+        b"POST /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body) + body[:10]
+    )
+    http = urllib3.PoolManager()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        probe = http.request(
+            "POST",
+            server.url + "/api/v1/namespaces",
+            body=b'{"metadata": {"generateName": "probe-"}}',
+            headers={"Content-Type": "application/json"},
+        )
+        if probe.status == 429:
+            return held, body[10:]
+        time.sleep(0.05)
+    raise AssertionError("the held request never took the mutating seat")
+
+
+def test_node_heartbeats_have_seats_of_their_own(tmp_path: Path) -> None:
+    args = ("--max-mutating-requests-inflight", "1")
+    with ApiServerProcess(f"sqlite:///{tmp_path}/state.db", extra_args=args) as server:
+        held, rest = _hold_the_only_mutating_seat(server)
+        try:
+            lease = {"metadata": {"name": "node-1"}, "spec": {"holderIdentity": "node-1"}}
+            answer = urllib3.PoolManager().request(
+                "POST",
+                server.url + "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
+                body=json.dumps(lease).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            assert answer.status == 201  # while every other write is refused
+        finally:
+            held.sendall(rest)
+            held.close()
+
+
+def test_the_rest_client_sends_a_refused_request_again_after_retry_after(tmp_path: Path) -> None:
+    args = ("--max-mutating-requests-inflight", "1")
+    with ApiServerProcess(f"sqlite:///{tmp_path}/state.db", extra_args=args) as server:
+        held, rest = _hold_the_only_mutating_seat(server)
+        release = threading.Timer(0.3, lambda: (held.sendall(rest), held.close()))
+
+        async def create() -> tuple[dict, int]:
+            async with RestClient(ClientConfig(server=server.url)) as client:
+                release.start()
+                created = await client.request(
+                    "POST", "/api/v1/namespaces", body={"metadata": {"name": "patient"}}
+                )
+                return created, client.throttled_retries
+
+        created, retries = asyncio.run(create())
+        release.join()
+        assert created["metadata"]["name"] == "patient"
+        assert retries >= 1

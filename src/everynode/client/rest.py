@@ -22,13 +22,17 @@ PATCH_TYPES = {
     "strategic": "application/strategic-merge-patch+json",
     "json": "application/json-patch+json",
 }
+MAX_THROTTLED_RETRIES = 10  # client-go's default: a 429 with Retry-After is sent again up to 10 times
+MAX_RETRY_AFTER = 10.0  # seconds; a longer Retry-After is capped
 
 
 class RestClient:
     def __init__(self, config: ClientConfig, *, clock: Clock | None = None) -> None:
         self.config = config
-        self._bucket = TokenBucket(clock or RealClock(), config.qps, config.burst)
+        self._clock = clock or RealClock()
+        self._bucket = TokenBucket(self._clock, config.qps, config.burst)
         self._session: aiohttp.ClientSession | None = None
+        self.throttled_retries = 0  # 429s answered with Retry-After and sent again
 
     async def __aenter__(self) -> Self:
         return self
@@ -61,18 +65,32 @@ class RestClient:
         body: Any = None,
         content_type: str = "application/json",
     ) -> Obj:
-        await self._bucket.acquire()
         data = orjson.dumps(body) if body is not None else None
         headers = {"Content-Type": content_type} if data is not None else {}
         timeout = aiohttp.ClientTimeout(total=self.config.timeout)
-        try:
-            async with self._http().request(
-                method, self.config.server + path, params=params, data=data, headers=headers, timeout=timeout
-            ) as response:
-                raw = await response.read()
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise errors.ServiceUnavailable(f"{method} {path}: {exc or type(exc).__name__}") from exc
+        for attempt in range(MAX_THROTTLED_RETRIES + 1):
+            await self._bucket.acquire()
+            try:
+                async with self._http().request(
+                    method,
+                    self.config.server + path,
+                    params=params,
+                    data=data,
+                    headers=headers,
+                    timeout=timeout,
+                ) as response:
+                    raw = await response.read()
+                    status = response.status
+                    retry_after = _retry_after(response.headers.get("Retry-After"))
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise errors.ServiceUnavailable(f"{method} {path}: {exc or type(exc).__name__}") from exc
+            if status == 429 and retry_after is not None and attempt < MAX_THROTTLED_RETRIES:
+                # client-go's rule: the server turned the request away before doing anything (any
+                # verb is safe to send again) and said when to come back
+                self.throttled_retries += 1
+                await self._clock.sleep(retry_after)
+                continue
+            break
         document = _json(raw)
         if status >= 400:
             raise errors.from_status(document, status)
@@ -228,6 +246,17 @@ def _selectors(label_selector: str, field_selector: str) -> dict[str, str]:
     if field_selector:
         params["fieldSelector"] = field_selector
     return params
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (whole seconds, as kube-apiserver sends), capped."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _json(raw: bytes) -> Any:
