@@ -292,17 +292,47 @@ def test_the_rest_client_sends_a_refused_request_again_after_retry_after(tmp_pat
     args = ("--max-mutating-requests-inflight", "1")
     with ApiServerProcess(f"sqlite:///{tmp_path}/state.db", extra_args=args) as server:
         held, rest = _hold_the_only_mutating_seat(server)
-        release = threading.Timer(0.3, lambda: (held.sendall(rest), held.close()))
+        # a second slow request fills the queue (of one) behind the seat: the next is refused at once
+        queued = socket.create_connection(("127.0.0.1", server.port))
+        body = b'{"metadata": {"name": "queued"}}'
+        queued.sendall(
+            b"POST /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        http = urllib3.PoolManager()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            probe = http.request(
+                "POST",
+                server.url + "/api/v1/namespaces",
+                body=b"{}",
+                headers={"Content-Type": "application/json"},
+            )
+            if probe.status == 429 and time.monotonic() - started < 1:
+                break
+        else:
+            raise AssertionError("the queue never filled")
+
+        def release() -> None:
+            held.sendall(rest)
+            queued.sendall(body)
+
+        releaser = threading.Timer(0.3, release)
 
         async def create() -> tuple[dict, int]:
             async with RestClient(ClientConfig(server=server.url)) as client:
-                release.start()
+                releaser.start()
                 created = await client.request(
                     "POST", "/api/v1/namespaces", body={"metadata": {"name": "patient"}}
                 )
                 return created, client.throttled_retries
 
-        created, retries = asyncio.run(create())
-        release.join()
+        try:
+            created, retries = asyncio.run(create())
+        finally:
+            releaser.join()
+            held.close()
+            queued.close()
         assert created["metadata"]["name"] == "patient"
         assert retries >= 1
