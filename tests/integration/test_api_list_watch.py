@@ -247,14 +247,21 @@ def test_requests_beyond_the_in_flight_limit_get_429(tmp_path: Path) -> None:
             held.close()
 
 
+def _half_sent_post(server: ApiServerProcess, body: bytes, *, sent: int) -> socket.socket:
+    """A namespace POST whose headers and first ``sent`` body bytes are sent: it holds its seat (or
+    its place in the queue) until the caller sends the rest."""
+    connection = socket.create_connection(("127.0.0.1", server.port))
+    connection.sendall(
+        b"POST /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body) + body[:sent]
+    )
+    return connection
+
+
 def _hold_the_only_mutating_seat(server: ApiServerProcess) -> tuple[socket.socket, bytes]:
     """Send a POST's headers and part of its body, then wait until another write is refused."""
-    held = socket.create_connection(("127.0.0.1", server.port))
     body = b'{"metadata": {"name": "slow"}}'
-    held.sendall(
-        b"POST /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        b"Content-Length: %d\r\n\r\n" % len(body) + body[:10]
-    )
+    held = _half_sent_post(server, body, sent=10)
     http = urllib3.PoolManager()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -293,12 +300,8 @@ def test_the_rest_client_sends_a_refused_request_again_after_retry_after(tmp_pat
     with ApiServerProcess(f"sqlite:///{tmp_path}/state.db", extra_args=args) as server:
         held, rest = _hold_the_only_mutating_seat(server)
         # a second slow request fills the queue (of one) behind the seat: the next is refused at once
-        queued = socket.create_connection(("127.0.0.1", server.port))
         body = b'{"metadata": {"name": "queued"}}'
-        queued.sendall(
-            b"POST /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n" % len(body)
-        )
+        queued = _half_sent_post(server, body, sent=0)
         http = urllib3.PoolManager()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
