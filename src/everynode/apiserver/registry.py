@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from everynode.apiserver import defaults, validation
+from everynode.apiserver.binding import bound_to_node
 from everynode.apiserver.deletion import DeleteOptions, plan_deletion, should_delete_now
 from everynode.apiserver.objects import (
     Obj,
@@ -99,20 +100,7 @@ class Registry:
             except StorageNotFound:
                 raise errors.not_found("namespaces", "", namespace) from None
         if creating and ns.get("metadata", {}).get("deletionTimestamp"):
-            raise errors.Forbidden(
-                f"unable to create new content in namespace {namespace} because it is being terminated",
-                details={
-                    "name": namespace,
-                    "kind": "namespaces",
-                    "causes": [
-                        {
-                            "type": "NamespaceTerminating",
-                            "message": f"namespace {namespace} is being terminated",
-                            "field": "metadata.namespace",
-                        }
-                    ],
-                },
-            )
+            raise errors.namespace_terminating(namespace)
 
     # -- read ------------------------------------------------------------------------------------
 
@@ -287,21 +275,7 @@ class Registry:
         key = info.key(namespace, name)
 
         def mutate(old: Obj) -> Obj:
-            if old["metadata"].get("deletionTimestamp"):
-                raise errors.conflict("pods", "", name, "pod is being deleted, cannot be assigned to a host")
-            assigned = old.get("spec", {}).get("nodeName")
-            if assigned:
-                raise errors.conflict(
-                    "pods", "", name, f'pod {name} is already assigned to node "{assigned}"'
-                )
-            new = deep_copy(old)
-            new.setdefault("spec", {})["nodeName"] = node
-            status = new.setdefault("status", {})
-            conditions = [c for c in status.get("conditions", []) if c.get("type") != "PodScheduled"]
-            scheduled = {"type": "PodScheduled", "status": "True", "lastProbeTime": None}
-            conditions.append(scheduled | {"lastTransitionTime": now_rfc3339()})
-            status["conditions"] = conditions
-            return new
+            return bound_to_node(old, name, node)
 
         return await self._update_from_cache(info, key, name, mutate, dry_run)
 

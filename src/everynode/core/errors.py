@@ -138,6 +138,24 @@ def already_exists(resource: str, group: str, name: str) -> AlreadyExists:
     )
 
 
+def namespace_terminating(namespace: str) -> Forbidden:
+    """A create in a namespace being deleted (upstream's ``NamespaceTerminating`` cause)."""
+    return Forbidden(
+        f"unable to create new content in namespace {namespace} because it is being terminated",
+        details={
+            "name": namespace,
+            "kind": "namespaces",
+            "causes": [
+                {
+                    "type": "NamespaceTerminating",
+                    "message": f"namespace {namespace} is being terminated",
+                    "field": "metadata.namespace",
+                }
+            ],
+        },
+    )
+
+
 def conflict(resource: str, group: str, name: str, why: str) -> Conflict:
     return Conflict(
         f'Operation cannot be fulfilled on {qualified(resource, group)} "{name}": {why}',

@@ -13,6 +13,7 @@ from everynode.apiserver import registry as registry_module
 from everynode.apiserver.deletion import DeleteOptions
 from everynode.apiserver.registry import Registry
 from everynode.apiserver.watchcache import WatchCache
+from everynode.core import errors
 from everynode.core import resources as r
 from everynode.storage.memory import MemoryBackend
 
@@ -172,3 +173,12 @@ async def test_a_delete_precondition_is_judged_by_storage_not_a_stale_cache(regi
     assert code == 200
     with pytest.raises(Exception, match="not found"):
         await registry.get(r.PODS, "default", "web")
+
+
+async def test_creating_in_a_terminating_namespace_is_forbidden_with_its_cause(registry: Registry) -> None:
+    await registry.create(r.NAMESPACES, None, {"metadata": {"name": "going"}})
+    await registry.delete(r.NAMESPACES, None, "going", DeleteOptions())
+    assert await registry.caches["namespaces"].consistent()
+    with pytest.raises(errors.Forbidden) as refused:
+        await registry.create(r.PODS, "going", pod(name="late"))
+    assert refused.value.status()["details"]["causes"][0]["type"] == "NamespaceTerminating"
