@@ -233,22 +233,32 @@ async def test_fail_after_ends_in_phase_failed(server: ApiServerProcess) -> None
     async with agent(server) as (client, _), nodes(client, node(name)):
         ns = await create_namespace(client, "agent")
         pods = client.resource(r.PODS)
-        await pods.create(pod("crash", name, annotations={"sim.everynode.io/fail-after": "1s"}), ns)
-        seen_running: list[bool] = []
+        created = await pods.create(pod("crash", name, annotations={"sim.everynode.io/fail-after": "1s"}), ns)
+        phases: list[str | None] = []
 
-        async def failed() -> bool:
-            current = await pods.get("crash", ns)
-            if current["status"].get("phase") == "Running":
-                seen_running.append(True)
-            return bool(current["status"].get("phase") == "Failed")
+        async def follow() -> Obj:
+            # every change from creation on, through a watch: polling could miss the short Running phase
+            async for event in pods.watch(
+                ns,
+                resource_version=created["metadata"]["resourceVersion"],
+                field_selector="metadata.name=crash",
+                timeout_seconds=60,
+                allow_bookmarks=True,
+            ):
+                if event["type"] == "BOOKMARK":
+                    continue
+                current: Obj = event["object"]
+                phases.append(current["status"].get("phase"))
+                if phases[-1] == "Failed":
+                    return current
+            raise AssertionError(f"the watch ended before the pod failed; phases seen: {phases}")
 
-        await eventually(failed, within=20, what="the pod to fail")
-        current = await pods.get("crash", ns)
+        current = await asyncio.wait_for(follow(), 20)
         terminated = current["status"]["containerStatuses"][0]["state"]["terminated"]
         assert terminated["exitCode"] == 1
         assert terminated["reason"] == "Error"
         assert not is_ready(current)
-        assert seen_running  # it ran first
+        assert "Running" in phases[: phases.index("Failed")]  # it ran first
 
 
 async def test_deleting_a_bound_pod_stops_it_then_removes_it(server: ApiServerProcess) -> None:
