@@ -4,7 +4,7 @@ overloaded server sheds load instead of queueing without bound. A request beyond
 waits in a bounded queue (as many as the limit, for up to 5 s), as API Priority and Fairness queues
 requests, so a burst costs latency rather than errors. Watches are long-running and do not count.
 
-Node heartbeats (writes to Leases in ``kube-node-lease``) have seats of their own, half as many as
+Node heartbeats (writes to Leases in ``kube-node-lease``) have seats of their own, as many as
 the mutating limit, as API Priority and Fairness gives nodes their ``node-high`` level: a burst of
 pod writes can then never starve heartbeats into nodes being declared unreachable, which would
 add node and taint writes to the very overload that caused it.
@@ -79,7 +79,7 @@ class SeatPool:
 
 
 def inflight_limit(max_readonly: int, max_mutating: int) -> Middleware:
-    node_high = max(1, max_mutating // 2) if max_mutating > 0 else 0
+    node_high = max_mutating
     pools = {
         "readonly": SeatPool(max_readonly),
         "mutating": SeatPool(max_mutating),

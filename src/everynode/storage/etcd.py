@@ -21,7 +21,7 @@ from typing import Any, Self
 
 import grpc
 from etcd3aio import Etcd3Client, EtcdError
-from etcd3aio._protobuf import Compare
+from etcd3aio._protobuf import Compare, KVStub, TxnRequest
 
 from everynode.core.keyrange import prefix_end
 from everynode.storage import continuation
@@ -56,12 +56,17 @@ class EtcdBackend:
         self._read_attempts = read_attempts
         self._timeout = timeout
         self._client: Etcd3Client | None = None
+        self._txn_stub: Any = None
 
     async def start(self) -> None:
         client = Etcd3Client(self.endpoints, rpc_max_attempts=1)
         client._manager.grpc_options.append(("grpc.max_receive_message_length", _MAX_MESSAGE))
         await client.connect()
         self._client = client
+        # Writes call the Txn stub on etcd3aio's channel directly: they are sent once anyway, and
+        # etcd3aio's retry/timeout wrapper cost ~20 % of a write's client CPU (measured in a
+        # micro-benchmark: 239 → 194 µs per txn, 64 in flight), the API server's hottest storage path.
+        self._txn_stub = KVStub(client._channel)
         try:
             await self.current_revision()
         except StorageError:
@@ -70,6 +75,7 @@ class EtcdBackend:
 
     async def close(self) -> None:
         client, self._client = self._client, None
+        self._txn_stub = None
         if client is not None:
             await client.close()
 
@@ -146,8 +152,11 @@ class EtcdBackend:
     async def _txn(
         self, compare: builtins.list[Any], success: builtins.list[Any], failure: builtins.list[Any]
     ) -> Any:
+        if self._txn_stub is None:
+            raise StorageUnavailable("the etcd backend is not started")
+        request = TxnRequest(compare=compare, success=success, failure=failure)
         try:
-            return await self._kv().txn(compare, success, failure, max_attempts=1, timeout=self._timeout)
+            return await self._txn_stub.Txn(request, timeout=self._timeout)
         except (grpc.aio.AioRpcError, EtcdError) as exc:
             raise _storage_error(exc, revision=0, write=True) from exc
 
