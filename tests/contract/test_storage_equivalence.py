@@ -87,7 +87,11 @@ class Run:
             current = await self.backend.get(name)
         except StorageError:
             return 1
-        return current.mod_revision + 1 if stale else current.mod_revision
+        if not stale:
+            return current.mod_revision
+        # an older revision: etcd batches writes into shared transactions and checks the one a
+        # revision belongs to, so "stale" is a revision the key has moved on from, not any number
+        return current.mod_revision - 1 if current.mod_revision > 1 else current.mod_revision + 1
 
     async def step(self, op: tuple[Any, ...]) -> None:
         kind, rest = op[0], op[1:]

@@ -1,6 +1,8 @@
 """The storage contract: a revisioned key/value store with watch, as kube-apiserver has with etcd.
 
-Every write gets the next revision of one store-wide, strictly increasing counter. Reads can be
+Every write gets a revision of its own from one store-wide, strictly increasing counter (memory and
+SQLite count by one; etcd, whose concurrent updates share transactions, leaves gaps: see
+``etcd_revisions``). A precondition names a revision the store reported for that key. Reads can be
 made at a past revision until it is compacted. A watch delivers every write under a prefix, in
 revision order, from any revision that is not compacted.
 

@@ -2,10 +2,13 @@
 
 Rules that keep it correct (see performance-anchors.md §3):
 
-* Writes are one transaction each (compare ``mod_revision``, then put or delete) and are sent
+* Writes are conditional transactions (compare ``mod_revision``, then put or delete) sent
   **once**: the client's automatic retry is off, because a retried write whose first attempt did
   commit would fail its compare or act twice. A write that fails in transit raises
   ``StorageUnavailable`` saying its outcome is unknown; the caller re-reads and decides.
+* Concurrent updates share transactions (``etcd_batch``); the revisions this backend reports are
+  etcd's times ``SLOTS`` plus the write's place in its transaction (``etcd_revisions``), so every
+  write still has its own. A precondition is checked against the etcd revision it belongs to.
 * Reads are idempotent and are retried on transient errors.
 * Ranges are read in pages (at one revision), and a page that exceeds gRPC's message limit is
   retried at half the size, so large values never break a list.
@@ -34,6 +37,8 @@ from everynode.storage.errors import (
     StorageError,
     StorageUnavailable,
 )
+from everynode.storage.etcd_batch import UpdateBatcher
+from everynode.storage.etcd_revisions import RevisionBook, from_etcd, split_stored, stored_value, to_etcd
 from everynode.storage.records import Deleted, Event, EventType, KeyValue, ListResult
 
 _MAX_MESSAGE = 256 << 20
@@ -57,6 +62,8 @@ class EtcdBackend:
         self._timeout = timeout
         self._client: Etcd3Client | None = None
         self._txn_stub: Any = None
+        self._book = RevisionBook()
+        self._updates = UpdateBatcher(self._send, _to_kv, self._book)
 
     async def start(self) -> None:
         client = Etcd3Client(self.endpoints, rpc_max_attempts=1)
@@ -74,6 +81,7 @@ class EtcdBackend:
             raise
 
     async def close(self) -> None:
+        await self._updates.close()
         client, self._client = self._client, None
         self._txn_stub = None
         if client is not None:
@@ -96,12 +104,12 @@ class EtcdBackend:
 
     async def current_revision(self) -> int:
         response = await self._range(b"\x00", count_only=True)
-        return int(response.header.revision)
+        return self._book.newest(int(response.header.revision))
 
     async def get(self, key: str, *, revision: int = 0) -> KeyValue:
         if revision < 0:
             raise ValueError("revision must be >= 0")
-        response = await self._range(key.encode(), revision=revision)
+        response = await self._range(key.encode(), revision=to_etcd(revision))
         if not response.kvs:
             raise NotFound(key)
         return _to_kv(response.kvs[0])
@@ -122,6 +130,7 @@ class EtcdBackend:
                 raise ValueError("revision and continue_token are mutually exclusive")
             cont = continuation.decode(continue_token)
             revision, start = cont.revision, prefix + cont.start
+        at = to_etcd(revision)  # 0: the newest
         range_end = prefix_end(prefix.encode()) or b"\x00"
         wanted = limit + 1 if limit else None  # one extra tells whether more follow
         items: list[KeyValue] = []
@@ -130,17 +139,18 @@ class EtcdBackend:
         while wanted is None or len(items) < wanted:
             ask = page if wanted is None else min(page, wanted - len(items))
             try:
-                response = await self._range(key, range_end=range_end, revision=revision, limit=ask)
+                response = await self._range(key, range_end=range_end, revision=at, limit=ask)
             except StorageUnavailable as exc:
                 if _is_too_large(exc) and page > 1:
                     page = max(1, page // 2)
                     continue
                 raise
-            revision = revision or int(response.header.revision)
+            at = at or int(response.header.revision)
             items.extend(_to_kv(kv) for kv in response.kvs)
             if not response.more or not response.kvs:
                 break
             key = response.kvs[-1].key + b"\x00"
+        revision = self._book.newest(at)
         token = None
         if limit and len(items) > limit:
             items = items[:limit]
@@ -152,9 +162,11 @@ class EtcdBackend:
     async def _txn(
         self, compare: builtins.list[Any], success: builtins.list[Any], failure: builtins.list[Any]
     ) -> Any:
+        return await self._send(TxnRequest(compare=compare, success=success, failure=failure))
+
+    async def _send(self, request: Any) -> Any:
         if self._txn_stub is None:
             raise StorageUnavailable("the etcd backend is not started")
-        request = TxnRequest(compare=compare, success=success, failure=failure)
         try:
             return await self._txn_stub.Txn(request, timeout=self._timeout)
         except (grpc.aio.AioRpcError, EtcdError) as exc:
@@ -163,25 +175,19 @@ class EtcdBackend:
     async def create(self, key: str, value: bytes) -> KeyValue:
         kv, raw = self._kv(), key.encode()
         absent = Compare(result=Compare.EQUAL, target=Compare.MOD, key=raw, mod_revision=0)
-        response = await self._txn([absent], [kv.txn_op_put(raw, value)], [])
+        response = await self._txn([absent], [kv.txn_op_put(raw, stored_value(value, 0))], [])
         if not response.succeeded:
             raise KeyExists(key)
-        revision = int(response.header.revision)
+        self._book.record(int(response.header.revision), 0)
+        revision = from_etcd(int(response.header.revision))
         return KeyValue(key=key, value=value, create_revision=revision, mod_revision=revision)
 
     async def update(self, key: str, value: bytes, *, expected_revision: int) -> KeyValue:
         if expected_revision <= 0:
             raise ValueError("expected_revision must be > 0")
-        kv, raw = self._kv(), key.encode()
-        at = Compare(result=Compare.EQUAL, target=Compare.MOD, key=raw, mod_revision=expected_revision)
-        response = await self._txn([at], [kv.txn_op_put(raw, value, prev_kv=True)], [kv.txn_op_get(raw)])
-        if not response.succeeded:
-            raise _failed_condition(key, expected_revision, response)
-        prev = response.responses[0].response_put.prev_kv
-        revision = int(response.header.revision)
-        return KeyValue(
-            key=key, value=value, create_revision=int(prev.create_revision), mod_revision=revision
-        )
+        if to_etcd(expected_revision) == 0:  # etcd would read "compare mod_revision 0" as "absent"
+            raise Conflict(key, expected_revision, await self.get(key))
+        return await self._updates.update(key, value, expected_revision)
 
     async def delete(self, key: str, *, expected_revision: int | None = None) -> Deleted:
         kv, raw = self._kv(), key.encode()
@@ -189,20 +195,22 @@ class EtcdBackend:
             raise ValueError("expected_revision must be > 0")
         compare = []
         if expected_revision is not None:
-            compare.append(
-                Compare(result=Compare.EQUAL, target=Compare.MOD, key=raw, mod_revision=expected_revision)
-            )
+            at = to_etcd(expected_revision)
+            compare.append(Compare(result=Compare.EQUAL, target=Compare.MOD, key=raw, mod_revision=at))
         response = await self._txn(compare, [kv.txn_op_delete(raw, prev_kv=True)], [kv.txn_op_get(raw)])
         if not response.succeeded:
             raise _failed_condition(key, expected_revision or 0, response)
         deleted = response.responses[0].response_delete_range
         if not deleted.prev_kvs:
             raise NotFound(key)
-        return Deleted(revision=int(response.header.revision), prev=_to_kv(deleted.prev_kvs[0]))
+        self._book.record(int(response.header.revision), 0)
+        return Deleted(revision=from_etcd(int(response.header.revision)), prev=_to_kv(deleted.prev_kvs[0]))
 
     async def compact(self, revision: int) -> None:
         try:
-            await self._kv().compact(revision, max_attempts=self._read_attempts, timeout=self._timeout)
+            await self._kv().compact(
+                to_etcd(revision), max_attempts=self._read_attempts, timeout=self._timeout
+            )
         except (grpc.aio.AioRpcError, EtcdError) as exc:
             error = _storage_error(exc, revision=revision, write=False)
             if isinstance(error, Compacted):
@@ -247,11 +255,13 @@ class EtcdWatch:
             except (grpc.aio.AioRpcError, EtcdError) as exc:
                 raise _storage_error(exc, revision=self._after, write=False) from exc
             if response.compact_revision > 0:
-                raise Compacted(self._after, int(response.compact_revision))
+                raise Compacted(self._after, from_etcd(int(response.compact_revision)))
             if response.canceled:
                 raise Compacted(self._after, None)
             for event in response.events:
-                self._buffer.append(_to_event(event))
+                converted = _to_event(event)
+                if converted.revision > self._after:  # the stream starts at ``after``'s transaction
+                    self._buffer.append(converted)
         event = self._buffer.popleft()
         self._after = event.revision
         return event
@@ -259,14 +269,16 @@ class EtcdWatch:
     async def _open(self) -> None:
         # etcd would accept a start exactly at the compacted revision; the contract is one
         # revision stricter (see backend.py), so probe the history at ``after`` first.
-        if self._after > 0:
+        if to_etcd(self._after) > 0:
             with contextlib.suppress(FutureRevision):
-                await self._backend._range(self._prefix.encode(), revision=self._after, count_only=True)
+                await self._backend._range(
+                    self._prefix.encode(), revision=to_etcd(self._after), count_only=True
+                )
         assert self._client.watch is not None
         self._stream = self._client.watch.watch(
             self._prefix.encode(),
             range_end=prefix_end(self._prefix.encode()) or b"\x00",
-            start_revision=self._after + 1,
+            start_revision=max(1, to_etcd(self._after + 1)),  # etcd reads 0 as "from now"
             prev_kv=True,
         )
 
@@ -287,35 +299,37 @@ class EtcdWatch:
 
 
 def _to_kv(kv: Any) -> KeyValue:
+    value, slot = split_stored(kv.value)
     return KeyValue(
         key=kv.key.decode(),
-        value=bytes(kv.value),
-        create_revision=int(kv.create_revision),
-        mod_revision=int(kv.mod_revision),
+        value=value,
+        create_revision=from_etcd(int(kv.create_revision)),
+        mod_revision=from_etcd(int(kv.mod_revision), slot),
     )
 
 
 def _to_event(event: Any) -> Event:
     kv, prev = event.kv, event.prev_kv
-    prev_value = bytes(prev.value) if prev.key else None
+    prev_value = split_stored(prev.value)[0] if prev.key else None
     if event.type == _EVENT_DELETE:
         return Event(
             EventType.DELETE,
             kv.key.decode(),
-            int(kv.mod_revision),
+            from_etcd(int(kv.mod_revision)),
             None,
             prev_value,
-            int(prev.create_revision),
+            from_etcd(int(prev.create_revision)),
         )
     if kv.version == 1:
         prev_value = None
+    value, slot = split_stored(kv.value)
     return Event(
         EventType.PUT,
         kv.key.decode(),
-        int(kv.mod_revision),
-        bytes(kv.value),
+        from_etcd(int(kv.mod_revision), slot),
+        value,
         prev_value,
-        int(kv.create_revision),
+        from_etcd(int(kv.create_revision)),
     )
 
 
