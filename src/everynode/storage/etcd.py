@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import logging
 from collections import deque
 from typing import Any, Self
 
@@ -41,6 +42,7 @@ from everynode.storage.etcd_batch import UpdateBatcher
 from everynode.storage.etcd_revisions import RevisionBook, from_etcd, split_stored, stored_value, to_etcd
 from everynode.storage.records import Deleted, Event, EventType, KeyValue, ListResult
 
+log = logging.getLogger(__name__)
 _MAX_MESSAGE = 256 << 20
 _EVENT_DELETE = 1
 
@@ -82,6 +84,14 @@ class EtcdBackend:
 
     async def close(self) -> None:
         await self._updates.close()
+        batcher = self._updates
+        if batcher.transactions:
+            log.info(
+                "etcd: %d updates sent in %d transactions (largest %d)",
+                batcher.updates,
+                batcher.transactions,
+                batcher.largest,
+            )
         client, self._client = self._client, None
         self._txn_stub = None
         if client is not None:

@@ -57,7 +57,8 @@ class UpdateBatcher:
         self._in_flight = 0
         self._flush_scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
-        self.transactions = 0  # sent, for tests and the curious
+        self.transactions = 0  # sent, for tests and the log
+        self.updates = 0
         self.largest = 0
 
     async def update(self, key: str, value: bytes, expected_revision: int) -> KeyValue:
@@ -102,6 +103,7 @@ class UpdateBatcher:
 
     async def _commit(self, batch: list[_Update]) -> None:
         self.transactions += 1
+        self.updates += len(batch)
         self.largest = max(self.largest, len(batch))
         raw_keys = [update.key.encode() for update in batch]
         request = TxnRequest(

@@ -73,16 +73,19 @@ def downsample(series: list[tuple[float, int, int, int]], points: int = SERIES_P
     return [buckets[slot] for slot in sorted(buckets)]
 
 
-def phase_figures(record: PhaseRecord, nodes: int, calls: list[Call]) -> dict[str, Any]:
+def phase_figures(record: PhaseRecord, nodes: int, calls: list[Call], storage: str) -> dict[str, Any]:
+    """A phase's figures. Storage writes are counted by the store's revision where it counts one by
+    one; on etcd they are the writes seen through watches (all but namespaces and the like)."""
     in_phase = [call for call in calls if record.started <= call.ended <= record.ended]
-    storage_writes = record.revisions[1] - record.revisions[0]
     watched = sum(record.writes.values())
+    counted = record.storage_writes(storage)
+    storage_writes = watched if counted is None else counted
     figures: dict[str, Any] = {
         "seconds": round(record.seconds, 3),
         "storage_writes": storage_writes,
         "storage_writes_per_second": round(storage_writes / record.seconds, 1) if record.seconds > 0 else 0.0,
         "writes_by_resource": dict(sorted(_by_resource(record.writes).items())),
-        "writes_unattributed": storage_writes - watched,
+        "writes_unattributed": None if counted is None else counted - watched,
         **pod_write_figures(record.writes, nodes),
         "api_by_verb": by_key(in_phase, lambda call: call.verb),
         "cpu": cpu_figures(record),
@@ -129,7 +132,7 @@ def assemble(
 ) -> dict[str, Any]:
     n = options.nodes
     records = {record.name: record for record in bench.records}
-    phases = {name: phase_figures(records[name], n, calls) for name in PHASES if name in records}
+    phases = {name: phase_figures(records[name], n, calls, storage) for name in PHASES if name in records}
     convergence, steady = phases["convergence"], phases["steady"]
     steady_record = records["steady"]
     steady_calls = [call for call in calls if steady_record.started <= call.ended <= steady_record.ended]

@@ -65,7 +65,8 @@ def public_dsn(storage: str) -> str:
 def _floor(bench: ClusterBench, storage: str, runner: Runner, *, spawned: bool) -> dict[str, Any]:
     """As many raw writes as the storage took during convergence, on the same kind of storage."""
     convergence = next(record for record in bench.records if record.name == "convergence")
-    writes = max(1, convergence.revisions[1] - convergence.revisions[0])
+    counted = convergence.storage_writes(storage)
+    writes = max(1, sum(convergence.writes.values()) if counted is None else counted)
     dsn, leftovers, cleanup = floor_dsn(storage)
     try:
         floor: dict[str, Any] = runner(

@@ -79,6 +79,13 @@ class PhaseRecord:
     def seconds(self) -> float:
         return self.ended - self.started
 
+    def storage_writes(self, storage: str) -> int | None:
+        """Writes the store took in the phase, by its revision counter, where that counts writes one
+        by one (memory, SQLite); None on etcd, whose revisions leave gaps (``etcd_revisions``)."""
+        if storage.startswith("etcd"):
+            return None
+        return self.revisions[1] - self.revisions[0]
+
 
 class ClusterBench:
     def __init__(
