@@ -11,8 +11,8 @@ Pod renderers: ``running`` (containers started, not Ready), ``ready`` (Running a
 (phase Failed, containers exited 1), ``stopped`` (what a graceful delete leaves: phase Succeeded,
 containers exited 0), ``restart`` (every container exits 1 and starts again, restartCount + 1, not
 Ready), ``image-pull-error`` (Pending, containers waiting ``ErrImagePull`` or ``ImagePullBackOff``).
-Node renderers: ``node-ready`` (full status and missing well-known labels), ``node-heartbeat``
-(kubelet conditions re-stamped).
+Node renderers (in ``node_status``): ``node-ready`` (full status and missing well-known labels),
+``node-heartbeat`` (kubelet conditions re-stamped).
 """
 
 from __future__ import annotations
@@ -20,62 +20,36 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from everynode import __version__
+from everynode.agents.node_status import render_node_heartbeat, render_node_ready
+from everynode.agents.status_parts import (
+    Context,
+    Obj,
+    Output,
+    Params,
+    meta_of,
+    node_ip,
+    set_conditions,
+    short_hash,
+    status_of,
+)
 from everynode.core import quantity
 from everynode.core.pods import format_time
 
-Obj = dict[str, Any]
+__all__ = ["NODE", "POD", "RENDERERS", "Context", "Output", "Renderer", "node_ip", "pod_ip", "set_conditions"]
+
 POD, NODE = "Pod", "Node"
 
-KUBELET_VERSION = "v1.33.1"  # the Kubernetes version the API server reports
-KUBELET_PORT = 10250
 UNPULLABLE_IMAGES = r"(^|[/:@])non-?existent([:@]|$)"  # foo:non-existent, registry/non-existent:1
-DEFAULT_CAPACITY = {"cpu": "32", "memory": "256Gi", "pods": "110"}
-DEFAULT_NODE_INFO = {
-    "architecture": "amd64",
-    "operatingSystem": "linux",
-    "kubeletVersion": KUBELET_VERSION,
-    "kubeProxyVersion": KUBELET_VERSION,
-    "containerRuntimeVersion": f"everynode://{__version__}",
-    "kernelVersion": "6.1.0-everynode",
-    "osImage": "everynode simulated node",
-}
-WELL_KNOWN_LABELS = {"kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
-_UUID_NAMESPACE = uuid.UUID("6c4e0f0e-3a51-4c7e-9a43-0c1c1f7e5e11")
-_NODE_CONDITIONS = (
-    ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-    ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-    ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-    ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
-)
 _PULL_MESSAGES = {
     "ErrImagePull": 'failed to pull and unpack image "{image}": not found (simulated)',
     "ImagePullBackOff": 'Back-off pulling image "{image}"',
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
-    """What a renderer may know besides the object: the time (epoch seconds) and, for a pod, its node."""
-
-    now: float
-    node: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Output:
-    """A rendered step: the status fields to set, and (nodes) labels to add because they are missing."""
-
-    status: Obj
-    labels: dict[str, str] = field(default_factory=dict)
-
-
-Params = Mapping[str, Any]
 RenderFunc = Callable[[Mapping[str, Any], Context, Params], Output]
 ParamCheck = Callable[[Any], str | None]  # a problem with the value, or None
 
@@ -146,69 +120,8 @@ def _pull_reason(value: Any) -> str | None:
 # -- shared pieces ----------------------------------------------------------------------------------
 
 
-def _hash(text: str, size: int = 4) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=size).digest(), "big")
-
-
 def _hex(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=32).hexdigest()
-
-
-def set_conditions(
-    existing: Iterable[Any],
-    updates: Iterable[tuple[str, str, str | None, str | None]],
-    now: str,
-    *,
-    heartbeat: bool = False,
-) -> list[Obj]:
-    """``existing`` conditions with ``updates`` (type, status, reason, message) applied, in place.
-
-    An updated condition keeps its ``lastTransitionTime`` when its status is unchanged (and gets ``now``
-    otherwise); types not updated are kept as they are; new types are appended in order. With
-    ``heartbeat`` every updated condition gets ``lastHeartbeatTime`` = ``now`` (node conditions).
-    """
-    wanted = {kind: (status, reason, message) for kind, status, reason, message in updates}
-    result: list[Obj] = []
-    seen: set[str] = set()
-    for entry in existing:
-        if not isinstance(entry, Mapping):
-            continue
-        kind = entry.get("type")
-        if kind not in wanted:
-            result.append(dict(entry))
-        elif kind not in seen:  # a duplicate of an updated type is dropped
-            seen.add(kind)
-            result.append(_condition(kind, wanted[kind], entry, now, heartbeat))
-    for kind, change in wanted.items():
-        if kind not in seen:
-            result.append(_condition(kind, change, {}, now, heartbeat))
-    return result
-
-
-def _condition(
-    kind: str, change: tuple[str, str | None, str | None], old: Mapping[str, Any], now: str, heartbeat: bool
-) -> Obj:
-    status, reason, message = change
-    same = old.get("status") == status and old.get("lastTransitionTime")
-    condition: Obj = {"type": kind, "status": status}
-    if heartbeat:
-        condition["lastHeartbeatTime"] = now
-    condition["lastTransitionTime"] = old["lastTransitionTime"] if same else now
-    if reason:
-        condition["reason"] = reason
-    if message:
-        condition["message"] = message
-    return condition
-
-
-def _status(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    status: Mapping[str, Any] = obj.get("status") or {}
-    return status
-
-
-def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    meta: Mapping[str, Any] = obj.get("metadata") or {}
-    return meta
 
 
 def _containers(pod: Mapping[str, Any], key: str = "containers") -> list[Mapping[str, Any]]:
@@ -218,31 +131,22 @@ def _containers(pod: Mapping[str, Any], key: str = "containers") -> list[Mapping
 def _previous(pod: Mapping[str, Any], key: str = "containerStatuses") -> dict[str, Mapping[str, Any]]:
     return {
         s["name"]: s
-        for s in _status(pod).get(key) or ()
+        for s in status_of(pod).get(key) or ()
         if isinstance(s, Mapping) and isinstance(s.get("name"), str)
     }
-
-
-def node_ip(node: Mapping[str, Any] | None, node_name: str) -> str:
-    """The node's first InternalIP; without one, an address in 172.16.0.0/12 derived from its name."""
-    for address in _status(node or {}).get("addresses") or ():
-        if isinstance(address, Mapping) and address.get("type") == "InternalIP" and address.get("address"):
-            return str(address["address"])
-    h = _hash(node_name)
-    return f"172.{16 + (h >> 20) % 16}.{(h >> 8) % 256}.{1 + h % 254}"
 
 
 def pod_ip(pod: Mapping[str, Any], node: Mapping[str, Any] | None, host_ip: str) -> str:
     """The pod's own IP: the one it has; the host's with hostNetwork; else one derived from its uid,
     inside the node's ``spec.podCIDR`` when it has one, or in 10.0.0.0/8."""
-    current = _status(pod).get("podIP")
+    current = status_of(pod).get("podIP")
     if isinstance(current, str) and current:
         return current
     spec = pod.get("spec") or {}
     if spec.get("hostNetwork"):
         return host_ip
-    meta = _meta(pod)
-    h = _hash(str(meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}"))
+    meta = meta_of(pod)
+    h = short_hash(str(meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}"))
     cidr = ((node or {}).get("spec") or {}).get("podCIDR")
     if isinstance(cidr, str):
         try:
@@ -263,7 +167,7 @@ def _addressing(pod: Mapping[str, Any], ctx: Context) -> Obj:
 
 def _container_base(pod: Mapping[str, Any], container: Mapping[str, Any], restarts: int) -> Obj:
     name, image = str(container.get("name", "")), str(container.get("image", ""))
-    uid = _meta(pod).get("uid") or _meta(pod).get("name")
+    uid = meta_of(pod).get("uid") or meta_of(pod).get("name")
     return {
         "name": name,
         "image": image,
@@ -288,7 +192,7 @@ def _pod_conditions(pod: Mapping[str, Any], now: str, *, ready: bool, reason: st
     message = None if ready or reason == "PodCompleted" else _unready(names)
     return {
         "conditions": set_conditions(
-            _status(pod).get("conditions") or (),
+            status_of(pod).get("conditions") or (),
             (
                 ("PodScheduled", "True", None, None),
                 ("Initialized", "True", None, None),
@@ -317,7 +221,7 @@ def _init_statuses(pod: Mapping[str, Any], now: str) -> Obj:
 
 
 def _start_time(pod: Mapping[str, Any], now: str) -> str:
-    current = _status(pod).get("startTime")
+    current = status_of(pod).get("startTime")
     return current if isinstance(current, str) and current else now
 
 
@@ -426,52 +330,6 @@ def render_image_pull_error(pod: Mapping[str, Any], ctx: Context, params: Params
     status |= _pod_conditions(pod, now, ready=False, reason="ContainersNotReady", names=names)
     status["containerStatuses"] = statuses
     return Output(status)
-
-
-# -- node renderers ---------------------------------------------------------------------------------
-
-
-def render_node_ready(node: Mapping[str, Any], ctx: Context, params: Params) -> Output:
-    now = format_time(ctx.now)
-    name = str(_meta(node).get("name", ""))
-    current = _status(node)
-    addresses = current.get("addresses") or [
-        {"type": "InternalIP", "address": node_ip(node, name)},
-        {"type": "Hostname", "address": name},
-    ]
-    capacity = {**(params.get("capacity") or DEFAULT_CAPACITY), **(current.get("capacity") or {})}
-    allocatable = {**(params.get("allocatable") or capacity), **(current.get("allocatable") or {})}
-    ids = {
-        key: str(uuid.uuid5(_UUID_NAMESPACE, f"{key}/{name}"))
-        for key in ("machineID", "systemUUID", "bootID")
-    }
-    ids["machineID"] = ids["machineID"].replace("-", "")
-    info = {**ids, **DEFAULT_NODE_INFO, **(params.get("nodeInfo") or {})}
-    info |= {key: value for key, value in (current.get("nodeInfo") or {}).items() if value}
-    status: Obj = {
-        "conditions": set_conditions(current.get("conditions") or (), _NODE_CONDITIONS, now, heartbeat=True),
-        "addresses": addresses,
-        "capacity": capacity,
-        "allocatable": allocatable,
-        "nodeInfo": info,
-        "daemonEndpoints": current.get("daemonEndpoints") or {"kubeletEndpoint": {"Port": KUBELET_PORT}},
-    }
-    wanted = {"kubernetes.io/hostname": name, **WELL_KNOWN_LABELS, **(params.get("labels") or {})}
-    labels = _meta(node).get("labels") or {}
-    return Output(status, {key: value for key, value in wanted.items() if key not in labels})
-
-
-def render_node_heartbeat(node: Mapping[str, Any], ctx: Context, params: Params) -> Output:
-    """The kubelet's conditions as they are, with a fresh ``lastHeartbeatTime``."""
-    now = format_time(ctx.now)
-    conditions = []
-    owned = {kind for kind, *_ in _NODE_CONDITIONS}
-    for entry in _status(node).get("conditions") or ():
-        if isinstance(entry, Mapping):
-            conditions.append(
-                {**entry, "lastHeartbeatTime": now} if entry.get("type") in owned else dict(entry)
-            )
-    return Output({"conditions": conditions})
 
 
 RENDERERS: dict[str, Renderer] = {

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from everynode.apiserver.openapi import Operation, Param, PathItem
+    from everynode.apiserver.openapi_paths import Operation, Param, PathItem
 
 Obj = dict[str, Any]
 PRODUCES = ("application/json", "application/yaml", "application/vnd.kubernetes.protobuf")

@@ -34,11 +34,11 @@ HTTP status it answers as ``PatchError.code``.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Protocol
 
 from everynode.core.patch import PatchError, clone_json
+from everynode.core.patch.list_order import element_kind, identity_of, keyed, merged_order, unique
 
 DIRECTIVE = "$patch"
 RETAIN_KEYS = "$retainKeys"
@@ -158,8 +158,8 @@ def _merge_map(target: dict[str, Any], patch: dict[str, Any], schema: PatchSchem
     for name, values in deletions:
         current = target.get(name)
         if isinstance(current, list) and isinstance(values, list):
-            doomed = {_identity(value) for value in values}
-            target[name] = [item for item in current if _identity(item) not in doomed]
+            doomed = {identity_of(value) for value in values}
+            target[name] = [item for item in current if identity_of(item) not in doomed]
     return target
 
 
@@ -217,14 +217,14 @@ def _merge_list(current: list[Any], patch: list[Any], schema: PatchSchema | None
         return _fresh_list(patch, schema)
     if not current and not patch:
         return current
-    if _element_kind(current, patch) != "map":
-        merged = _unique(current + patch)
-        return _order(merged, patch, current, _identity)
+    if element_kind(current, patch) != "map":
+        merged = unique(current + patch)
+        return merged_order(merged, patch, current, identity_of)
     merge_key = schema.merge_key
     if not merge_key:
         raise PatchError("cannot merge lists of objects without a patch merge key", code=500)
     element = schema.items()
-    identity = _keyed(merge_key)
+    identity = keyed(merge_key)
     plain: list[dict[str, Any]] = []
     for item in patch:
         directive = item.get(DIRECTIVE, "merge")
@@ -250,7 +250,7 @@ def _merge_list(current: list[Any], patch: list[Any], schema: PatchSchema | None
                 break
         else:
             current.append(_fresh_map(item, element))
-    return _order(current, plain, server_order, identity)
+    return merged_order(current, plain, server_order, identity)
 
 
 def _set_element_order(
@@ -263,9 +263,9 @@ def _set_element_order(
     if schema is None or "merge" not in _strategies(schema):
         return False  # an atomic list: the order directive has nothing to say
     current = target.get(name)
-    kind = _element_kind(order, current if isinstance(current, list) else [], patch_list or [])
+    kind = element_kind(order, current if isinstance(current, list) else [], patch_list or [])
     merge_key = schema.merge_key if kind == "map" else None
-    identity = _keyed(merge_key) if merge_key else _identity
+    identity = keyed(merge_key) if merge_key else identity_of
     if patch_list and order:
         _check_order(patch_list, order, identity)
     if not isinstance(current, list):
@@ -273,11 +273,11 @@ def _set_element_order(
             target[name] = _fresh_list(patch_list, schema)
         return True
     if patch_list is None:
-        target[name] = _order(current, order, current, identity)
+        target[name] = merged_order(current, order, current, identity)
         return True
     merged = _merge_list(list(current), patch_list, schema)
     server = _server_view(current, patch_list, identity) if merge_key else None
-    target[name] = _order(merged, order, current if server is None else server, identity)
+    target[name] = merged_order(merged, order, current if server is None else server, identity)
     return True
 
 
@@ -316,93 +316,3 @@ def _check_order(patch_list: list[Any], order: list[Any], identity: Callable[[An
         raise PatchError(
             f"the order in patch list {patch_list} doesn't match $setElementOrder list {order}", code=500
         )
-
-
-def _order(
-    merged: list[Any], wanted: list[Any], server: list[Any], identity: Callable[[Any], Hashable]
-) -> list[Any]:
-    """Upstream's ordering of a merged list (``normalizeElementOrder`` + ``mergeSortedSlice``).
-
-    Elements named in ``wanted`` (the patch list or ``$setElementOrder``) are sorted by that order; the
-    others keep the server's order; then the two runs are interleaved, a server-only element going first
-    only when both it and the next wanted element are on the server and it was before that one there.
-    """
-    wanted_rank = _ranks(wanted, identity)
-    server_rank = _ranks(server, identity)
-    named = [item for item in merged if identity(item) in wanted_rank]
-    named.sort(key=lambda item: wanted_rank[identity(item)])
-    others = [item for item in merged if identity(item) not in wanted_rank]
-    others.sort(key=lambda item: server_rank.get(identity(item), len(server)))
-    result: list[Any] = []
-    i = j = 0
-    while i < len(others) and j < len(named):
-        left, right = server_rank.get(identity(others[i])), server_rank.get(identity(named[j]))
-        if left is not None and right is not None and left < right:
-            result.append(others[i])
-            i += 1
-        else:
-            result.append(named[j])
-            j += 1
-    return result + others[i:] + named[j:]
-
-
-def _ranks(items: list[Any], identity: Callable[[Any], Hashable]) -> dict[Hashable, int]:
-    ranks: dict[Hashable, int] = {}
-    for index, item in enumerate(items):
-        ranks.setdefault(identity(item), index)
-    return ranks
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if value is None:
-        return "null"
-    return "map" if isinstance(value, dict) else "list"
-
-
-def _identity(value: Any) -> Hashable:
-    """A hashable identity with JSON equality: ``1 == 1.0``, but ``true`` is not ``1``."""
-    kind = _json_type(value)
-    if kind in ("map", "list"):
-        return (kind, json.dumps(value, sort_keys=True))
-    return (kind, value)
-
-
-def _keyed(merge_key: str) -> Callable[[Any], Hashable]:
-    def identity(item: Any) -> Hashable:
-        if not isinstance(item, dict) or merge_key not in item:
-            raise PatchError(f"map: {item} does not contain declared merge key: {merge_key}", code=500)
-        return _identity(item[merge_key])
-
-    return identity
-
-
-def _element_kind(*lists: list[Any]) -> str | None:
-    """The JSON type shared by every element ("map", "string", ...); lists must not mix types."""
-    kind = None
-    for items in lists:
-        for item in items:
-            this = _json_type(item)
-            if this == "list":
-                raise PatchError("lists of lists are not supported", code=422)
-            if kind is None:
-                kind = this
-            elif kind != this:
-                raise PatchError(f"list element types are not identical: {items}", code=500)
-    return kind
-
-
-def _unique(items: list[Any]) -> list[Any]:
-    seen: set[Hashable] = set()
-    result = []
-    for item in items:
-        identity = _identity(item)
-        if identity not in seen:
-            seen.add(identity)
-            result.append(item)
-    return result
