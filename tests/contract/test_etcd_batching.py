@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from everynode.storage import Conflict, Event, KeyValue
+from everynode.storage import Conflict, KeyValue
 from everynode.storage.etcd import EtcdBackend
 from everynode.storage.etcd_revisions import SLOTS, to_etcd
 from everynode.testing.etcd import EtcdProcess
+from tests.contract.support import take
 
 pytestmark = pytest.mark.etcd
-DEADLINE = 10.0
 
 
 @pytest.fixture
@@ -28,20 +28,6 @@ async def backend(etcd_server: EtcdProcess) -> AsyncIterator[EtcdBackend]:
 
 async def created(backend: EtcdBackend, root: str, count: int) -> list[KeyValue]:
     return [await backend.create(f"{root}k{i:03d}", b"v0") for i in range(count)]
-
-
-async def events_after(backend: EtcdBackend, prefix: str, after: int, count: int) -> list[Event]:
-    got: list[Event] = []
-
-    async def consume() -> None:
-        async with backend.watch(prefix, after_revision=after) as watch:
-            async for event in watch:
-                got.append(event)
-                if len(got) == count:
-                    return
-
-    await asyncio.wait_for(consume(), DEADLINE)
-    return got
 
 
 async def test_concurrent_updates_share_transactions_with_a_revision_each(
@@ -64,7 +50,7 @@ async def test_concurrent_updates_share_transactions_with_a_revision_each(
     listed = await backend.list(root)
     assert listed.items == sorted(updated, key=lambda kv: kv.key)
     assert listed.revision == max(revisions)
-    events = await events_after(backend, root, before, len(keys))
+    events = await take(backend, root, before, len(keys))
     assert sorted((e.revision, e.key, e.value, e.prev_value) for e in events) == sorted(
         (kv.mod_revision, kv.key, b"v1", b"v0") for kv in updated
     )
@@ -84,7 +70,7 @@ async def test_a_watch_resumed_inside_a_transaction_gets_exactly_the_rest(
     last = await backend.update(
         keys[0].key, b"v2", expected_revision=(await backend.get(keys[0].key)).mod_revision
     )
-    events = await events_after(backend, root, shared.mod_revision, len(later) + 1)
+    events = await take(backend, root, shared.mod_revision, len(later) + 1)
     assert [e.revision for e in events] == [*later, last.mod_revision]
 
 

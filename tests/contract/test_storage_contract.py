@@ -19,23 +19,7 @@ from everynode.storage import (
     NotFound,
 )
 from everynode.storage.compactor import compact_periodically
-
-WATCH_DEADLINE = 30.0
-
-
-async def take(backend: Backend, prefix: str, after: int, count: int) -> list[Event]:
-    """The first ``count`` events of a watch, or fail after a deadline."""
-    events: list[Event] = []
-
-    async def consume() -> None:
-        async with backend.watch(prefix, after_revision=after) as watch:
-            async for event in watch:
-                events.append(event)
-                if len(events) == count:
-                    return
-
-    await asyncio.wait_for(consume(), WATCH_DEADLINE)
-    return events
+from tests.contract.support import WATCH_DEADLINE, take
 
 
 async def test_create_then_get_returns_the_value_and_revisions(backend: Backend, root: str) -> None:
