@@ -183,6 +183,12 @@ def test_phases_converge_with_exact_status_and_roll_out_within_budget(bench_run:
         assert (
             0 < figures["pod_startup_p50_s"] <= figures["pod_startup_p99_s"] <= figures["pod_startup_max_s"]
         )
+        # the two parts of startup: the scheduler's (ADDED → bound) and the node agent's (bound → Ready,
+        # which holds its simulated start delay)
+        to_bound = (figures["pod_startup_to_bound_p50_s"], figures["pod_startup_to_bound_p99_s"])
+        to_ready = (figures["pod_startup_bound_to_ready_p50_s"], figures["pod_startup_bound_to_ready_p99_s"])
+        assert 0 <= to_bound[0] <= to_bound[1] <= figures["pod_startup_max_s"]
+        assert 0 < to_ready[0] <= to_ready[1] <= figures["pod_startup_max_s"]
         assert figures["storage_writes"] >= figures["pod_writes"] > 0
     steady = phases["steady"]
     assert steady["lease_renewals"] > 0

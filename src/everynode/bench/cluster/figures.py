@@ -101,6 +101,9 @@ def phase_figures(record: PhaseRecord, nodes: int, calls: list[Call], storage: s
         figures["pod_startup_p50_s"] = round(percentile(track.startup, 50), 3)
         figures["pod_startup_p99_s"] = round(percentile(track.startup, 99), 3)
         figures["pod_startup_max_s"] = round(max(track.startup, default=0.0), 3)
+        for part, values in (("to_bound", track.to_bound), ("bound_to_ready", track.bound_to_ready)):
+            figures[f"pod_startup_{part}_p50_s"] = round(percentile(values, 50), 3)
+            figures[f"pod_startup_{part}_p99_s"] = round(percentile(values, 99), 3)
         figures["max_unavailable_seen"] = track.max_unavailable
         figures["max_surge_seen"] = track.max_surge
         if track.budget is not None:

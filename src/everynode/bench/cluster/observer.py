@@ -33,6 +33,7 @@ class PodView:
     status: Any
     added_at: float
     ready_at: float | None = None
+    bound_at: float | None = None
 
     @property
     def serving(self) -> bool:
@@ -53,6 +54,9 @@ class PhaseTrack:
     # (seconds since the start, pods serving on the current image, nodes unavailable, nodes surging)
     series: list[tuple[float, int, int, int]] = field(default_factory=list)
     startup: list[float] = field(default_factory=list)
+    # the same pods' startup in two parts: ADDED → bound (scheduler), bound → Ready (node agent)
+    to_bound: list[float] = field(default_factory=list)
+    bound_to_ready: list[float] = field(default_factory=list)
     violations: int = 0
     surge_violations: int = 0
     max_unavailable: int = 0
@@ -246,13 +250,19 @@ class Observer:
                 status=obj.get("status"),
                 added_at=old.added_at if old is not None else now,
                 ready_at=old.ready_at if old is not None else None,
+                bound_at=old.bound_at if old is not None else None,
             )
+            if view.bound and view.bound_at is None:
+                view.bound_at = now
             if kind != "SYNC":
                 self.writes[f"pods.{self._write_kind(old, view)}"] += 1
             if view.ready and view.ready_at is None:
                 view.ready_at = now
                 if old is not None and self.phase is not None and view.added_at >= self.phase.started:
                     self.phase.startup.append(now - view.added_at)
+                    bound_at = view.bound_at if view.bound_at is not None else now
+                    self.phase.to_bound.append(bound_at - view.added_at)
+                    self.phase.bound_to_ready.append(now - bound_at)
                 if not self.pod_bytes:
                     self.pod_bytes = len(orjson.dumps(obj))
             self._add(uid, view)
