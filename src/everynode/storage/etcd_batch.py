@@ -88,15 +88,12 @@ class UpdateBatcher:
     async def _run(self, batch: list[_Update]) -> None:
         try:
             await self._commit(batch)
-        except StorageError as exc:
+        except BaseException as exc:  # the callers get the error; never leave one waiting forever
             for update in batch:
                 if not update.future.done():
                     update.future.set_exception(exc)
-        except BaseException as exc:  # never leave a caller waiting forever
-            for update in batch:
-                if not update.future.done():
-                    update.future.set_exception(exc)
-            raise
+            if not isinstance(exc, StorageError):
+                raise
         finally:
             self._in_flight -= 1
             self._schedule()
