@@ -38,6 +38,7 @@ from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
+from everynode.core.pods import is_deleting, is_ready, is_terminal
 from everynode.informers.informer import Informer
 from everynode.informers.store import by_node_name, object_key
 from everynode.runtime.controller import run_workers
@@ -102,7 +103,7 @@ class NodeAgentService:
         self.nodes = Informer(self.node_api, clock=self.clock)
         self.pods = Informer(self.pod_api, indexers={NODE_INDEX: by_node_name}, clock=self.clock)
         self.queue: RateLimitingQueue[Key] = RateLimitingQueue(
-            self.clock, ItemExponentialFailureRateLimiter(RETRY_BASE, RETRY_MAX)
+            self.clock, ItemExponentialFailureRateLimiter(RETRY_BASE, RETRY_MAX), urgent=self._starting
         )
         self.renewer = LeaseRenewer(
             client.resource(r.LEASES),
@@ -188,6 +189,14 @@ class NodeAgentService:
 
     def _pod_deleted(self, pod: Obj) -> None:
         self.plans.pop((POD, object_key(pod)), None)
+
+    def _starting(self, key: Key) -> bool:
+        """Whether ``key`` is a pod on its way to Ready (not being deleted): such keys go ahead of the
+        rest, as a kubelet per node would start its pod whatever other nodes are doing."""
+        if key[0] != POD:
+            return False
+        pod = self.pods.store.get(key[1])
+        return pod is not None and not (is_deleting(pod) or is_terminal(pod) or is_ready(pod))
 
     def _lease_node(self, name: str) -> Obj | None:
         node = self.nodes.store.get(name)

@@ -81,7 +81,8 @@ def is_deleting(pod: Mapping[str, Any]) -> bool:
 def ready_condition(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The first ``Ready`` entry of ``status.conditions``, if any."""
     for condition in _status(pod).get("conditions") or ():
-        if isinstance(condition, Mapping) and condition.get("type") == "Ready":
+        # ``type(...) is dict`` first: decoded JSON is made of dicts, and an ABC check is slow
+        if (type(condition) is dict or isinstance(condition, Mapping)) and condition.get("type") == "Ready":
             return condition
     return None
 

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import heapq
 import itertools
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from everynode.core.clock import Clock
@@ -21,8 +21,8 @@ K = TypeVar("K", bound=Hashable)
 
 
 class DelayingQueue(Queue[K]):
-    def __init__(self, clock: Clock) -> None:
-        super().__init__()
+    def __init__(self, clock: Clock, *, urgent: Callable[[K], bool] | None = None) -> None:
+        super().__init__(urgent=urgent)
         self.clock = clock
         self._heap: list[tuple[float, int, K]] = []
         self._ready_at: dict[K, float] = {}
@@ -81,8 +81,10 @@ class DelayingQueue(Queue[K]):
 
 
 class RateLimitingQueue(DelayingQueue[K]):
-    def __init__(self, clock: Clock, limiter: RateLimiter) -> None:
-        super().__init__(clock)
+    def __init__(
+        self, clock: Clock, limiter: RateLimiter, *, urgent: Callable[[K], bool] | None = None
+    ) -> None:
+        super().__init__(clock, urgent=urgent)
         self.limiter = limiter
 
     def add_rate_limited(self, key: K) -> None:

@@ -88,7 +88,8 @@ def add_pod(service: NodeAgentService, obj: Obj) -> None:
 
 
 def queued(service: NodeAgentService) -> list[tuple[str, str]]:
-    return list(service.queue._queue)
+    """The keys waiting, in the order workers will take them (the urgent lane first)."""
+    return list(service.queue._urgent_queue) + list(service.queue._queue)
 
 
 async def test_only_annotated_nodes_and_their_pods_are_taken(
@@ -114,6 +115,26 @@ async def test_only_annotated_nodes_and_their_pods_are_taken(
     assert service.managed == {"plain"}
     assert "sim" not in service.renewer.schedule
     assert ("Pod", "ns/elsewhere") in queued(service)
+
+
+async def test_pods_on_their_way_to_ready_go_ahead_of_stops_and_nodes(
+    agent: tuple[NodeAgentService, FakeClient, FakeClock],
+) -> None:
+    service, _, _ = agent
+    add_node(service, node("sim"))
+    ready = pod("ready", "sim")
+    ready["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+    add_pod(service, ready)
+    add_pod(service, pod("old", "sim", deletionTimestamp="2026-11-26T00:00:00Z"))
+    add_pod(service, pod("failed", "sim") | {"status": {"phase": "Failed"}})
+    add_pod(service, pod("new", "sim"))
+    assert queued(service) == [
+        ("Pod", "ns/new"),
+        ("Node", "sim"),
+        ("Pod", "ns/ready"),
+        ("Pod", "ns/old"),
+        ("Pod", "ns/failed"),
+    ]
 
 
 async def test_a_plan_keeps_its_due_time_while_the_object_changes(

@@ -54,3 +54,32 @@ async def test_shutdown_wakes_a_blocked_getter() -> None:
     queue.shutdown()
     with pytest.raises(ShutDown):
         await asyncio.wait_for(getter, 5)
+
+
+async def test_urgent_keys_are_handed_out_first_each_lane_in_order() -> None:
+    queue: Queue[str] = Queue(urgent=lambda key: key.startswith("!"))
+    for key in ["a", "!x", "b", "!y", "c"]:
+        queue.add(key)
+    assert len(queue) == 5
+    assert [await queue.get() for _ in range(5)] == ["!x", "!y", "a", "b", "c"]
+
+
+async def test_urgency_is_asked_each_time_a_key_enters_the_queue() -> None:
+    urgent: set[str] = set()
+    queue: Queue[str] = Queue(urgent=urgent.__contains__)
+    queue.add("a")
+    queue.add("b")
+    assert await queue.get() == "a"
+    queue.add("a")  # changed while processing: queued again when done, as it is then
+    urgent.add("a")
+    queue.done("a")
+    assert [await queue.get(), await queue.get()] == ["a", "b"]
+
+
+async def test_an_urgent_key_wakes_a_blocked_getter() -> None:
+    queue: Queue[str] = Queue(urgent=lambda key: True)
+    getter = asyncio.create_task(queue.get())
+    await asyncio.sleep(0)
+    assert not getter.done()
+    queue.add("x")
+    assert await asyncio.wait_for(getter, 5) == "x"
