@@ -39,6 +39,11 @@ async def test_crud_errors_and_watch(apiserver: ApiServerProcess) -> None:
             await pods.update(stale)
         listed = await pods.list(namespace, label_selector="x=1")
         assert [p["metadata"]["name"] for p in listed["items"]] == ["a"]
+        # selectors with spaces, parentheses, commas and "!" travel encoded and arrive intact
+        listed = await pods.list(
+            namespace, label_selector="x in (1, 2),app!=d", field_selector="metadata.name!=b"
+        )
+        assert [p["metadata"]["name"] for p in listed["items"]] == ["a"]
 
         events: list[tuple[str, str]] = []
 
