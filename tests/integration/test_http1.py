@@ -190,3 +190,13 @@ async def test_a_refused_connection_is_an_os_error() -> None:
     with pytest.raises(ConnectionRefusedError):
         await pool.request("GET", "/")
     await pool.close()
+
+
+def test_under_uvloop_as_the_processes_run_it() -> None:
+    uvloop = pytest.importorskip("uvloop")
+
+    async def exchange() -> list[bytes]:
+        async with serving(echo) as (_, pool):
+            return [(await pool.request("GET", f"/{i}")).body for i in range(3)]
+
+    assert uvloop.run(exchange()) == [b"/0", b"/1", b"/2"]
