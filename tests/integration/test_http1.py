@@ -200,3 +200,27 @@ def test_under_uvloop_as_the_processes_run_it() -> None:
             return [(await pool.request("GET", f"/{i}")).body for i in range(3)]
 
     assert uvloop.run(exchange()) == [b"/0", b"/1", b"/2"]
+
+
+async def test_an_ipv6_server_is_named_in_brackets() -> None:
+    requests: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(ok(b"v6"))
+        await writer.drain()
+        writer.close()
+
+    try:
+        server = await asyncio.start_server(serve, "::1", 0)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    port = int(server.sockets[0].getsockname()[1])
+    pool = Http1Pool("::1", port, limit=1, headers={})
+    try:
+        assert (await pool.request("GET", "/")).body == b"v6"
+        assert f"Host: [::1]:{port}\r\n".encode() in requests[0]
+    finally:
+        await pool.close()
+        server.close()
+        await server.wait_closed()

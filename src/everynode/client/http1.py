@@ -105,7 +105,8 @@ class Http1Pool:
         self.host, self.port = host, port
         self._slots = asyncio.Semaphore(limit)
         self._idle: deque[_Connection] = deque()
-        fixed = {"Host": f"{host}:{port}", **headers}
+        authority = f"[{host}]" if ":" in host else host  # an IPv6 address goes in brackets
+        fixed = {"Host": f"{authority}:{port}", **headers}
         self._fixed_headers = "".join(f"{name}: {value}\r\n" for name, value in fixed.items())
         self.opened = 0  # connections made, for tests and diagnostics
 
