@@ -17,7 +17,6 @@ connection instead of returning it. Requests are not sent again on failure: the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -153,5 +152,4 @@ class Http1Pool:
     async def close(self) -> None:
         while self._idle:
             self._idle.pop().close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.sleep(0)  # let the transports finish closing
+        await asyncio.sleep(0)  # let the transports finish closing

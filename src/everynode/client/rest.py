@@ -39,7 +39,11 @@ class RestClient:
         self._session: aiohttp.ClientSession | None = None
         self.throttled_retries = 0  # 429s answered with Retry-After and sent again
         self._lean: Http1Pool | None = None
-        self._base_path = ""
+        url = urlsplit(config.server)
+        self._lean_target = (  # where the lean client connects: plain HTTP only (aiohttp serves the rest)
+            (url.hostname, url.port or 80) if url.scheme == "http" and url.hostname else None
+        )
+        self._base_path = url.path.rstrip("/")
 
     async def __aenter__(self) -> Self:
         return self
@@ -121,14 +125,11 @@ class RestClient:
 
     def _pool(self) -> Http1Pool | None:
         """The lean client's connections, for a plain-HTTP server (None: aiohttp serves the call)."""
-        if self._lean is None:
-            url = urlsplit(self.config.server)
-            if url.scheme != "http" or not url.hostname:
-                return None
-            self._base_path = url.path.rstrip("/")
+        if self._lean is None and self._lean_target is not None:
+            host, port = self._lean_target
             self._lean = Http1Pool(
-                url.hostname,
-                url.port or 80,
+                host,
+                port,
                 limit=CONNECTIONS,
                 headers={"User-Agent": self.config.user_agent, "Accept": "application/json"},
             )
