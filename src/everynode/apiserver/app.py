@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
+from typing import cast
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
-from everynode.apiserver import discovery, openapi
+from everynode.apiserver import discovery, fastpath, openapi
 from everynode.apiserver.handlers import HandlerOptions, ResourceHandlers
-from everynode.apiserver.http import MAX_BODY_BYTES, json_response, status_errors
+from everynode.apiserver.http import (
+    MAX_BODY_BYTES,
+    ApiRequest,
+    Handler,
+    json_response,
+    status_errors,
+)
+from everynode.apiserver.http import Middleware as ApiMiddleware
 from everynode.apiserver.inflight import inflight_limit
 from everynode.apiserver.namespaces import NamespaceFinalizer
 from everynode.apiserver.options import ApiServerOptions
@@ -28,12 +38,15 @@ log = logging.getLogger(__name__)
 BACKEND: web.AppKey[Backend] = web.AppKey("backend", Backend)
 HANDLERS: web.AppKey[ResourceHandlers] = web.AppKey("handlers", ResourceHandlers)
 CACHES: web.AppKey[dict[str, WatchCache]] = web.AppKey("caches", dict)
+ROUTE: web.AppKey[Handler] = web.AppKey("route")  # every request's path, middlewares included
 
 
 def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.Application:
     """The aiohttp application. ``backend`` (not started) overrides ``options.storage``."""
     limit = inflight_limit(options.max_requests_inflight, options.max_mutating_requests_inflight)
-    app = web.Application(middlewares=[status_errors, limit], client_max_size=MAX_BODY_BYTES + 1)
+    middlewares = [cast(Middleware, status_errors), cast(Middleware, limit)]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES + 1)
+    app[ROUTE] = _chain([status_errors, limit], _route)
     store = backend if backend is not None else open_backend(options.storage)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -70,6 +83,18 @@ def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.
     return app
 
 
+def _chain(middlewares: list[ApiMiddleware], handler: Handler) -> Handler:
+    """The middlewares around ``handler`` as aiohttp applies them (the first is outermost), for the
+    lean path (``fastpath``), which calls the application without aiohttp."""
+    for middleware in reversed(middlewares):
+        handler = functools.partial(_call, middleware, handler)
+    return handler
+
+
+async def _call(middleware: ApiMiddleware, inner: Handler, request: ApiRequest) -> web.StreamResponse:
+    return await middleware(request, inner)
+
+
 async def _end_watches(app: web.Application) -> None:
     """Shutting down: end open watches at once, or aiohttp would wait for them (up to a minute)."""
     for cache in app.get(CACHES, {}).values():
@@ -82,7 +107,7 @@ async def _seed_namespaces(registry: Registry, names: tuple[str, ...]) -> None:
             await registry.create(r.NAMESPACES, None, {"metadata": {"name": name}})
 
 
-async def _route(request: web.Request) -> web.StreamResponse:
+async def _route(request: ApiRequest) -> web.StreamResponse:
     path = request.path.rstrip("/") or "/"
     if request.method == "GET":
         document = _discovery(request, path)
@@ -91,10 +116,11 @@ async def _route(request: web.Request) -> web.StreamResponse:
     target = parse_path(path)
     if target is None:
         raise errors.NotFound("the server could not find the requested resource")
-    return await request.app[HANDLERS].dispatch(request, target)
+    handlers: ResourceHandlers = request.app[HANDLERS]
+    return await handlers.dispatch(request, target)
 
 
-def _discovery(request: web.Request, path: str) -> web.StreamResponse | None:
+def _discovery(request: ApiRequest, path: str) -> web.StreamResponse | None:
     if path in ("/healthz", "/livez", "/readyz"):
         return web.Response(text="ok")
     if path == "/version":
@@ -125,18 +151,33 @@ def _discovery(request: web.Request, path: str) -> web.StreamResponse | None:
 
 async def serve(options: ApiServerOptions) -> None:
     """Run the API server until cancelled."""
-    app = build_app(options)
+    async with serving(build_app(options), options.bind, options.port):
+        log.info(
+            "everynode apiserver listening on http://%s:%d (storage %s)",
+            options.bind,
+            options.port,
+            options.storage,
+        )
+        await asyncio.Event().wait()
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    app: web.Application, host: str, port: int, *, keepalive_timeout: float = fastpath.KEEPALIVE_TIMEOUT
+) -> AsyncIterator[int]:
+    """``app`` started and listening (yields the port): connections are accepted by the lean path
+    (``fastpath``), which hands watches and anything unusual to aiohttp."""
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, options.bind, options.port, reuse_address=True)
-    await site.start()
-    log.info(
-        "everynode apiserver listening on http://%s:%d (storage %s)",
-        options.bind,
-        options.port,
-        options.storage,
-    )
     try:
-        await asyncio.Event().wait()
+        server = runner.server
+        assert server is not None
+        listener, connections = await fastpath.start_server(
+            app[ROUTE], app, server, host, port, keepalive_timeout=keepalive_timeout
+        )
+        try:
+            yield int(listener.sockets[0].getsockname()[1])
+        finally:
+            await fastpath.stop_server(listener, connections)
     finally:
         await runner.cleanup()

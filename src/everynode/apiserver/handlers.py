@@ -10,6 +10,7 @@ from aiohttp import web
 from everynode.apiserver import fieldvalidation, request_options, responses, schema, tables
 from everynode.apiserver.filters import build_predicate
 from everynode.apiserver.http import (
+    ApiRequest,
     json_response,
     media_type,
     parse_document,
@@ -54,7 +55,7 @@ class ResourceHandlers:
         self.caches = caches
         self.options = options
 
-    async def dispatch(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def dispatch(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         method = request.method
         if target.name is None and target.subresource == "binding":
             if method == "POST":
@@ -85,7 +86,7 @@ class ResourceHandlers:
 
     # -- reads -----------------------------------------------------------------------------------
 
-    async def get(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def get(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         info, name = target.info, target.name or ""
         if request.query.get("resourceVersion") == "0":
             cached = self.caches[info.resource].get(info.key(target.namespace, name))
@@ -93,7 +94,7 @@ class ResourceHandlers:
                 return responses.object_response(request, info, cached)
         return responses.object_response(request, info, await self.registry.get(info, target.namespace, name))
 
-    async def list(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def list(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         info, query = target.info, request.query
         predicate = build_predicate(
             info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
@@ -132,7 +133,7 @@ class ResourceHandlers:
 
     async def _list_from_storage(
         self,
-        request: web.Request,
+        request: ApiRequest,
         info: ResourceInfo,
         namespace: str | None,
         predicate: Any,
@@ -166,7 +167,7 @@ class ResourceHandlers:
             raise errors.BadRequest(f"continue key is not valid: {exc}") from None
         return responses.list_response(request, info, items, page.revision, token)
 
-    async def watch(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def watch(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         info, query = target.info, request.query
         predicate = build_predicate(
             info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
@@ -181,6 +182,8 @@ class ResourceHandlers:
             if problem:
                 raise errors.BadRequest(problem)
             table = (include, tables.table_version(accept))
+        if not isinstance(request, web.Request):  # the lean path hands every watch to aiohttp
+            raise errors.InternalError("a watch must be served by the streaming HTTP server")
         return await serve_watch(
             request,
             self.caches[info.resource],
@@ -195,14 +198,14 @@ class ResourceHandlers:
 
     # -- writes ----------------------------------------------------------------------------------
 
-    async def create(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def create(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         body, namespace, warnings = await _decoded_body(request, target)
         obj = await self.registry.create(
             target.info, namespace, body, dry_run=request_options.dry_run(request)
         )
         return json_response(obj, status=201, headers=warning_header(warnings))
 
-    async def update(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def update(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         body, namespace, warnings = await _decoded_body(request, target)
         obj, created = await self.registry.update(
             target.info,
@@ -214,7 +217,7 @@ class ResourceHandlers:
         )
         return json_response(obj, status=201 if created else 200, headers=warning_header(warnings))
 
-    async def patch(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def patch(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         info = target.info
         content_type = media_type(request)
         if content_type == "application/apply-patch+yaml":
@@ -267,12 +270,12 @@ class ResourceHandlers:
         )
         return json_response(obj, headers=warning_header(warnings))
 
-    async def delete(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def delete(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         options = await request_options.delete_options(request)
         body, code = await self.registry.delete(target.info, target.namespace, target.name or "", options)
         return json_response(body, status=code)
 
-    async def delete_collection(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def delete_collection(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         info, query = target.info, request.query
         options = await request_options.delete_options(request)
         predicate = build_predicate(
@@ -299,7 +302,7 @@ class ResourceHandlers:
             deleted.append(body if body.get("kind") != "Status" else obj)
         return json_response(responses.list_body(info, deleted, cache.revision, None))
 
-    async def bind(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def bind(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         body = await read_object(request)
         name = target.name or str((body.get("metadata") or {}).get("name") or "")
         node = (body.get("target") or {}).get("name")
@@ -313,7 +316,7 @@ class ResourceHandlers:
         )
         return json_response(status_success("", "pods", name, None) | {"code": 201}, status=201)
 
-    async def evict(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def evict(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         body = await read_object(request)
         raw = body.get("deleteOptions") or {}
         if not isinstance(raw, dict):
@@ -336,7 +339,7 @@ def _patch_error(exc: PatchError) -> errors.ApiError:
     return errors.BadRequest(exc.message)
 
 
-async def _decoded_body(request: web.Request, target: Target) -> tuple[Obj, str | None, list[str]]:
+async def _decoded_body(request: ApiRequest, target: Target) -> tuple[Obj, str | None, list[str]]:
     """A POST/PUT body as an object of the target's kind: nulls dropped, unknown fields handled,
     its namespace reconciled with the URL's; with the fieldValidation warnings."""
     info = target.info

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
 import orjson
 import yaml
 from aiohttp import web
+from multidict import MultiMapping
 
 from everynode.apiserver.protobuf import ProtobufError, UnsupportedProtobuf, decode_kubernetes_protobuf
 from everynode.core import errors
@@ -21,7 +22,39 @@ JSON_TYPES = ("application/json", "", "*/*", "text/plain")
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+class BodyStream(Protocol):
+    def iter_any(self) -> AsyncIterator[bytes]: ...
+
+
+class ApiRequest(Protocol):
+    """What the handlers read from a request: aiohttp's ``web.Request`` has it, and so has the lean
+    path's request (``fastpath``), which serves everything but watches without aiohttp's machinery."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def path_qs(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def query(self) -> MultiMapping[str]: ...
+    @property
+    def headers(self) -> MultiMapping[str]: ...
+    @property
+    def content_length(self) -> int | None: ...
+    @property
+    def can_read_body(self) -> bool: ...
+    @property
+    def content(self) -> BodyStream: ...
+    @property
+    def app(self) -> Mapping[Any, Any]: ...
+
+
+Handler = Callable[[ApiRequest], Awaitable[web.StreamResponse]]
+Middleware = Callable[[ApiRequest, Handler], Awaitable[web.StreamResponse]]
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -37,7 +70,7 @@ def error_response(error: errors.ApiError) -> web.Response:
 
 
 @web.middleware
-async def status_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def status_errors(request: ApiRequest, handler: Handler) -> web.StreamResponse:
     """Every failure leaves as a metav1.Status; nothing escapes as a stack trace."""
     try:
         return await handler(request)
@@ -58,11 +91,11 @@ async def status_errors(request: web.Request, handler: Handler) -> web.StreamRes
         return error_response(errors.InternalError("an internal error prevented the request from succeeding"))
 
 
-def media_type(request: web.Request) -> str:
+def media_type(request: ApiRequest) -> str:
     return request.headers.get("Content-Type", "").split(";")[0].strip().lower()
 
 
-async def read_body(request: web.Request) -> bytes:
+async def read_body(request: ApiRequest) -> bytes:
     """The whole body (however slowly it arrives); 413 beyond ``MAX_BODY_BYTES``."""
     length = request.content_length
     if length is not None and length > MAX_BODY_BYTES:
@@ -109,7 +142,7 @@ def parse_document(data: bytes, content_type: str) -> Any:
     )
 
 
-async def read_object(request: web.Request) -> dict[str, Any]:
+async def read_object(request: ApiRequest) -> dict[str, Any]:
     document = parse_document(await read_body(request), media_type(request))
     if not isinstance(document, dict):
         raise errors.BadRequest("the request body must be a JSON object")

@@ -17,9 +17,8 @@ import contextlib
 from collections import deque
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
-from everynode.apiserver.http import Handler, error_response
+from everynode.apiserver.http import ApiRequest, Handler, Middleware, error_response
 from everynode.core import errors
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -87,7 +86,7 @@ def inflight_limit(max_readonly: int, max_mutating: int) -> Middleware:
     }
 
     @web.middleware
-    async def limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def limit(request: ApiRequest, handler: Handler) -> web.StreamResponse:
         if request.query.get("watch", "").lower() in ("true", "1"):
             return await handler(request)
         kind = "mutating" if request.method in MUTATING else "readonly"

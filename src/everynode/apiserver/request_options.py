@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
 from everynode.apiserver.deletion import DeleteOptions
-from everynode.apiserver.http import media_type, parse_document, read_body
+from everynode.apiserver.http import ApiRequest, media_type, parse_document, read_body
 from everynode.apiserver.objects import Obj
 from everynode.core import errors
 
 
-def flag(request: web.Request, name: str) -> bool:
+def flag(request: ApiRequest, name: str) -> bool:
     return request.query.get(name, "").lower() in ("true", "1")
 
 
@@ -26,7 +24,7 @@ def integer(text: str, name: str) -> int:
     return value
 
 
-def dry_run(request: web.Request) -> bool:
+def dry_run(request: ApiRequest) -> bool:
     values = request.query.getall("dryRun", [])
     for value in values:
         if value != "All":
@@ -34,7 +32,7 @@ def dry_run(request: web.Request) -> bool:
     return bool(values)
 
 
-async def delete_options(request: web.Request) -> DeleteOptions:
+async def delete_options(request: ApiRequest) -> DeleteOptions:
     raw: Obj = {}
     if request.can_read_body:
         data = await read_body(request)

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from aiohttp import web
 
 from everynode.apiserver import tables
-from everynode.apiserver.http import json_response
+from everynode.apiserver.http import ApiRequest, json_response
 from everynode.apiserver.objects import Obj
 from everynode.core import errors
 from everynode.core.resources import ResourceInfo
 
 
-def object_response(request: web.Request, info: ResourceInfo, obj: Obj) -> web.Response:
+def object_response(request: ApiRequest, info: ResourceInfo, obj: Obj) -> web.Response:
     """One object, as JSON or, when the client asks (kubectl get NAME), as a one-row Table."""
     accept = request.headers.get("Accept", "")
     if not tables.wants_table(accept):
@@ -29,7 +29,7 @@ def object_response(request: web.Request, info: ResourceInfo, obj: Obj) -> web.R
 
 
 def list_response(
-    request: web.Request, info: ResourceInfo, items: list[Obj], revision: int, token: str | None
+    request: ApiRequest, info: ResourceInfo, items: list[Obj], revision: int, token: str | None
 ) -> web.Response:
     accept = request.headers.get("Accept", "")
     if not tables.wants_table(accept):
@@ -48,7 +48,7 @@ def list_response(
     )
 
 
-def _table_response(request: web.Request, accept: str, render: Callable[[str, str], Obj]) -> web.Response:
+def _table_response(request: ApiRequest, accept: str, render: Callable[[str, str], Obj]) -> web.Response:
     try:
         table = render(request.query.get("includeObject", ""), tables.table_version(accept))
     except ValueError as exc:
