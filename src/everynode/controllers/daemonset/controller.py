@@ -71,6 +71,8 @@ class DaemonSetController:
         self.backoff = Backoff(self.clock, initial=1.0, maximum=900.0)
         self._placements: dict[tuple[str, int], Placement] = {}
         self._grouped: dict[tuple[str, bool], tuple[Obj, int, NodePods]] = {}
+        # key → (the resourceVersion our last status write replaced, the object the write returned)
+        self._own_status: dict[str, tuple[str, Obj]] = {}
         self.handlers = EventHandlers(
             self.caches, self.expectations, self.queue.add, self.queue.add_after, self.placement
         )
@@ -95,8 +97,26 @@ class DaemonSetController:
 
     # -- the sync ----------------------------------------------------------------------------------
 
-    async def sync(self, key: str) -> None:
+    def current(self, key: str) -> Obj | None:
+        """The DaemonSet as the informer has it, or, while the informer has not yet shown our own
+        last status write, the object that write returned. Without this, a sync starting right
+        after the previous one's status write would send its own with the replaced resourceVersion:
+        409 Conflict, a GET and a second PUT, three round trips on the DaemonSet's critical path
+        (half of all status writes, measured at 5,000 nodes). Only equality of resourceVersions is
+        used, as a client must: the cached copy still carrying the version our write replaced
+        means the informer is behind; any other version means it has caught up (or someone wrote
+        since), and the cache is the newer."""
         ds = self.caches.daemonsets.get(key)
+        own = self._own_status.get(key)
+        if own is None:
+            return ds
+        if ds is not None and ds["metadata"].get("resourceVersion") == own[0]:
+            return own[1]
+        del self._own_status[key]
+        return ds
+
+    async def sync(self, key: str) -> None:
+        ds = self.current(key)
         if ds is None:
             self.expectations.forget(key)
             return
@@ -349,10 +369,17 @@ class DaemonSetController:
             meta = ds["metadata"]
             observed = int(meta.get("generation") or 0) if observe_generation else None
             try:
-                await self.api.update_daemonset_status(with_status(ds, counters, observed))
+                replaced = meta.get("resourceVersion", "")
+                written = await self.api.update_daemonset_status(with_status(ds, counters, observed))
             except errors.ApiError:
                 fresh = await self.api.get_daemonset(meta.get("namespace", ""), meta["name"])
-                await self.api.update_daemonset_status(with_status(fresh, counters, observed))
+                replaced = fresh["metadata"].get("resourceVersion", "")
+                written = await self.api.update_daemonset_status(with_status(fresh, counters, observed))
+            version = (
+                written.get("metadata", {}).get("resourceVersion") if isinstance(written, dict) else None
+            )
+            if version and version != replaced:  # a server's answer (in-memory test APIs keep versions)
+                self._own_status[_key(ds)] = (replaced, written)
         min_ready = int(ds.get("spec", {}).get("minReadySeconds") or 0)
         if min_ready > 0 and counters["numberReady"] != counters["numberAvailable"]:
             self.queue.add_after(_key(ds), float(min_ready))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
+from everynode.core import errors
 from tests.unit.controllers.daemonset.harness import STRATEGIES, Harness, new_daemonset, rolling
 
 
@@ -59,3 +63,57 @@ async def test_a_changed_node_is_judged_again_and_a_deleted_one_is_forgotten() -
     assert placement.should_run(tainted) == (False, False)
     h.controller.forget_node(tainted)
     assert "node-0" not in placement._answers
+
+
+class _ServerLikeStatus:
+    """Status writes as a server answers them: 409 for a stale resourceVersion, else a new one."""
+
+    def __init__(self, h: Harness) -> None:
+        self.h = h
+        self.version = 1
+        self.sent: list[str] = []
+        self.conflicts = 0
+
+    async def update(self, ds: dict[str, Any]) -> dict[str, Any]:
+        sent = ds["metadata"]["resourceVersion"]
+        self.sent.append(sent)
+        if sent != str(self.version):
+            self.conflicts += 1
+            raise errors.Conflict("the object has been modified")
+        self.version += 1
+        written = copy.deepcopy(ds)
+        written["metadata"]["resourceVersion"] = str(self.version)
+        return written
+
+
+async def test_a_sync_before_the_informer_shows_our_status_write_sends_the_written_version() -> None:
+    h = Harness(mirror_status=False)  # the informer never shows the status writes
+    server = _ServerLikeStatus(h)
+    h.api.update_daemonset_status = server.update  # type: ignore[method-assign]
+    h.add_nodes(3)
+    ds = new_daemonset(strategy=rolling(1))
+    h.add(ds)
+    await h.expect_sync(ds, 3, 0)
+    h.add_nodes(2, start=3)  # the counters change again
+    await h.expect_sync(ds, 2, 0)
+    assert server.sent == ["1", "2"]
+    assert server.conflicts == 0
+    assert h.api.get_calls == 0
+
+
+async def test_once_the_informer_has_moved_on_its_copy_is_used_again() -> None:
+    h = Harness(mirror_status=False)
+    server = _ServerLikeStatus(h)
+    h.api.update_daemonset_status = server.update  # type: ignore[method-assign]
+    h.add_nodes(3)
+    ds = new_daemonset(strategy=rolling(1))
+    h.add(ds)
+    await h.expect_sync(ds, 3, 0)
+    cached = h.daemonset(ds)
+    cached["metadata"]["resourceVersion"] = "7"  # someone else wrote since: the informer shows it
+    cached["status"] = {}
+    h.caches.daemonsets.upsert(cached)
+    server.version = 7
+    await h.expect_sync(ds, 0, 0)
+    assert server.sent == ["1", "7"]
+    assert server.conflicts == 0
