@@ -73,11 +73,8 @@ async def serve_watch(
     if from_storage is not None:
         initial = from_storage + initial
     try:
-        lines = [line(kind, event) for kind, event in initial]
-        if send_initial_events:
-            lines.append(_bookmark(cache, initial_events_end=True))
-        if lines:
-            await response.write(b"".join(lines))
+        await _send_initial(response, initial, line, cache if send_initial_events else None)
+        del initial, from_storage  # not kept by this frame for the watch's life (see _send_initial)
         limit = timeout_seconds if timeout_seconds is not None else DEFAULT_TIMEOUT * (1 + random.random())
         stream = _Stream(
             response, cache, watcher, floor=after if after is not None else cache.revision, line=line
@@ -88,6 +85,22 @@ async def serve_watch(
     finally:
         watcher.close()
     return response
+
+
+async def _send_initial(
+    response: web.StreamResponse,
+    initial: list[tuple[str, CachedEvent]],
+    line: Callable[[str, CachedEvent], bytes],
+    end_bookmark_of: WatchCache | None,
+) -> None:
+    """The initial events (and the initial-events-end bookmark), in one write. A function of its
+    own so that nothing it built outlives it: a watch lives half an hour or more, and at 5,000
+    nodes the initial lists and their encoded lines held ~50 MB across the open watches."""
+    lines = [line(kind, event) for kind, event in initial]
+    if end_bookmark_of is not None:
+        lines.append(_bookmark(end_bookmark_of, initial_events_end=True))
+    if lines:
+        await response.write(b"".join(lines))
 
 
 async def _start_after(cache: WatchCache, resource_version: str) -> int | None:
