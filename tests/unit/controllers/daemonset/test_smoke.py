@@ -86,14 +86,20 @@ class _ServerLikeStatus:
         return written
 
 
-async def test_a_sync_before_the_informer_shows_our_status_write_sends_the_written_version() -> None:
-    h = Harness(mirror_status=False)  # the informer never shows the status writes
+async def _first_sync_against_a_server() -> tuple[Harness, _ServerLikeStatus, dict[str, Any]]:
+    """Three nodes, one sync; the informer never shows the status writes by itself."""
+    h = Harness(mirror_status=False)
     server = _ServerLikeStatus(h)
     h.api.update_daemonset_status = server.update  # type: ignore[method-assign]
     h.add_nodes(3)
     ds = new_daemonset(strategy=rolling(1))
     h.add(ds)
     await h.expect_sync(ds, 3, 0)
+    return h, server, ds
+
+
+async def test_a_sync_before_the_informer_shows_our_status_write_sends_the_written_version() -> None:
+    h, server, ds = await _first_sync_against_a_server()
     h.add_nodes(2, start=3)  # the counters change again
     await h.expect_sync(ds, 2, 0)
     assert server.sent == ["1", "2"]
@@ -102,13 +108,7 @@ async def test_a_sync_before_the_informer_shows_our_status_write_sends_the_writt
 
 
 async def test_once_the_informer_has_moved_on_its_copy_is_used_again() -> None:
-    h = Harness(mirror_status=False)
-    server = _ServerLikeStatus(h)
-    h.api.update_daemonset_status = server.update  # type: ignore[method-assign]
-    h.add_nodes(3)
-    ds = new_daemonset(strategy=rolling(1))
-    h.add(ds)
-    await h.expect_sync(ds, 3, 0)
+    h, server, ds = await _first_sync_against_a_server()
     cached = h.daemonset(ds)
     cached["metadata"]["resourceVersion"] = "7"  # someone else wrote since: the informer shows it
     cached["status"] = {}
