@@ -241,6 +241,7 @@ class LeanProtocol(asyncio.Protocol):
         self.reading = True
         self.last_active = 0.0
         self._idle_timer: asyncio.TimerHandle | None = None
+        self._answering: asyncio.Task[None] | None = None  # held: the loop keeps tasks only weakly
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
 
@@ -293,7 +294,7 @@ class LeanProtocol(asyncio.Protocol):
         body = bytes(self.buffer[request.head_size : total])
         del self.buffer[:total]
         self.busy = True
-        asyncio.get_running_loop().create_task(self._answer(request, body))
+        self._answering = asyncio.get_running_loop().create_task(self._answer(request, body))
 
     async def _answer(self, head: _Request, body: bytes) -> None:
         request = LeanRequest(head.method, head.target, head.headers, body, self.app)
