@@ -27,11 +27,10 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, unquote
 
 import httptools
-import orjson
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
-from everynode.apiserver.http import MAX_BODY_BYTES, Handler
+from everynode.apiserver.http import INTERNAL_ERROR_MESSAGE, MAX_BODY_BYTES, Handler, error_response
 from everynode.core import errors
 
 log = logging.getLogger(__name__)
@@ -128,14 +127,18 @@ class _Request:
     __slots__ = ("body_size", "head_size", "headers", "keep_alive", "method", "target")
 
     def __init__(
-        self, method: str, target: str, headers: CIMultiDictProxy[str], head_size: int, body_size: int
+        self,
+        method: str,
+        target: str,
+        headers: CIMultiDictProxy[str],
+        sizes: tuple[int, int],  # of the head, of the body
+        keep_alive: bool,
     ) -> None:
         self.method = method
         self.target = target
         self.headers = headers
-        self.head_size = head_size
-        self.body_size = body_size
-        self.keep_alive = True
+        self.head_size, self.body_size = sizes
+        self.keep_alive = keep_alive
 
 
 def _qualify(head: bytes) -> _Request | None:
@@ -167,9 +170,8 @@ def _qualify(head: bytes) -> _Request | None:
     body_size = int(length_values[0]) if length_values else 0
     if body_size > MAX_BODY_BYTES:
         return None  # aiohttp's 413, as before
-    request = _Request(method.decode(), target, CIMultiDictProxy(headers), len(head), body_size)
-    request.keep_alive = parsed.keep_alive
-    return request
+    sizes = (len(head), body_size)
+    return _Request(method.decode(), target, CIMultiDictProxy(headers), sizes, parsed.keep_alive)
 
 
 def _is_watch(target: str) -> bool:
@@ -354,15 +356,9 @@ class LeanProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-def _internal_error() -> bytes:
-    body = orjson.dumps(
-        errors.InternalError("an internal error prevented the request from succeeding").status()
-    )
-    head = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nConnection: close\r\n"
-    return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
-
-
-_INTERNAL_ERROR = _internal_error()
+_INTERNAL_ERROR = encode_response(
+    error_response(errors.InternalError(INTERNAL_ERROR_MESSAGE)), keep_alive=False
+)
 
 
 async def start_server(

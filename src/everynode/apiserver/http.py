@@ -53,6 +53,8 @@ class ApiRequest(Protocol):
     def app(self) -> Mapping[Any, Any]: ...
 
 
+INTERNAL_ERROR_MESSAGE = "an internal error prevented the request from succeeding"
+
 Handler = Callable[[ApiRequest], Awaitable[web.StreamResponse]]
 Middleware = Callable[[ApiRequest, Handler], Awaitable[web.StreamResponse]]
 
@@ -88,7 +90,7 @@ async def status_errors(request: ApiRequest, handler: Handler) -> web.StreamResp
         raise
     except Exception:
         log.exception("internal error serving %s %s", request.method, request.path_qs)
-        return error_response(errors.InternalError("an internal error prevented the request from succeeding"))
+        return error_response(errors.InternalError(INTERNAL_ERROR_MESSAGE))
 
 
 def media_type(request: ApiRequest) -> str:
