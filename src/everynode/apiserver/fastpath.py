@@ -306,7 +306,9 @@ class LeanProtocol(asyncio.Protocol):
             data = encode_response(response, keep_alive)
         except Exception:
             log.exception("internal error serving %s %s", head.method, head.target)
-            data, keep_alive = _INTERNAL_ERROR, False
+            keep_alive = False
+            error = errors.InternalError(INTERNAL_ERROR_MESSAGE)
+            data = encode_response(error_response(error), keep_alive)
         transport = self.transport
         if transport is None or transport.is_closing():
             return
@@ -354,11 +356,6 @@ class LeanProtocol(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
-
-
-_INTERNAL_ERROR = encode_response(
-    error_response(errors.InternalError(INTERNAL_ERROR_MESSAGE)), keep_alive=False
-)
 
 
 async def start_server(
