@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from everynode.storage import Conflict, KeyValue
+from everynode.storage import Conflict, KeyExists, KeyValue
 from everynode.storage.etcd import EtcdBackend
 from everynode.storage.etcd_revisions import SLOTS, to_etcd
 from everynode.testing.etcd import EtcdProcess
@@ -35,11 +35,11 @@ async def test_concurrent_updates_share_transactions_with_a_revision_each(
 ) -> None:
     keys = await created(backend, root, 40)
     before = await backend.current_revision()
-    sent = backend._updates.transactions
+    sent = backend._writes.transactions
     updated = await asyncio.gather(
         *(backend.update(kv.key, b"v1", expected_revision=kv.mod_revision) for kv in keys)
     )
-    assert backend._updates.transactions - sent < len(keys)  # they did share
+    assert backend._writes.transactions - sent < len(keys)  # they did share
     revisions = [kv.mod_revision for kv in updated]
     assert len(set(revisions)) == len(revisions)
     assert len({to_etcd(revision) for revision in revisions}) < len(revisions)
@@ -123,3 +123,46 @@ async def test_an_update_naming_a_revision_before_any_write_is_refused(
     with pytest.raises(Conflict):
         await backend.update(root + "a", b"2", expected_revision=1)
     assert await backend.get(root + "a") == kv
+
+
+async def test_concurrent_creates_share_transactions_and_each_key_keeps_its_create_revision(
+    backend: EtcdBackend, root: str
+) -> None:
+    before = await backend.current_revision()
+    sent = backend._writes.transactions
+    keys = [f"{root}c{i:03d}" for i in range(40)]
+    created = await asyncio.gather(*(backend.create(key, f"v{key}".encode()) for key in keys))
+    assert backend._writes.transactions - sent < len(keys)  # they did share
+    revisions = [kv.mod_revision for kv in created]
+    assert len(set(revisions)) == len(revisions)
+    assert len({to_etcd(revision) for revision in revisions}) < len(revisions)
+    for kv in created:  # the creating transaction's revision, before or at the key's first write
+        assert kv.create_revision == to_etcd(kv.mod_revision) * SLOTS <= kv.mod_revision
+        assert await backend.get(kv.key) == kv
+    updated = await asyncio.gather(
+        *(backend.update(kv.key, b"v1", expected_revision=kv.mod_revision) for kv in created)
+    )
+    assert [kv.create_revision for kv in updated] == [kv.create_revision for kv in created]
+    events = await take(backend, root, before, len(keys))
+    assert sorted((e.revision, e.key, e.value, e.prev_value, e.create_revision) for e in events) == sorted(
+        (kv.mod_revision, kv.key, kv.value, None, kv.create_revision) for kv in created
+    )
+
+
+async def test_a_create_of_an_existing_key_fails_alone_and_its_companions_are_written(
+    backend: EtcdBackend, root: str
+) -> None:
+    taken = await backend.create(root + "c003", b"first")
+    outcomes = await asyncio.gather(
+        *(backend.create(f"{root}c{i:03d}", b"new") for i in range(10)), return_exceptions=True
+    )
+    assert isinstance(outcomes[3], KeyExists)
+    assert await backend.get(root + "c003") == taken
+    for i, outcome in enumerate(outcomes):
+        if i != 3:
+            assert isinstance(outcome, KeyValue)
+            assert await backend.get(f"{root}c{i:03d}") == outcome
+    same = [backend.create(root + "same", b"x") for _ in range(5)]
+    twice = await asyncio.gather(*same, return_exceptions=True)
+    assert sum(isinstance(o, KeyValue) for o in twice) == 1
+    assert sum(isinstance(o, KeyExists) for o in twice) == 4

@@ -6,7 +6,7 @@ Rules that keep it correct (see performance-anchors.md §3):
   **once**: the client's automatic retry is off, because a retried write whose first attempt did
   commit would fail its compare or act twice. A write that fails in transit raises
   ``StorageUnavailable`` saying its outcome is unknown; the caller re-reads and decides.
-* Concurrent updates share transactions (``etcd_batch``); the revisions this backend reports are
+* Concurrent creates and updates share transactions (``etcd_batch``); the revisions this backend reports are
   etcd's times ``SLOTS`` plus the write's place in its transaction (``etcd_revisions``), so every
   write still has its own. A precondition is checked against the etcd revision it belongs to.
 * Reads are idempotent and are retried on transient errors.
@@ -33,13 +33,12 @@ from everynode.storage.errors import (
     Compacted,
     Conflict,
     FutureRevision,
-    KeyExists,
     NotFound,
     StorageError,
     StorageUnavailable,
 )
-from everynode.storage.etcd_batch import UpdateBatcher
-from everynode.storage.etcd_revisions import RevisionBook, from_etcd, split_stored, stored_value, to_etcd
+from everynode.storage.etcd_batch import WriteBatcher
+from everynode.storage.etcd_revisions import RevisionBook, from_etcd, split_stored, to_etcd
 from everynode.storage.records import Deleted, Event, EventType, KeyValue, ListResult
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,7 @@ class EtcdBackend:
         self._client: Etcd3Client | None = None
         self._txn_stub: Any = None
         self._book = RevisionBook()
-        self._updates = UpdateBatcher(self._send, _to_kv, self._book)
+        self._writes = WriteBatcher(self._send, _to_kv, self._book)
 
     async def start(self) -> None:
         client = Etcd3Client(self.endpoints, rpc_max_attempts=1)
@@ -83,12 +82,12 @@ class EtcdBackend:
             raise
 
     async def close(self) -> None:
-        await self._updates.close()
-        batcher = self._updates
+        await self._writes.close()
+        batcher = self._writes
         if batcher.transactions:
             log.info(
-                "etcd: %d updates sent in %d transactions (largest %d)",
-                batcher.updates,
+                "etcd: %d writes sent in %d transactions (largest %d)",
+                batcher.writes,
                 batcher.transactions,
                 batcher.largest,
             )
@@ -183,21 +182,15 @@ class EtcdBackend:
             raise _storage_error(exc, revision=0, write=True) from exc
 
     async def create(self, key: str, value: bytes) -> KeyValue:
-        kv, raw = self._kv(), key.encode()
-        absent = Compare(result=Compare.EQUAL, target=Compare.MOD, key=raw, mod_revision=0)
-        response = await self._txn([absent], [kv.txn_op_put(raw, stored_value(value, 0))], [])
-        if not response.succeeded:
-            raise KeyExists(key)
-        self._book.record(int(response.header.revision), 0)
-        revision = from_etcd(int(response.header.revision))
-        return KeyValue(key=key, value=value, create_revision=revision, mod_revision=revision)
+        self._kv()  # not started: StorageUnavailable now, not from the batch
+        return await self._writes.create(key, value)
 
     async def update(self, key: str, value: bytes, *, expected_revision: int) -> KeyValue:
         if expected_revision <= 0:
             raise ValueError("expected_revision must be > 0")
         if to_etcd(expected_revision) == 0:  # etcd would read "compare mod_revision 0" as "absent"
             raise Conflict(key, expected_revision, await self.get(key))
-        return await self._updates.update(key, value, expected_revision)
+        return await self._writes.update(key, value, expected_revision)
 
     async def delete(self, key: str, *, expected_revision: int | None = None) -> Deleted:
         kv, raw = self._kv(), key.encode()

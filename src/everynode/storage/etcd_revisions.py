@@ -1,11 +1,14 @@
 """Store revisions on etcd, where one transaction may carry several writes.
 
 etcd gives every write of a transaction the same revision; the storage contract (``backend.py``)
-gives every write a revision of its own, which watches resume from. Concurrent updates share a
-transaction (``etcd_batch.py``), so the revision this backend reports for a write is
-``etcd_revision * SLOTS + slot``, the slot being the write's place in its transaction. Creates and
-deletes always travel alone (slot 0): a delete leaves no value to carry a slot, and a key's create
-revision must read the same on every later version (``etcd create_revision * SLOTS``).
+gives every write a revision of its own, which watches resume from. Concurrent creates and updates
+share a transaction (``etcd_batch.py``), so the revision this backend reports for a write is
+``etcd_revision * SLOTS + slot``, the slot being the write's place in its transaction. Deletes
+always travel alone (slot 0): a delete leaves no value to carry a slot. A key's create revision is
+its creating transaction's, ``etcd create_revision * SLOTS``, on every version: a later version's
+value no longer says which slot created the key. So a key created in slot ``s > 0`` of a shared
+transaction has a create revision ``s`` below its first ``mod_revision`` (the contract asks only that
+it stay the same and mark when the key was created; Kubernetes never shows it).
 
 The slot is kept in the stored value as a two-byte header — ``\\x00`` and the slot — written only
 when the slot is not 0 or the value itself begins with ``\\x00`` (a JSON object never does), so

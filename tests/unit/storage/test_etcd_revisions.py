@@ -7,7 +7,7 @@ from collections import deque
 
 import pytest
 
-from everynode.storage.etcd_batch import _Update, take_batch
+from everynode.storage.etcd_batch import _Write, take_batch
 from everynode.storage.etcd_revisions import (
     SLOTS,
     RevisionBook,
@@ -49,8 +49,8 @@ def test_revisions_map_both_ways_and_order_by_transaction_then_slot() -> None:
 async def test_a_batch_takes_distinct_keys_in_order_within_its_limits() -> None:
     loop = asyncio.get_running_loop()
 
-    def update(key: str, size: int = 1) -> _Update:
-        return _Update(key, b"x" * size, 128, loop.create_future())
+    def update(key: str, size: int = 1) -> _Write:
+        return _Write(key, b"x" * size, 128, loop.create_future())
 
     a1, b, a2, c, d = update("a"), update("b"), update("a"), update("c"), update("d")
     queue = deque([a1, b, a2, c, d])
