@@ -81,7 +81,7 @@ class Registry:
         for attempt in range(1, attempts + 1):
             name = metadata["name"]
             try:
-                kv = await self.backend.create(info.key(namespace, name), encode_for_storage(obj))
+                kv = await self._write(info, info.key(namespace, name), obj, None)
             except KeyExists:
                 if attempt == attempts:
                     raise errors.already_exists(info.resource, info.group, name) from None
@@ -256,9 +256,7 @@ class Registry:
                 if should_delete_now(new):
                     await self.backend.delete(key, expected_revision=current.mod_revision)
                     return new
-                kv = await self.backend.update(
-                    key, encode_for_storage(new), expected_revision=current.mod_revision
-                )
+                kv = await self._write(info, key, new, current.mod_revision)
             except StorageConflict:
                 if precondition is not None:
                     raise errors.conflict(info.resource, info.group, name, errors.MODIFIED) from None
@@ -355,6 +353,22 @@ class Registry:
             return obj
         info = strategy.info
         return status_success(info.group, info.resource, obj["metadata"]["name"], obj["metadata"].get("uid"))
+
+    async def _write(self, info: ResourceInfo, key: str, obj: Obj, expected_revision: int | None) -> KeyValue:
+        """Create (``expected_revision`` None) or update ``key`` with ``obj``, which the watch cache may
+        then keep as its own copy (``WatchCache.expect_write``): callers return it and change it no more."""
+        value = encode_for_storage(obj)
+        cache = self.caches.get(info.resource)
+        if cache is not None:
+            cache.expect_write(key, value, obj)
+        try:
+            if expected_revision is None:
+                return await self.backend.create(key, value)
+            return await self.backend.update(key, value, expected_revision=expected_revision)
+        except BaseException:
+            if cache is not None:
+                cache.forget_write(key, value)
+            raise
 
     def _cached(self, info: ResourceInfo, key: str) -> KeyValue | None:
         """The watch cache's version of ``key``, to start a read-modify-write from without reading

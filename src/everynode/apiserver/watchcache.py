@@ -30,11 +30,13 @@ from typing import Any
 
 import orjson
 
+from everynode.apiserver.objects import with_revision
 from everynode.core.errors import Gone
 from everynode.core.resources import ResourceInfo
 from everynode.storage import Backend, Compacted, EventType, KeyValue, StorageError, Watch
 
 log = logging.getLogger(__name__)
+_MAX_OWN_WRITES = 4096  # announced writes kept at once (each is forgotten when it fails)
 
 Obj = dict[str, Any]
 Predicate = Callable[[Obj], bool]
@@ -148,6 +150,7 @@ class WatchCache:
         self.info = info
         self.objects: dict[str, Obj] = {}
         self._stored: dict[str, KeyValue] = {}  # key → its current version as storage returned it
+        self._own_writes: dict[str, tuple[bytes, Obj]] = {}  # key → (value, object) this server is writing
         self.revision = 0
         self.oldest = 0  # every event with a revision above this is in the history
         self._history: deque[_Recorded] = deque()
@@ -219,7 +222,11 @@ class WatchCache:
             cached = CachedEvent("DELETED", key, obj, prev, revision)
             recorded = _Recorded("DELETED", key, revision, last_value, stored_before, self._clock())
         else:
-            obj = decode(event.value, revision)
+            own = self._own_writes.pop(key, None) if self._own_writes else None
+            if own is not None and own[0] == event.value:
+                obj = with_revision(own[1], revision)
+            else:
+                obj = decode(event.value, revision)
             prev = self.objects.get(key)
             self.objects[key] = obj
             self._stored[key] = KeyValue(key, event.value, event.create_revision, revision)
@@ -311,6 +318,23 @@ class WatchCache:
 
     def get(self, key: str) -> Obj | None:
         return self.objects.get(key)
+
+    def expect_write(self, key: str, value: bytes, obj: Obj) -> None:
+        """This server is writing ``value`` (``obj`` encoded) at ``key``: when the write comes back
+        through the watch with exactly that value, the cache takes ``obj`` rather than decoding the
+        bytes again (decoding was ~4 % of the API server's CPU at 5,000 nodes). The writer hands
+        ``obj`` over: neither it nor anyone it returns ``obj`` to may change it afterwards."""
+        own = self._own_writes
+        own.pop(key, None)
+        own[key] = (value, obj)
+        if len(own) > _MAX_OWN_WRITES:  # writes that failed and were never forgotten: drop the oldest
+            del own[next(iter(own))]
+
+    def forget_write(self, key: str, value: bytes) -> None:
+        """The write ``expect_write`` announced did not happen (or its outcome is unknown)."""
+        own = self._own_writes.get(key)
+        if own is not None and own[0] is value:
+            del self._own_writes[key]
 
     def stored(self, key: str) -> KeyValue | None:
         """The version of ``key`` the cache last saw, as storage returned it (possibly stale: a

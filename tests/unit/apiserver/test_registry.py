@@ -182,3 +182,49 @@ async def test_creating_in_a_terminating_namespace_is_forbidden_with_its_cause(r
     with pytest.raises(errors.Forbidden) as refused:
         await registry.create(r.PODS, "going", pod(name="late"))
     assert refused.value.status()["details"]["causes"][0]["type"] == "NamespaceTerminating"
+
+
+async def test_the_watch_cache_keeps_the_object_the_registry_wrote_instead_of_decoding_it(
+    registry: Registry,
+) -> None:
+    created = await registry.create(r.PODS, "default", pod(name="web"))
+    cache = registry.caches["pods"]
+    key = r.PODS.key("default", "web")
+    assert await cache.consistent()
+    assert cache.get(key) is created  # handed over, not decoded again
+    stored = cache.stored(key)
+    assert created == {**orjson.loads(stored.value), "metadata": created["metadata"]}
+    assert created["metadata"]["resourceVersion"] == str(stored.mod_revision)
+
+    def labelled(old: dict) -> dict:
+        return {**old, "metadata": {**old["metadata"], "labels": {"a": "b"}}}
+
+    patched = await registry.patch(r.PODS, "default", "web", labelled)
+    await cache.wait_for(int(patched["metadata"]["resourceVersion"]))
+    assert cache.get(key) is patched
+    assert orjson.loads(cache.stored(key).value)["metadata"]["labels"] == {"a": "b"}
+    assert cache._own_writes == {}
+
+
+async def test_a_write_that_fails_is_not_kept_as_the_caches_copy(registry: Registry) -> None:
+    await registry.create(r.PODS, "default", pod(name="web"))
+    with pytest.raises(errors.AlreadyExists):
+        await registry.create(r.PODS, "default", pod(name="web"))
+    assert registry.caches["pods"]._own_writes == {}
+
+
+async def test_a_write_by_someone_else_is_decoded_even_while_one_of_ours_is_announced(
+    registry: Registry,
+) -> None:
+    cache = registry.caches["pods"]
+    key = r.PODS.key("default", "web")
+    ours = {"metadata": {"name": "web"}, "spec": {}}
+    cache.expect_write(key, b'{"metadata":{"name":"web"},"spec":{}}', ours)
+    other = b'{"metadata":{"name":"web"},"spec":{"nodeName":"n1"}}'
+    kv = await registry.backend.create(key, other)
+    assert await cache.consistent()
+    assert cache.get(key) is not ours
+    assert cache.get(key) == {
+        "metadata": {"name": "web", "resourceVersion": str(kv.mod_revision)},
+        "spec": {"nodeName": "n1"},
+    }
