@@ -3,18 +3,16 @@
 It owns the rules every kind shares: metadata the server sets (uid, creationTimestamp,
 generateName, generation, resourceVersion), namespaces that must exist, optimistic concurrency
 (a resourceVersion precondition → 409; otherwise read-modify-write retried on conflict),
-defaulting and validation before anything is stored, ``dryRun``, graceful deletion, finalizers and
-propagation policies. Per-kind differences come from ``strategy``.
+defaulting and validation before anything is stored (``preparation``), ``dryRun``, graceful
+deletion, finalizers and propagation policies. Per-kind differences come from ``strategy``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-from everynode.apiserver import defaults, validation
 from everynode.apiserver.binding import bound_to_node
 from everynode.apiserver.deletion import DeleteOptions, plan_deletion, should_delete_now
 from everynode.apiserver.objects import (
@@ -27,6 +25,7 @@ from everynode.apiserver.objects import (
     status_success,
     with_revision,
 )
+from everynode.apiserver.preparation import prepare_create, prepare_update
 from everynode.apiserver.strategy import STRATEGIES, Strategy
 from everynode.apiserver.watchcache import WatchCache, decode
 from everynode.core import errors
@@ -69,12 +68,7 @@ class Registry:
             metadata["name"] = str(metadata["generateName"]) + random_suffix()
         metadata["uid"] = str(uuid.uuid4())
         metadata["creationTimestamp"] = now_rfc3339()
-        obj["apiVersion"], obj["kind"] = info.api_version, info.kind
-        with _malformed(info):
-            strategy.prepare_for_create(obj)
-            defaults.apply_defaults(info.resource, obj)
-            problems = validation.validate_create(info.resource, obj)
-        self._check(info, obj, problems)
+        prepare_create(strategy, obj)
         if dry_run:
             return obj
         attempts = GENERATE_NAME_ATTEMPTS if generated else 1
@@ -144,7 +138,7 @@ class Registry:
             return await self.create(info, namespace, body, dry_run=dry_run), True
 
         def mutate(old: Obj) -> Obj:
-            return self._updated(strategy, old, deep_copy(body), subresource)
+            return prepare_update(strategy, old, deep_copy(body), subresource)
 
         stored = await self._guaranteed_update(
             info, key, name, mutate, precondition=precondition, dry_run=dry_run, current=current
@@ -174,42 +168,9 @@ class Registry:
             wanted = meta(desired).get("resourceVersion")
             if wanted and wanted != old["metadata"]["resourceVersion"]:
                 precondition[0] = wanted
-            return self._updated(strategy, old, desired, subresource)
+            return prepare_update(strategy, old, desired, subresource)
 
         return await self._update_from_cache(info, key, name, mutate, dry_run, late_precondition=precondition)
-
-    def _updated(self, strategy: Strategy, old: Obj, new: Obj, subresource: str | None) -> Obj:
-        info = strategy.info
-        with _malformed(info):
-            return self._prepare_update(strategy, old, new, subresource)
-
-    def _prepare_update(self, strategy: Strategy, old: Obj, new: Obj, subresource: str | None) -> Obj:
-        info = strategy.info
-        old_meta, new_meta = old["metadata"], meta(new)
-        new["apiVersion"], new["kind"] = info.api_version, info.kind
-        if subresource == "status":
-            new = strategy.prepare_for_status_update(new, old)
-            new_meta = new["metadata"]
-        else:
-            if not new_meta.get("uid") and "uid" in old_meta:
-                new_meta["uid"] = old_meta["uid"]  # a uid given must match (validated as immutable)
-            for field in ("name", "namespace", "creationTimestamp", "generateName"):
-                if field in old_meta:
-                    new_meta[field] = old_meta[field]
-                else:
-                    new_meta.pop(field, None)
-            for field in ("deletionTimestamp", "deletionGracePeriodSeconds"):
-                if field in old_meta:
-                    new_meta[field] = old_meta[field]
-                else:
-                    new_meta.pop(field, None)
-            strategy.prepare_for_update(new, old)
-            defaults.apply_defaults(info.resource, new)
-        new_meta["resourceVersion"] = old_meta["resourceVersion"]
-        check = validation.validate_status_update if subresource == "status" else validation.validate_update
-        problems = check(info.resource, new, old)
-        self._check(info, new, problems)
-        return new
 
     async def _guaranteed_update(
         self,
@@ -384,27 +345,3 @@ class Registry:
         if obj is not None and obj.get("metadata", {}).get("resourceVersion") == str(current.mod_revision):
             return obj
         return decode(current.value, current.mod_revision)
-
-    # -- validation ------------------------------------------------------------------------------
-
-    @staticmethod
-    def _check(info: ResourceInfo, obj: Obj, problems: list[Any]) -> None:
-        if problems:
-            name = obj.get("metadata", {}).get("name") or obj.get("metadata", {}).get("generateName") or ""
-            raise errors.invalid(info.kind, info.group, name, problems)
-
-
-@contextlib.contextmanager
-def _malformed(info: ResourceInfo) -> Iterator[None]:
-    """A body whose shape is wrong (a string where an object belongs, …) is the client's error.
-
-    Go's typed decoder would reject it before any logic ran; here the logic meets it first, so its
-    TypeError/AttributeError/KeyError becomes a 400 rather than a crash.
-    """
-    try:
-        yield
-    except (TypeError, AttributeError, KeyError, ValueError) as exc:
-        raise errors.BadRequest(
-            f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
-            f"the object has a field of the wrong type ({type(exc).__name__}: {exc})"
-        ) from None
