@@ -295,9 +295,7 @@ class Registry:
                     gone = deep_copy(plan.obj) if from_cache else plan.obj  # the cache's own is read-only
                     return self._deleted_body(strategy, with_revision(gone, deleted.revision)), 200
                 if plan.action == "mark":
-                    kv = await self.backend.update(
-                        key, encode_for_storage(plan.obj), expected_revision=current.mod_revision
-                    )
+                    kv = await self._write(info, key, plan.obj, current.mod_revision)
                     with_revision(plan.obj, kv.mod_revision)
             except StorageConflict:
                 continue

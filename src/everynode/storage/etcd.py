@@ -182,7 +182,6 @@ class EtcdBackend:
             raise _storage_error(exc, revision=0, write=True) from exc
 
     async def create(self, key: str, value: bytes) -> KeyValue:
-        self._kv()  # not started: StorageUnavailable now, not from the batch
         return await self._writes.create(key, value)
 
     async def update(self, key: str, value: bytes, *, expected_revision: int) -> KeyValue:
