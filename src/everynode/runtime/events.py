@@ -8,6 +8,14 @@ an event that cannot be written is logged and dropped, because events must not b
 ``emit`` is what controllers call: it returns at once, and one background task writes the events in
 order. Like upstream's spam filter, each object may emit a burst of 25 events and then one every five
 minutes; the rest are dropped (a DaemonSet creating 5,000 pods must not write 5,000 events).
+
+Events are written on a budget of their own, ``EVENT_QPS`` a second with bursts of ``EVENT_BURST``
+(upstream's kubelet ``--event-qps``/``--event-burst`` defaults; the scheduler writes its events
+through a client of its own with the same 50/100). Events are best-effort telemetry, and without a
+budget a scheduler placing 250 pods a second spends a sixth of the API server's write capacity on
+``Scheduled`` events while the pods wait. At most ``MAX_QUEUED_EVENTS`` wait for the budget (upstream's
+``maxQueuedEvents``); beyond that new events are dropped and counted, so a long burst costs neither
+unbounded memory nor a backlog that lasts for minutes.
 """
 
 from __future__ import annotations
@@ -30,6 +38,9 @@ Obj = dict[str, Any]
 NORMAL, WARNING = "Normal", "Warning"
 SPAM_BURST = 25
 SPAM_QPS = 1 / 300
+EVENT_QPS = 50.0
+EVENT_BURST = 100
+MAX_QUEUED_EVENTS = 1000
 WRITERS = 16  # events written at once; one object's events always go through the same writer, in order
 
 
@@ -39,7 +50,15 @@ def _now() -> str:
 
 class EventRecorder:
     def __init__(
-        self, client: RestClient, component: str, *, cache_size: int = 4096, clock: Clock | None = None
+        self,
+        client: RestClient,
+        component: str,
+        *,
+        cache_size: int = 4096,
+        clock: Clock | None = None,
+        qps: float = EVENT_QPS,
+        burst: int = EVENT_BURST,
+        max_queued: int = MAX_QUEUED_EVENTS,
     ) -> None:
         self.events = client.resource(r.EVENTS)
         self.component = component
@@ -47,15 +66,25 @@ class EventRecorder:
         self.clock = clock or RealClock()
         self._seen: OrderedDict[tuple[str, ...], tuple[str, str, int]] = OrderedDict()
         self._spam: OrderedDict[str, TokenBucket] = OrderedDict()
+        self._budget = TokenBucket(self.clock, qps, burst)
+        self.max_queued = max_queued
+        self.queued = 0
         self._pending = [asyncio.Queue[tuple[Obj, str, str, str]]() for _ in range(WRITERS)]
         self._writers: list[asyncio.Task[None] | None] = [None] * WRITERS
-        self.dropped = 0
+        self.dropped = 0  # spam: over one object's allowance
+        self.overflowed = 0  # over the queue's length while the budget held writes back
 
     def emit(self, obj: Obj, event_type: str, reason: str, message: str) -> None:
-        """Record without waiting: queued for the background writer, or dropped as spam."""
+        """Record without waiting: queued for the background writer, or dropped as spam or overflow."""
         if not self._allowed(obj):
             self.dropped += 1
             return
+        if self.queued >= self.max_queued:
+            if self.overflowed % 1000 == 0:
+                log.warning("%s: %d events queued, dropping new ones", self.component, self.queued)
+            self.overflowed += 1
+            return
+        self.queued += 1
         meta = obj.get("metadata", {})
         lane = hash(meta.get("uid") or meta.get("name", "")) % WRITERS
         self._pending[lane].put_nowait((obj, event_type, reason, message))
@@ -81,8 +110,10 @@ class EventRecorder:
         while True:
             obj, event_type, reason, message = await pending.get()
             try:
+                await self._budget.acquire()
                 await self.event(obj, event_type, reason, message)
             finally:
+                self.queued -= 1
                 pending.task_done()
 
     def _allowed(self, obj: Obj) -> bool:
