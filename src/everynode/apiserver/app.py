@@ -176,7 +176,7 @@ async def serving(
             app[ROUTE], app, server, host, port, keepalive_timeout=keepalive_timeout
         )
         try:
-            yield int(listener.sockets[0].getsockname()[1])
+            yield listener.port
         finally:
             await fastpath.stop_server(listener, connections)
     finally:

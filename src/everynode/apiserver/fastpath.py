@@ -1,6 +1,6 @@
-"""The lean HTTP/1.1 path: the API server's connections are accepted here, and every plain request
-(its whole Content-Length body, or none, arrived with its head) is parsed with ``httptools`` and
-answered by the same handlers and middlewares as through aiohttp, without aiohttp's request
+"""The lean HTTP/1.1 path: the API server's connections (accepted by ``listener``) start here, and
+every plain request (its whole Content-Length body, or none, arrived with its head) is parsed with
+``httptools`` and answered by the same handlers and middlewares as through aiohttp, without aiohttp's request
 machinery. Everything else — watches, bodies still arriving or in ``Transfer-Encoding``, ``Expect``,
 upgrades, ``HEAD``, HTTP/1.0, oversized or malformed requests — hands the connection over to
 aiohttp, from that request on, for the rest of its life.
@@ -17,7 +17,6 @@ write completes in storage and its answer is dropped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +30,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
 from everynode.apiserver.http import INTERNAL_ERROR_MESSAGE, MAX_BODY_BYTES, Handler, error_response
+from everynode.apiserver.listener import Listener
 from everynode.core import errors
 
 log = logging.getLogger(__name__)
@@ -366,21 +366,17 @@ async def start_server(
     port: int,
     *,
     keepalive_timeout: float = KEEPALIVE_TIMEOUT,
-) -> tuple[asyncio.Server, set[LeanProtocol]]:
+) -> tuple[Listener, set[LeanProtocol]]:
     """Listen on ``host:port``; the set holds the connections the lean path still serves."""
     connections: set[LeanProtocol] = set()
-    server = await asyncio.get_running_loop().create_server(
-        lambda: LeanProtocol(handler, app, aiohttp_factory, connections, keepalive_timeout),
-        host,
-        port,
-        reuse_address=True,
+    listener = Listener(
+        lambda: LeanProtocol(handler, app, aiohttp_factory, connections, keepalive_timeout), host, port
     )
-    return server, connections
+    return listener, connections
 
 
-async def stop_server(server: asyncio.Server, connections: set[LeanProtocol]) -> None:
-    server.close()
+async def stop_server(listener: Listener, connections: set[LeanProtocol]) -> None:
+    listener.close()
     for connection in list(connections):
         connection.close()
-    with contextlib.suppress(Exception):
-        await server.wait_closed()
+    await asyncio.sleep(0)  # let the transports finish closing
