@@ -249,8 +249,19 @@ def test_requests_beyond_the_in_flight_limit_get_429(tmp_path: Path) -> None:
 
 def _half_sent_post(server: ApiServerProcess, body: bytes, *, sent: int) -> socket.socket:
     """A namespace POST whose headers and first ``sent`` body bytes are sent: it holds its seat (or
-    its place in the queue) until the caller sends the rest."""
+    its place in the queue) until the caller sends the rest.
+
+    The connection first answers a GET, so the server has accepted it before the POST is sent: a
+    request sent next on a new connection then reaches the seats after this one (connections that
+    arrive together are served in no particular order)."""
     connection = socket.create_connection(("127.0.0.1", server.port))
+    connection.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer or not answer.endswith(b"ok"):
+        chunk = connection.recv(4096)
+        assert chunk, "the server closed the connection"
+        answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200")
     connection.sendall(
         b"POST /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         b"Content-Length: %d\r\n\r\n" % len(body) + body[:sent]
