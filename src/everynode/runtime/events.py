@@ -12,8 +12,8 @@ minutes; the rest are dropped (a DaemonSet creating 5,000 pods must not write 5,
 Events are written on a budget of their own, ``EVENT_QPS`` a second with bursts of ``EVENT_BURST``
 (upstream's kubelet ``--event-qps``/``--event-burst`` defaults; the scheduler writes its events
 through a client of its own with the same 50/100). Events are best-effort telemetry, and without a
-budget a scheduler placing 250 pods a second spends a sixth of the API server's write capacity on
-``Scheduled`` events while the pods wait. At most ``MAX_QUEUED_EVENTS`` wait for the budget (upstream's
+budget a scheduler placing 250 pods a second made a seventh of the API server's writes
+``Scheduled`` events while the pods waited. At most ``MAX_QUEUED_EVENTS`` wait for the budget (upstream's
 ``maxQueuedEvents``); beyond that new events are dropped and counted, so a long burst costs neither
 unbounded memory nor a backlog that lasts for minutes.
 """
