@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 BACKLOG = 4096
 RETRY_AFTER_ERROR = 0.1  # seconds to stop accepting after an error such as EMFILE (no busy loop)
-_TRANSIENT = (errno.ECONNABORTED, errno.EPROTO, errno.EINTR)
+_TRANSIENT = (errno.ECONNABORTED, errno.EPROTO)  # EINTR arrives as InterruptedError, handled above
 
 
 class Listener:
