@@ -215,6 +215,55 @@ def test_unknown_fields_strict_is_rejected_warn_is_dropped(
     assert "imagee" not in stored["spec"]["template"]["spec"]["containers"][0]
 
 
+NOT_OBJECTS = [("web", "a string"), ([], "an array"), (7, "a number")]
+
+
+@pytest.mark.parametrize(
+    ("collection", "kind"),
+    [
+        ("/api/v1/namespaces/{ns}/pods", "Pod"),
+        ("/apis/apps/v1/namespaces/{ns}/daemonsets", "DaemonSet"),
+        ("/apis/coordination.k8s.io/v1/namespaces/{ns}/leases", "Lease"),
+        ("/api/v1/nodes", "Node"),
+    ],
+)
+@pytest.mark.parametrize("not_an_object", NOT_OBJECTS, ids=lambda case: case[1])
+def test_metadata_that_is_not_an_object_is_a_bad_request(
+    apiserver: ApiServerProcess, namespace: str, collection: str, kind: str, not_an_object: tuple
+) -> None:
+    metadata, called = not_an_object
+    url = apiserver.url + collection.format(ns=namespace)
+    http = urllib3.PoolManager()
+    headers = {"Content-Type": "application/json"}
+    listed_before = json.loads(http.request("GET", url).data)["items"]
+    for method, target in (("POST", url), ("PUT", url + "/whatever")):
+        answer = http.request(method, target, body=json.dumps({"metadata": metadata}), headers=headers)
+        assert answer.status == 400, (method, answer.data)
+        status = json.loads(answer.data)
+        assert (status["kind"], status["reason"], status["code"]) == ("Status", "BadRequest", 400)
+        assert status["message"] == (
+            f'{kind} in version "v1" cannot be handled as a {kind}: metadata must be an object, not {called}'
+        )
+    assert json.loads(http.request("GET", url).data)["items"] == listed_before
+
+
+def test_a_binding_whose_parts_are_not_objects_is_a_bad_request(
+    k8s: Clients, apiserver: ApiServerProcess, namespace: str
+) -> None:
+    k8s.core.create_namespaced_pod(namespace, pod("p"))
+    url = f"{apiserver.url}/api/v1/namespaces/{namespace}/pods/p/binding"
+    http = urllib3.PoolManager()
+    headers = {"Content-Type": "application/json"}
+    bodies = [({"metadata": "p", "target": {"name": "n1"}}, "metadata"), ({"target": "n1"}, "target")]
+    for body, field in bodies:
+        answer = http.request("POST", url, body=json.dumps(body), headers=headers)
+        assert answer.status == 400, answer.data
+        assert json.loads(answer.data)["message"].startswith(
+            f'Binding in version "v1" cannot be handled as a Binding: {field} must be an object'
+        )
+    assert k8s.core.read_namespaced_pod("p", namespace).spec.node_name is None
+
+
 def test_unbound_pod_is_deleted_at_once_bound_pod_waits_for_its_node(k8s: Clients, namespace: str) -> None:
     k8s.core.create_namespaced_pod(namespace, pod("loose"))
     k8s.core.delete_namespaced_pod("loose", namespace)

@@ -304,8 +304,9 @@ class ResourceHandlers:
 
     async def bind(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         body = await read_object(request)
-        name = target.name or str((body.get("metadata") or {}).get("name") or "")
-        node = (body.get("target") or {}).get("name")
+        metadata = object_field(body, "metadata", "Binding", "v1")
+        name = target.name or str(metadata.get("name") or "")
+        node = object_field(body, "target", "Binding", "v1").get("name")
         problems = [] if name else [required("metadata.name")]
         if not node:
             problems.append(required("target.name"))
@@ -345,8 +346,28 @@ async def _decoded_body(request: ApiRequest, target: Target) -> tuple[Obj, str |
     info = target.info
     body: Obj = drop_nulls(await read_object(request))
     _check_type(info, body)
+    object_field(body, "metadata", info.kind, info.version)
     warnings = fieldvalidation.check_fields(info, body, request.query.get("fieldValidation", "Warn"))
     return body, _namespace_for(info, target, body), warnings
+
+
+_JSON_TYPES = {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "an array"}
+
+
+def object_field(body: Obj, field: str, kind: str, version: str) -> Obj:
+    """``body[field]`` where the type says it is an object (absent or null: empty); 400 otherwise.
+
+    Go's typed decoder refuses such a body before anything reads it; without this check the first
+    ``.get`` on the value would fail and the client would see a 500."""
+    value = body.get(field)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise errors.BadRequest(
+            f'{kind} in version "{version}" cannot be handled as a {kind}: {field} must be an object, '
+            f"not {_JSON_TYPES.get(type(value), type(value).__name__)}"
+        )
+    return value
 
 
 def _check_type(info: ResourceInfo, body: Obj) -> None:
