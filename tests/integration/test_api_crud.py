@@ -439,6 +439,54 @@ def test_deleting_a_namespace_deletes_what_is_in_it(k8s: Clients) -> None:
     assert k8s.apps.list_namespaced_daemon_set(name).items == []
 
 
+@pytest.mark.parametrize("name", ["default", "kube-system", "kube-public"])
+def test_the_system_namespaces_may_not_be_deleted(k8s: Clients, name: str) -> None:
+    uid = k8s.core.read_namespace(name).metadata.uid
+    for dry_run in (None, "All"):
+        with pytest.raises(ApiException) as refused:
+            k8s.core.delete_namespace(name, dry_run=dry_run)
+        assert refused.value.status == 403
+        status = error_body(refused.value)
+        assert status["reason"] == "Forbidden"
+        assert status["message"] == f'namespaces "{name}" is forbidden: this namespace may not be deleted'
+        assert status["details"] == {"name": name, "kind": "namespaces"}
+    kept = k8s.core.read_namespace(name)
+    assert (kept.metadata.uid, kept.metadata.deletion_timestamp) == (uid, None)
+
+
+def test_namespaces_cannot_be_deleted_as_a_collection(k8s: Clients, apiserver: ApiServerProcess) -> None:
+    before = {ns.metadata.name for ns in k8s.core.list_namespace().items}
+    http = urllib3.PoolManager()
+    answer = http.request("DELETE", apiserver.url + "/api/v1/namespaces")
+    assert answer.status == 405
+    assert json.loads(answer.data)["reason"] == "MethodNotAllowed"
+    assert {ns.metadata.name for ns in k8s.core.list_namespace().items} == before
+    resources = json.loads(http.request("GET", apiserver.url + "/api/v1").data)["resources"]
+    verbs = {entry["name"]: entry["verbs"] for entry in resources}
+    assert "deletecollection" not in verbs["namespaces"]
+    assert "deletecollection" in verbs["pods"]
+
+
+def test_a_deleted_kube_node_lease_namespace_comes_back_empty(k8s: Clients) -> None:
+    """Only kube-node-lease of the seeded namespaces may be deleted; like upstream's system-namespaces
+    controller, the server creates it again once it is gone, so node heartbeats can resume."""
+    name = "kube-node-lease"
+    uid = k8s.core.read_namespace(name).metadata.uid
+    lease = {"metadata": {"name": f"held-{uuid.uuid4().hex[:6]}"}, "spec": {"holderIdentity": "n1"}}
+    k8s.coordination.create_namespaced_lease(name, lease)
+    k8s.core.delete_namespace(name)
+    deadline = time.monotonic() + 30
+    while True:
+        again = {ns.metadata.name: ns for ns in k8s.core.list_namespace().items}.get(name)
+        if again is not None and again.metadata.uid != uid:
+            break
+        assert time.monotonic() < deadline, "kube-node-lease did not come back"
+        time.sleep(0.05)
+    assert again.status.phase == "Active"
+    assert k8s.coordination.list_namespaced_lease(name).items == []
+    k8s.coordination.create_namespaced_lease(name, lease)  # heartbeats work again
+
+
 def test_a_uid_in_an_update_must_be_the_objects(k8s: Clients, namespace: str) -> None:
     """A patch or PUT naming another uid is refused (the uid guards controllers send depend on it)."""
     created = k8s.core.create_namespaced_pod(namespace, pod("uid-guard"))

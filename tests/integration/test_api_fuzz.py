@@ -77,7 +77,8 @@ metadata = st.fixed_dictionaries(
     },
 )
 k8s_like = st.fixed_dictionaries(
-    {"metadata": metadata},
+    # now and then metadata of the wrong type: Go's decoder refuses it, and so must the server
+    {"metadata": st.one_of(metadata, metadata, metadata, json_values)},
     optional={
         "apiVersion": st.sampled_from(["v1", "apps/v1", "coordination.k8s.io/v1", "bogus/v9"]),
         "kind": st.sampled_from(

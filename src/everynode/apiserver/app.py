@@ -23,7 +23,7 @@ from everynode.apiserver.http import (
 )
 from everynode.apiserver.http import Middleware as ApiMiddleware
 from everynode.apiserver.inflight import inflight_limit
-from everynode.apiserver.namespaces import NamespaceFinalizer
+from everynode.apiserver.namespaces import NamespaceFinalizer, seed_namespaces
 from everynode.apiserver.options import ApiServerOptions
 from everynode.apiserver.registry import Registry
 from everynode.apiserver.routing import parse_path
@@ -56,7 +56,7 @@ def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.
             for info in r.RESOURCES
         }
         registry = Registry(store, caches)
-        finalizer = NamespaceFinalizer(registry)
+        finalizer = NamespaceFinalizer(registry, recreate=options.seed_namespaces)
         registry.on_namespace_terminating = finalizer.finish
         app[BACKEND] = store
         app[CACHES] = caches
@@ -65,7 +65,7 @@ def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.
         tasks.append(asyncio.create_task(compact_periodically(store, interval=options.compaction_interval)))
         try:
             await asyncio.gather(*(cache.ready.wait() for cache in caches.values()))
-            await _seed_namespaces(registry, options.seed_namespaces)
+            await seed_namespaces(registry, options.seed_namespaces)
             await finalizer.resume()
             yield
         finally:
@@ -99,12 +99,6 @@ async def _end_watches(app: web.Application) -> None:
     """Shutting down: end open watches at once, or aiohttp would wait for them (up to a minute)."""
     for cache in app.get(CACHES, {}).values():
         cache.close_watchers()
-
-
-async def _seed_namespaces(registry: Registry, names: tuple[str, ...]) -> None:
-    for name in names:
-        with contextlib.suppress(errors.AlreadyExists):
-            await registry.create(r.NAMESPACES, None, {"metadata": {"name": name}})
 
 
 async def _route(request: ApiRequest) -> web.StreamResponse:

@@ -19,6 +19,7 @@ from everynode.apiserver.strategy import Strategy, pod_grace_period
 from everynode.core import errors
 from everynode.core import resources as r
 
+IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
 POLICIES = {"Orphan": ORPHAN, "Background": None, "Foreground": FOREGROUND}
@@ -37,6 +38,16 @@ class DeleteOptions:
 class DeletionPlan:
     action: Literal["delete", "mark", "unchanged"]
     obj: Obj  # for "mark", the marked object to store
+
+
+def check_deletable(info: r.ResourceInfo, name: str) -> None:
+    """403 for the namespaces a cluster cannot do without (upstream's NamespaceLifecycle admission
+    refuses them before the object is even read; ``kube-node-lease`` may go, and comes back)."""
+    if info is r.NAMESPACES and name in IMMORTAL_NAMESPACES:
+        raise errors.Forbidden(
+            f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+            details={"name": name, "kind": "namespaces"},
+        )
 
 
 def plan_deletion(strategy: Strategy, obj: Obj, options: DeleteOptions) -> DeletionPlan:

@@ -67,7 +67,7 @@ class ResourceHandlers:
                 return await self.list(request, target)
             if method == "POST":
                 return await self.create(request, target)
-            if method == "DELETE":
+            if method == "DELETE" and "deletecollection" in target.info.verbs:
                 return await self.delete_collection(request, target)
         elif target.subresource in (None, "status"):
             if method == "GET":

@@ -24,8 +24,13 @@ RETRY_INTERVAL = 1.0
 
 
 class NamespaceFinalizer:
-    def __init__(self, registry: Registry) -> None:
+    """``recreate``: the namespaces the cluster seeds; one of them that is deleted (only
+    ``kube-node-lease`` may be) is created afresh once it is gone, as upstream's system-namespaces
+    controller does (within a minute there; at once here, so node heartbeats resume)."""
+
+    def __init__(self, registry: Registry, recreate: tuple[str, ...] = ()) -> None:
         self.registry = registry
+        self.recreate = recreate
         self._running: dict[str, asyncio.Task[None]] = {}
 
     def finish(self, namespace: str) -> None:
@@ -56,6 +61,8 @@ class NamespaceFinalizer:
             try:
                 if await self._empty(namespace):
                     await self._remove(namespace)
+                    if namespace in self.recreate:
+                        await seed_namespaces(self.registry, (namespace,))
                     return
             except StorageError as exc:
                 log.warning("deleting namespace %s: %s", namespace, exc)
@@ -88,3 +95,10 @@ class NamespaceFinalizer:
             except Conflict:
                 continue
             return
+
+
+async def seed_namespaces(registry: Registry, names: tuple[str, ...]) -> None:
+    """Create each of ``names`` that does not exist."""
+    for name in names:
+        with contextlib.suppress(errors.AlreadyExists):
+            await registry.create(r.NAMESPACES, None, {"metadata": {"name": name}})

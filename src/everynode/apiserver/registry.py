@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from everynode.apiserver.binding import bound_to_node
-from everynode.apiserver.deletion import DeleteOptions, plan_deletion, should_delete_now
+from everynode.apiserver.deletion import DeleteOptions, check_deletable, plan_deletion, should_delete_now
 from everynode.apiserver.objects import (
     Obj,
     deep_copy,
@@ -266,6 +266,7 @@ class Registry:
         self, info: ResourceInfo, namespace: str | None, name: str, options: DeleteOptions
     ) -> tuple[Obj, int]:
         """DELETE: the response body and HTTP code. See ``deletion`` for what happens."""
+        check_deletable(info, name)
         strategy = STRATEGIES[info.resource]
         key = info.key(namespace, name)
         cached = None if options.dry_run else self._cached(info, key)

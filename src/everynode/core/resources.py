@@ -49,7 +49,11 @@ class ResourceInfo:
         return self.key_prefix(namespace if self.namespaced else None) + name
 
 
-NAMESPACES = ResourceInfo("", "v1", "namespaces", "Namespace", False, ("ns",), subresources=("status",))
+# Namespaces are deleted one at a time, as upstream serves them (no deletecollection).
+NAMESPACE_VERBS = tuple(verb for verb in ALL_VERBS if verb != "deletecollection")
+NAMESPACES = ResourceInfo(
+    "", "v1", "namespaces", "Namespace", False, ("ns",), subresources=("status",), verbs=NAMESPACE_VERBS
+)
 NODES = ResourceInfo("", "v1", "nodes", "Node", False, ("no",), subresources=("status",))
 PODS = ResourceInfo(
     "", "v1", "pods", "Pod", True, ("po",), ("all",), subresources=("status", "binding", "eviction")
