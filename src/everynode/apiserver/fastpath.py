@@ -178,10 +178,10 @@ def _is_watch(target: str) -> bool:
     _, _, query = target.partition("?")
     if "watch" not in query.lower():
         return False
-    return any(
-        name == "watch" and value.lower() in ("true", "1")
-        for name, value in parse_qsl(query, keep_blank_values=True)
-    )
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name == "watch":  # the first one counts; true unless "0" or "false" (request_options.flag)
+            return value != "0" and value.lower() != "false"
+    return False
 
 
 class _Clock:

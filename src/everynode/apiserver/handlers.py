@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
 
-from everynode.apiserver import fieldvalidation, request_options, responses, schema, tables
+from everynode.apiserver import bodies, decoding, fieldvalidation, request_options, responses, schema, tables
 from everynode.apiserver.filters import build_predicate
 from everynode.apiserver.http import (
     ApiRequest,
     json_response,
     media_type,
-    parse_document,
     read_body,
     read_object,
     warning_header,
@@ -38,6 +37,9 @@ PATCH_TYPES = (
 
 
 TOO_LARGE_CAUSE = {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
+FUTURE_REVISION_WAIT = 3.0  # seconds a read at a revision the cache lacks waits (upstream's blockTimeout)
+STORAGE_PAGE = 500  # items read from storage at a time when the list has no limit
+MAX_STORAGE_PAGE = 10_000  # ... and at most, whatever the limit
 CONTINUE_EXPIRED = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new "
     "list without the continue parameter."
@@ -88,10 +90,13 @@ class ResourceHandlers:
 
     async def get(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         info, name = target.info, target.name or ""
-        if request.query.get("resourceVersion") == "0":
+        rv = request.query.get("resourceVersion", "")
+        if rv == "0":
             cached = self.caches[info.resource].get(info.key(target.namespace, name))
             if cached is not None:
                 return responses.object_response(request, info, cached)
+        elif rv:
+            request_options.resource_version(rv)
         return responses.object_response(request, info, await self.registry.get(info, target.namespace, name))
 
     async def list(self, request: ApiRequest, target: Target) -> web.StreamResponse:
@@ -99,35 +104,31 @@ class ResourceHandlers:
         predicate = build_predicate(
             info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
         )
-        rv, match = query.get("resourceVersion", ""), query.get("resourceVersionMatch", "")
-        limit = request_options.integer(query.get("limit", "0") or "0", "limit")
-        token = query.get("continue") or None
+        options = request_options.list_options(request)
+        rv, match, limit = options.resource_version, options.match, options.limit
         cache = self.caches[info.resource]
-        if token or match == "Exact" or (limit and rv not in ("0",) and not (rv and match == "NotOlderThan")):
-            return await self._list_from_storage(
-                request, info, target.namespace, predicate, rv=rv, limit=limit, token=token
-            )
+        if (
+            options.continue_token
+            or match == "Exact"
+            or (limit and rv not in ("0",) and not (rv and match == "NotOlderThan"))
+        ):
+            return await self._list_from_storage(request, info, target.namespace, predicate, options)
         if rv == "":
             fresh = await cache.consistent(FRESHNESS_TIMEOUT)
         elif rv == "0":
             await cache.ready.wait()
             fresh = True
         else:
-            wanted = request_options.integer(rv, "resourceVersion")
-            fresh = await cache.reaches(wanted, FRESHNESS_TIMEOUT)
+            wanted = options.revision
+            fresh = await cache.reaches(wanted, FUTURE_REVISION_WAIT)
             if not fresh and wanted > await self.registry.backend.current_revision():
                 raise errors.Timeout(
                     f"Too large resource version: {rv}, current: {cache.revision}",
-                    details={
-                        "causes": [
-                            {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
-                        ]
-                    },
+                    details={"causes": [TOO_LARGE_CAUSE]},
                 )
         if not fresh:  # the cache cannot prove it is current: read storage, which always is
-            return await self._list_from_storage(
-                request, info, target.namespace, predicate, rv="", limit=0, token=None
-            )
+            latest = replace(options, resource_version="", limit=0, continue_token=None)
+            return await self._list_from_storage(request, info, target.namespace, predicate, latest)
         items = cache.list_objects(target.namespace, predicate)
         return responses.list_response(request, info, items, cache.revision, None)
 
@@ -137,19 +138,19 @@ class ResourceHandlers:
         info: ResourceInfo,
         namespace: str | None,
         predicate: Any,
-        *,
-        rv: str,
-        limit: int,
-        token: str | None,
+        options: request_options.ListOptions,
     ) -> web.StreamResponse:
         prefix = info.key_prefix(namespace if info.namespaced else None)
+        token, limit, rv = options.continue_token, options.limit, options.resource_version
         continued = token is not None
-        revision = request_options.integer(rv, "resourceVersion") if rv not in ("", "0") and not token else 0
+        revision = options.revision if not token else 0
         items: list[Obj] = []
         try:
             while True:
+                # never more than ``limit`` items in all, nor more than a page at a time
+                wanted = min(limit - len(items), MAX_STORAGE_PAGE) if limit else STORAGE_PAGE
                 page = await self.registry.backend.list(
-                    prefix, revision=revision, limit=limit or 500, continue_token=token
+                    prefix, revision=revision, limit=wanted, continue_token=token
                 )
                 revision = 0
                 for kv in page.items:
@@ -172,8 +173,7 @@ class ResourceHandlers:
         predicate = build_predicate(
             info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
         )
-        timeout = query.get("timeoutSeconds")
-        send_initial = query.get("sendInitialEvents")
+        options = request_options.list_options(request)
         accept = request.headers.get("Accept", "")
         table: tuple[str, str] | None = None
         if tables.wants_table(accept):
@@ -184,29 +184,30 @@ class ResourceHandlers:
             table = (include, tables.table_version(accept))
         if not isinstance(request, web.Request):  # the lean path hands every watch to aiohttp
             raise errors.InternalError("a watch must be served by the streaming HTTP server")
+        timeout = options.timeout_seconds
         return await serve_watch(
             request,
             self.caches[info.resource],
             predicate,
             table=table,
-            resource_version=query.get("resourceVersion", ""),
-            timeout_seconds=float(request_options.integer(timeout, "timeoutSeconds")) if timeout else None,
-            bookmarks=request_options.flag(request, "allowWatchBookmarks"),
+            resource_version=options.resource_version,
+            timeout_seconds=float(timeout) if timeout is not None else None,
+            bookmarks=options.allow_bookmarks,
             bookmark_interval=self.options.bookmark_interval,
-            send_initial_events=None if send_initial is None else send_initial == "true",
+            send_initial_events=options.send_initial_events,
         )
 
     # -- writes ----------------------------------------------------------------------------------
 
     async def create(self, request: ApiRequest, target: Target) -> web.StreamResponse:
-        body, namespace, warnings = await _decoded_body(request, target)
+        body, namespace, warnings = await bodies.decoded_body(request, target)
         obj = await self.registry.create(
             target.info, namespace, body, dry_run=request_options.dry_run(request)
         )
         return json_response(obj, status=201, headers=warning_header(warnings))
 
     async def update(self, request: ApiRequest, target: Target) -> web.StreamResponse:
-        body, namespace, warnings = await _decoded_body(request, target)
+        body, namespace, warnings = await bodies.decoded_body(request, target)
         obj, created = await self.registry.update(
             target.info,
             namespace,
@@ -230,7 +231,7 @@ class ResourceHandlers:
                 f'the body of the request was in an unknown format "{content_type}" - accepted media types '
                 "include: " + ", ".join(PATCH_TYPES)
             )
-        document = parse_document(await read_body(request), "application/json")
+        document = decoding.load_json(await read_body(request))
         if document is None:
             raise errors.BadRequest("the patch body is null; send a JSON object (or array, for a JSON patch)")
         mode = request.query.get("fieldValidation", "Warn")
@@ -243,6 +244,11 @@ class ResourceHandlers:
             try:
                 if content_type == "application/json-patch+json":
                     patched = apply_json_patch(target, document, owned=True)
+                    # Merge patches keep values where they are; a JSON patch can move them deeper.
+                    if decoding.nests_deeper_than(patched, decoding.MAX_DEPTH):
+                        raise errors.BadRequest(
+                            f"the patched object would nest deeper than {decoding.MAX_DEPTH} levels"
+                        )
                 elif content_type == "application/merge-patch+json":
                     patched = apply_merge_patch(target, document, owned=True)
                 else:
@@ -304,9 +310,9 @@ class ResourceHandlers:
 
     async def bind(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         body = await read_object(request)
-        metadata = object_field(body, "metadata", "Binding", "v1")
+        metadata = bodies.object_field(body, "metadata", "Binding", "v1")
         name = target.name or str(metadata.get("name") or "")
-        node = object_field(body, "target", "Binding", "v1").get("name")
+        node = bodies.object_field(body, "target", "Binding", "v1").get("name")
         problems = [] if name else [required("metadata.name")]
         if not node:
             problems.append(required("target.name"))
@@ -338,59 +344,3 @@ def _patch_error(exc: PatchError) -> errors.ApiError:
     if exc.code == 413:
         return errors.RequestEntityTooLarge(exc.message)
     return errors.BadRequest(exc.message)
-
-
-async def _decoded_body(request: ApiRequest, target: Target) -> tuple[Obj, str | None, list[str]]:
-    """A POST/PUT body as an object of the target's kind: nulls dropped, unknown fields handled,
-    its namespace reconciled with the URL's; with the fieldValidation warnings."""
-    info = target.info
-    body: Obj = drop_nulls(await read_object(request))
-    _check_type(info, body)
-    object_field(body, "metadata", info.kind, info.version)
-    warnings = fieldvalidation.check_fields(info, body, request.query.get("fieldValidation", "Warn"))
-    return body, _namespace_for(info, target, body), warnings
-
-
-_JSON_TYPES = {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "an array"}
-
-
-def object_field(body: Obj, field: str, kind: str, version: str) -> Obj:
-    """``body[field]`` where the type says it is an object (absent or null: empty); 400 otherwise.
-
-    Go's typed decoder refuses such a body before anything reads it; without this check the first
-    ``.get`` on the value would fail and the client would see a 500."""
-    value = body.get(field)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise errors.BadRequest(
-            f'{kind} in version "{version}" cannot be handled as a {kind}: {field} must be an object, '
-            f"not {_JSON_TYPES.get(type(value), type(value).__name__)}"
-        )
-    return value
-
-
-def _check_type(info: ResourceInfo, body: Obj) -> None:
-    api_version, kind = body.get("apiVersion"), body.get("kind")
-    if api_version not in (None, "", info.api_version):
-        raise errors.BadRequest(
-            f"the API version in the data ({api_version}) does not match the expected API version "
-            f"({info.api_version})"
-        )
-    if kind not in (None, "", info.kind):
-        raise errors.BadRequest(
-            f"the kind in the data ({kind}) does not match the expected kind ({info.kind})"
-        )
-
-
-def _namespace_for(info: ResourceInfo, target: Target, body: Obj) -> str | None:
-    if not info.namespaced:
-        return None
-    declared = (body.get("metadata") or {}).get("namespace")
-    if target.namespace is None:
-        raise errors.NotFound("the server could not find the requested resource")
-    if declared and declared != target.namespace:
-        raise errors.BadRequest(
-            "the namespace of the provided object does not match the namespace sent on the request"
-        )
-    return target.namespace

@@ -38,7 +38,7 @@ def decode(token: str) -> Continuation:
     if not isinstance(data, dict) or data.get("v") != _VERSION:
         raise InvalidContinueToken("continue token has an unknown format version")
     revision, start = data.get("rv"), data.get("start")
-    if not isinstance(revision, int) or isinstance(revision, bool) or revision <= 0:
+    if not isinstance(revision, int) or isinstance(revision, bool) or not 0 < revision < 2**63:
         raise InvalidContinueToken("continue token has no valid revision")
     if not isinstance(start, str) or start.startswith("/") or ".." in start.split("/"):
         raise InvalidContinueToken("continue token has no valid start key")

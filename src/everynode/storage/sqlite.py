@@ -28,6 +28,7 @@ from everynode.storage.records import Deleted, Event, EventType, KeyValue, ListR
 from everynode.storage.sqlite_writer import Checkpointer, WriteOp, Writer
 
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+_MAX_ROWS = 2**62  # a LIMIT SQLite can bind (a 64-bit integer) with one row to spare
 
 
 class SQLiteBackend:
@@ -192,7 +193,7 @@ class SQLiteBackend:
             revision, start = cont.revision, prefix + cont.start
         at = self._read_revision(revision)
         low, high = start.encode(), prefix_end(prefix.encode()) or sql.KEY_MAX
-        fetch = limit + 1 if limit else -1
+        fetch = min(limit, _MAX_ROWS) + 1 if limit else -1
         if at == writer.revision:
             rows = conn.execute(sql.LIST_CURRENT, (low, high, fetch)).fetchall()
         else:
