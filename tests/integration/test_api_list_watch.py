@@ -255,7 +255,7 @@ def _half_sent_post(server: ApiServerProcess, body: bytes, *, sent: int) -> sock
     request sent next on a new connection then reaches the seats after this one (connections that
     arrive together are served in no particular order)."""
     connection = socket.create_connection(("127.0.0.1", server.port))
-    connection.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+    connection.sendall(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n")
     answer = b""
     while b"\r\n\r\n" not in answer or not answer.endswith(b"ok"):
         chunk = connection.recv(4096)
@@ -263,7 +263,7 @@ def _half_sent_post(server: ApiServerProcess, body: bytes, *, sent: int) -> sock
         answer += chunk
     assert answer.startswith(b"HTTP/1.1 200")
     connection.sendall(
-        b"POST /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"POST /api/v1/namespaces HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
         b"Content-Length: %d\r\n\r\n" % len(body) + body[:sent]
     )
     return connection

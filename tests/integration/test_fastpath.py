@@ -12,7 +12,7 @@ import pytest
 
 from everynode.apiserver import fastpath
 from everynode.apiserver.app import build_app, serving
-from everynode.apiserver.options import ApiServerOptions
+from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
 from tests.integration.support import eventually
 
 NAMESPACES = "/api/v1/namespaces"
@@ -21,7 +21,7 @@ NAMESPACES = "/api/v1/namespaces"
 @pytest.fixture
 async def port() -> AsyncIterator[int]:
     app = build_app(ApiServerOptions(storage="memory://"))
-    async with serving(app, "127.0.0.1", 0, keepalive_timeout=0.5) as bound:
+    async with serving(app, "127.0.0.1", 0, limits=ConnectionLimits(idle_timeout=0.5)) as bound:
         yield bound
 
 
@@ -158,7 +158,7 @@ async def test_a_chunked_body_is_served_by_aiohttp(port: int) -> None:
     conn = await connect(port)
     body = namespace("chunked")
     await conn.send(
-        f"POST {NAMESPACES} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"POST {NAMESPACES} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
         f"Transfer-Encoding: chunked\r\n\r\n{len(body):x}\r\n".encode()
         + body
         + b"\r\n0\r\n\r\n"
@@ -192,7 +192,7 @@ async def test_an_oversized_body_gets_413_as_a_status(port: int) -> None:
     conn = await connect(port)
     size = fastpath.MAX_BODY_BYTES + 1
     await conn.send(
-        f"POST {NAMESPACES} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"POST {NAMESPACES} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
         f"Content-Length: {size}\r\n\r\n".encode()
     )
     status, _, body = await conn.response()

@@ -13,9 +13,11 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from everynode.apiserver import discovery, fastpath, openapi
+from everynode.apiserver.exposure import check_bind, host_guard
 from everynode.apiserver.handlers import HandlerOptions, ResourceHandlers
 from everynode.apiserver.http import (
     MAX_BODY_BYTES,
+    REQUEST_TIMEOUT,
     ApiRequest,
     Handler,
     json_response,
@@ -24,7 +26,7 @@ from everynode.apiserver.http import (
 from everynode.apiserver.http import Middleware as ApiMiddleware
 from everynode.apiserver.inflight import inflight_limit
 from everynode.apiserver.namespaces import NamespaceFinalizer, seed_namespaces
-from everynode.apiserver.options import ApiServerOptions
+from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
 from everynode.apiserver.registry import Registry
 from everynode.apiserver.routing import parse_path
 from everynode.apiserver.watchcache import WatchCache
@@ -39,14 +41,19 @@ BACKEND: web.AppKey[Backend] = web.AppKey("backend", Backend)
 HANDLERS: web.AppKey[ResourceHandlers] = web.AppKey("handlers", ResourceHandlers)
 CACHES: web.AppKey[dict[str, WatchCache]] = web.AppKey("caches", dict)
 ROUTE: web.AppKey[Handler] = web.AppKey("route")  # every request's path, middlewares included
+LIMITS: web.AppKey[ConnectionLimits] = web.AppKey("limits", ConnectionLimits)
 
 
 def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.Application:
     """The aiohttp application. ``backend`` (not started) overrides ``options.storage``."""
     limit = inflight_limit(options.max_requests_inflight, options.max_mutating_requests_inflight)
-    middlewares = [cast(Middleware, status_errors), cast(Middleware, limit)]
-    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES + 1)
-    app[ROUTE] = _chain([status_errors, limit], _route)
+    chain: list[ApiMiddleware] = [status_errors, host_guard(options.bind), limit]
+    app = web.Application(
+        middlewares=[cast(Middleware, m) for m in chain], client_max_size=MAX_BODY_BYTES + 1
+    )
+    app[ROUTE] = _chain(chain, _route)
+    app[LIMITS] = options.connections
+    app[REQUEST_TIMEOUT] = options.connections.request_timeout
     store = backend if backend is not None else open_backend(options.storage)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -144,7 +151,8 @@ def _discovery(request: ApiRequest, path: str) -> web.StreamResponse | None:
 
 
 async def serve(options: ApiServerOptions) -> None:
-    """Run the API server until cancelled."""
+    """Run the API server until cancelled (``ValueError`` for an address it must not listen on)."""
+    check_bind(options.bind)
     async with serving(build_app(options), options.bind, options.port):
         log.info(
             "everynode apiserver listening on http://%s:%d (storage %s)",
@@ -157,17 +165,20 @@ async def serve(options: ApiServerOptions) -> None:
 
 @contextlib.asynccontextmanager
 async def serving(
-    app: web.Application, host: str, port: int, *, keepalive_timeout: float = fastpath.KEEPALIVE_TIMEOUT
+    app: web.Application, host: str, port: int, *, limits: ConnectionLimits | None = None
 ) -> AsyncIterator[int]:
     """``app`` started and listening (yields the port): connections are accepted by the lean path
     (``fastpath``), which hands watches and anything unusual to aiohttp."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    limits = limits or app.get(LIMITS) or ConnectionLimits()
+    # aiohttp closes the connections it was handed when idle for as long as the lean path does;
+    # a head trickling in on one counts as idle (aiohttp has no header timeout of its own).
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=limits.idle_timeout)
     await runner.setup()
     try:
         server = runner.server
         assert server is not None
         listener, connections = await fastpath.start_server(
-            app[ROUTE], app, server, host, port, keepalive_timeout=keepalive_timeout
+            app[ROUTE], app, server, host, port, limits=limits
         )
         try:
             yield listener.port

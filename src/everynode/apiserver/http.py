@@ -19,6 +19,8 @@ from everynode.core import errors
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 3 * 1024 * 1024  # kube-apiserver's limit for a request body is 3 MiB
+DEFAULT_REQUEST_TIMEOUT = 60.0  # seconds a body may take to arrive (kube-apiserver's --request-timeout)
+REQUEST_TIMEOUT: web.AppKey[float] = web.AppKey("request_timeout", float)
 # The media types upstream's API server decodes a body from (an absent Content-Type is JSON);
 # anything else is 415, which is also what keeps a web page's form or text/plain POST out.
 JSON_TYPES = ("application/json", "")
@@ -80,6 +82,16 @@ async def status_errors(request: ApiRequest, handler: Handler) -> web.StreamResp
     """Every failure leaves as a metav1.Status; nothing escapes as a stack trace."""
     try:
         return await handler(request)
+    except errors.RequestTimeout as exc:
+        # Answered, then the connection closed: the rest of a body that came too slowly is not
+        # read (aiohttp would otherwise linger, reading it, for up to ten seconds more).
+        response = error_response(exc)
+        response.force_close()
+        if isinstance(request, web.Request) and request.transport is not None:
+            await response.prepare(request)
+            await response.write_eof()
+            request.transport.close()
+        return response
     except errors.ApiError as exc:
         return error_response(exc)
     except web.HTTPException as exc:
@@ -102,7 +114,8 @@ def media_type(request: ApiRequest) -> str:
 
 
 async def read_body(request: ApiRequest) -> bytes:
-    """The whole body (however slowly it arrives); 413 beyond ``MAX_BODY_BYTES``."""
+    """The whole body; 413 beyond ``MAX_BODY_BYTES``, 408 (and the connection closed) when it has
+    not all arrived within the request timeout (the lean path only serves bodies already whole)."""
     length = request.content_length
     if length is not None and length > MAX_BODY_BYTES:
         raise errors.RequestEntityTooLarge(
@@ -110,13 +123,20 @@ async def read_body(request: ApiRequest) -> bytes:
         )
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise errors.RequestEntityTooLarge(
-                f"the request body exceeds the limit of {MAX_BODY_BYTES} bytes"
-            )
-        chunks.append(chunk)
+    timeout = request.app.get(REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.content.iter_any():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise errors.RequestEntityTooLarge(
+                        f"the request body exceeds the limit of {MAX_BODY_BYTES} bytes"
+                    )
+                chunks.append(chunk)
+    except TimeoutError:
+        raise errors.RequestTimeout(
+            f"the request body did not arrive within {timeout:g} s ({size} bytes came)"
+        ) from None
     return b"".join(chunks)
 
 

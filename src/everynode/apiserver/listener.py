@@ -12,6 +12,12 @@ listening socket accepts until the kernel has none left, and hands each connecti
 The backlog is the kernel's maximum (it caps the value at ``net.core.somaxconn``), as Go's listeners
 ask for it, kube-apiserver's among them; asyncio's default of 100 overflowed under the same burst,
 and every dropped handshake cost its request the client's 1 s SYN retransmission.
+
+At most ``max_connections`` connections are open at once (0: the open-file limit less
+``FD_RESERVE``): beyond that the listener stops accepting, and the next clients wait in the
+kernel's backlog until connections close, so that open connections can never use up the file
+descriptors the server needs for its storage. Slow and idle connections are closed by their
+deadlines (``fastpath``), which is what frees the places.
 """
 
 from __future__ import annotations
@@ -20,30 +26,62 @@ import asyncio
 import contextlib
 import errno
 import logging
+import resource
 import socket
 from collections.abc import Callable
+from typing import cast
 
 log = logging.getLogger(__name__)
 
 BACKLOG = 4096
 RETRY_AFTER_ERROR = 0.1  # seconds to stop accepting after an error such as EMFILE (no busy loop)
+RETRY_WHEN_FULL = 0.1  # seconds between looks for a free place when at the connection limit
+FD_RESERVE = 256  # file descriptors kept for everything but connections (storage, logs, etcd)
 _TRANSIENT = (errno.ECONNABORTED, errno.EPROTO)  # EINTR arrives as InterruptedError, handled above
 
 
 class Listener:
     """Listening on ``host:port`` (every address the name has; port 0: one free port for all)."""
 
-    def __init__(self, protocol_factory: Callable[[], asyncio.Protocol], host: str, port: int) -> None:
+    def __init__(
+        self,
+        protocol_factory: Callable[[], asyncio.Protocol],
+        host: str,
+        port: int,
+        *,
+        max_connections: int = 0,
+    ) -> None:
         self._factory = protocol_factory
         self._loop = asyncio.get_running_loop()
         self._handovers: set[asyncio.Task[object]] = set()
+        self.max_connections = max_connections or default_max_connections()
+        self._open: set[asyncio.BaseTransport] = set()  # closed ones are swept when they add up
+        self._sweep_at = 1024
         self.sockets = _bind(host, port)
         self.port: int = self.sockets[0].getsockname()[1]
         for sock in self.sockets:
             self._loop.add_reader(sock.fileno(), self._accept_all, sock)
 
+    @property
+    def open_connections(self) -> int:
+        self._sweep()
+        return len(self._open) + len(self._handovers)
+
+    def _sweep(self) -> None:
+        self._open = {transport for transport in self._open if not transport.is_closing()}
+        self._sweep_at = max(1024, 2 * len(self._open))
+
     def _accept_all(self, listening: socket.socket) -> None:
         while True:
+            if len(self._open) + len(self._handovers) >= self.max_connections:
+                self._sweep()
+                if len(self._open) + len(self._handovers) >= self.max_connections:
+                    log.warning(
+                        "apiserver: %d connections open, the limit; new ones wait until some close",
+                        self.max_connections,
+                    )
+                    self._pause(listening, RETRY_WHEN_FULL)
+                    return
             try:
                 conn, _ = listening.accept()
             except (BlockingIOError, InterruptedError):
@@ -52,10 +90,13 @@ class Listener:
                 if exc.errno in _TRANSIENT:
                     continue
                 log.warning("apiserver: accepting a connection failed: %s; pausing accepts briefly", exc)
-                self._loop.remove_reader(listening.fileno())
-                self._loop.call_later(RETRY_AFTER_ERROR, self._resume, listening)
+                self._pause(listening, RETRY_AFTER_ERROR)
                 return
             self._hand_over(conn)
+
+    def _pause(self, listening: socket.socket, seconds: float) -> None:
+        self._loop.remove_reader(listening.fileno())
+        self._loop.call_later(seconds, self._resume, listening)
 
     def _resume(self, listening: socket.socket) -> None:
         if listening.fileno() >= 0:
@@ -72,8 +113,15 @@ class Listener:
 
     def _handed_over(self, task: asyncio.Task[object]) -> None:
         self._handovers.discard(task)
-        if not task.cancelled() and task.exception() is not None:
+        if task.cancelled():
+            return
+        if task.exception() is not None:
             log.warning("apiserver: could not serve an accepted connection: %s", task.exception())
+            return
+        transport, _ = cast(tuple[asyncio.BaseTransport, asyncio.BaseProtocol], task.result())
+        self._open.add(transport)
+        if len(self._open) >= self._sweep_at:
+            self._sweep()
 
     def close(self) -> None:
         """Stop accepting (connections already accepted are the caller's to close)."""
@@ -83,6 +131,18 @@ class Listener:
                 sock.close()
         for task in self._handovers:
             task.cancel()
+
+
+def default_max_connections() -> int:
+    """The open-file limit (raised to its hard limit, as Go's runtime does) less ``FD_RESERVE``."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    if soft == resource.RLIM_INFINITY:
+        soft = 1 << 20
+    return max(64, soft - FD_RESERVE)
 
 
 def _bind(host: str, port: int) -> list[socket.socket]:

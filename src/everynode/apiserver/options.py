@@ -6,6 +6,17 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionLimits:
+    """How long a client may take, and how many may be connected: what keeps slow or idle clients
+    from holding the server's connections and memory. The timeouts are kube-apiserver's."""
+
+    header_timeout: float = 32.0  # a request's head arrives whole within this (its ReadHeaderTimeout)
+    idle_timeout: float = 90.0  # a keep-alive connection with no request is closed after this (IdleTimeout)
+    request_timeout: float = 60.0  # a body arrives, and a response is taken, within this (--request-timeout)
+    max_connections: int = 0  # open connections at most; 0: the open-file limit less a reserve
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ApiServerOptions:
     storage: str = "sqlite://.everynode/state.db"
     bind: str = "127.0.0.1"
@@ -16,3 +27,4 @@ class ApiServerOptions:
     max_requests_inflight: int = 400  # read-only requests at once (kube-apiserver's default); 0: no limit
     max_mutating_requests_inflight: int = 200  # writes at once (kube-apiserver's default); 0: no limit
     seed_namespaces: tuple[str, ...] = ("default", "kube-system", "kube-public", "kube-node-lease")
+    connections: ConnectionLimits = ConnectionLimits()

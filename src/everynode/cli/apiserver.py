@@ -9,14 +9,17 @@ import signal
 from typing import Any
 
 from everynode.apiserver.app import serve
-from everynode.apiserver.options import ApiServerOptions
+from everynode.apiserver.exposure import check_bind
+from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
 from everynode.cli import aio, common
 
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("apiserver", help="run the Kubernetes-compatible API server")
     parser.add_argument("--storage", default="sqlite://.everynode/state.db", help="storage DSN")
-    parser.add_argument("--bind", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--bind", default="127.0.0.1", help="loopback address to listen on (127.0.0.1, ::1, localhost)"
+    )
     parser.add_argument("--port", type=int, default=6443, help="port to listen on")
     parser.add_argument(
         "--bookmark-interval", type=float, default=60.0, help="seconds between watch bookmarks"
@@ -36,12 +39,43 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--max-mutating-requests-inflight", type=int, default=200, help="writes at once (0: no limit)"
     )
+    limits = ConnectionLimits()
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=limits.request_timeout,
+        help="seconds a request body may take to arrive, and a response to be read (kube-apiserver's)",
+    )
+    parser.add_argument(
+        "--request-header-timeout",
+        type=float,
+        default=limits.header_timeout,
+        help="seconds a request's head may take to arrive (Go's ReadHeaderTimeout in kube-apiserver)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=limits.idle_timeout,
+        help="seconds a keep-alive connection may stay idle",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=0,
+        help="connections open at once (0: the open-file limit less a reserve)",
+    )
     common.add_log_level(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     common.setup_logging(args.log_level)
+    check_bind(args.bind)
+    for name in ("request_timeout", "request_header_timeout", "idle_timeout"):
+        if getattr(args, name) <= 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be positive")
+    if args.max_connections < 0:
+        raise ValueError("--max-connections must be 0 (automatic) or more")
     options = ApiServerOptions(
         storage=args.storage,
         bind=args.bind,
@@ -51,6 +85,12 @@ def run(args: argparse.Namespace) -> int:
         watch_cache_history=args.watch_cache_history,
         max_requests_inflight=args.max_requests_inflight,
         max_mutating_requests_inflight=args.max_mutating_requests_inflight,
+        connections=ConnectionLimits(
+            header_timeout=args.request_header_timeout,
+            idle_timeout=args.idle_timeout,
+            request_timeout=args.request_timeout,
+            max_connections=args.max_connections,
+        ),
     )
     aio.run(_until_signalled(options))
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -39,6 +40,9 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     faulthandler.enable()  # a crash in C code still leaves a traceback on stderr
+    # Everything everynode writes (state.db, logs, kubeconfig, etcd's data) is its owner's alone:
+    # the state holds every object of the cluster, Secrets among them once they are served.
+    os.umask(0o077)
     signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from everynode.apiserver.exposure import check_bind
 from everynode.cli import aio
 from everynode.cli.nodes import create_nodes, simulated_node
 from everynode.cli.supervisor import Child, GaveUp, Supervisor
@@ -37,7 +38,7 @@ def add_parser(commands: Any) -> None:
     parser = commands.add_parser("up", help="start the embedded cluster")
     parser.add_argument("--data-dir", default="./.everynode", help="where the cluster keeps its state")
     parser.add_argument("--storage", default=None, help="storage DSN (default: SQLite in --data-dir)")
-    parser.add_argument("--bind", default="127.0.0.1", help="address the API server listens on")
+    parser.add_argument("--bind", default="127.0.0.1", help="loopback address the API server listens on")
     parser.add_argument("--port", type=int, default=6443, help="port the API server listens on")
     parser.add_argument("--nodes", type=int, default=3, help="simulated nodes to have (node-1 …)")
     parser.add_argument(
@@ -64,10 +65,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--nodes must be 0 or more")
     if args.node_grace_period <= 0 or args.pod_gc_quarantine < 0:
         raise ValueError("--node-grace-period must be positive and --pod-gc-quarantine not negative")
+    check_bind(args.bind)
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     storage = args.storage or f"sqlite:///{data_dir / 'state.db'}"
-    host = "127.0.0.1" if args.bind in ("0.0.0.0", "::") else args.bind
+    host = f"[{args.bind}]" if ":" in args.bind else args.bind
     server = f"http://{host}:{args.port}"
     config_path = data_dir / "kubeconfig"
     supervisor = Supervisor()

@@ -70,6 +70,12 @@ class NotAcceptable(ApiError):
     code, reason = 406, "NotAcceptable"
 
 
+class RequestTimeout(ApiError):
+    """The client did not send its request in time (the connection is closed after the answer)."""
+
+    code, reason = 408, "Timeout"
+
+
 class AlreadyExists(ApiError):
     code, reason = 409, "AlreadyExists"
 
@@ -204,6 +210,7 @@ _BY_CODE: dict[int, type[ApiError]] = {
     404: NotFound,
     405: MethodNotAllowed,
     406: NotAcceptable,
+    408: RequestTimeout,
     409: Conflict,
     410: Gone,
     413: RequestEntityTooLarge,

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import fcntl
+import logging
 import os
 import sqlite3
 
@@ -26,6 +28,8 @@ from everynode.storage.broadcaster import Broadcaster, LocalWatch
 from everynode.storage.errors import Compacted, FutureRevision, NotFound, StorageUnavailable
 from everynode.storage.records import Deleted, Event, EventType, KeyValue, ListResult
 from everynode.storage.sqlite_writer import Checkpointer, WriteOp, Writer
+
+log = logging.getLogger(__name__)
 
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 _MAX_ROWS = 2**62  # a LIMIT SQLite can bind (a 64-bit integer) with one row to spare
@@ -73,7 +77,7 @@ class SQLiteBackend:
 
     def _prepare_file(self) -> None:
         """Create the directory, take ownership of the file (the lock), and create the schema."""
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), mode=0o700, exist_ok=True)
         lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -81,6 +85,7 @@ class SQLiteBackend:
             os.close(lock_fd)
             raise StorageUnavailable(f"{self.path} is in use by another everynode process") from exc
         self._lock_fd = lock_fd
+        _make_private(self.path)
         setup = sql.connect(self.path, synchronous=self._synchronous)
         try:
             sql.create_schema(setup)
@@ -226,3 +231,18 @@ def _row_to_event(row: tuple[int, bytes, bytes | None, bytes | None, int]) -> Ev
     revision, key, value, prev_value, create_revision = row
     kind = EventType.PUT if value is not None else EventType.DELETE
     return Event(kind, key.decode(), revision, value, prev_value, create_revision)
+
+
+def _make_private(path: str) -> None:
+    """The database readable by its owner only: created 0600 (SQLite gives its -wal and -shm files
+    the database's mode), and an older file that others could read is narrowed, with a warning."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        mode = os.fstat(fd).st_mode & 0o777
+        if mode & 0o077:
+            log.warning("storage: %s was readable by others (mode %o); narrowing it to 0600", path, mode)
+            for name in (path, path + "-wal", path + "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(name, 0o600)
+    finally:
+        os.close(fd)

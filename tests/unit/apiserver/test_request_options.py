@@ -6,7 +6,7 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from everynode.apiserver import request_options
-from everynode.apiserver.fastpath import LeanRequest
+from everynode.apiserver.leanrequest import LeanRequest
 from everynode.apiserver.request_options import INT64_MAX, integer, list_options, resource_version
 from everynode.core import errors
 
