@@ -204,8 +204,9 @@ async def test_an_oversized_body_gets_413_as_a_status(port: int) -> None:
 async def test_a_malformed_request_gets_400_and_the_server_keeps_serving(port: int) -> None:
     conn = await connect(port)
     await conn.send(b"GET /api/v1/namespaces HTTP/1.1\r\nBad Header\r\n\r\n")
-    status, _, _ = await conn.response()
-    assert status == 400
+    status, headers, body = await conn.response()
+    assert (status, orjson.loads(body)["kind"], headers["connection"]) == (400, "Status", "close")
+    assert await conn.closed()
     conn.close()
     other = await connect(port)
     await other.send(request("GET", f"{NAMESPACES}/default"))
@@ -233,3 +234,49 @@ async def test_a_client_leaving_mid_request_does_not_stop_the_server(port: int) 
 
     await eventually(created, what="the abandoned create to be stored")
     other.close()
+
+
+@pytest.mark.parametrize(
+    ("head", "code"),
+    [
+        (b"GET /api/v1/namespaces HTTP/1.1\r\nHost: localhost\r\nX: " + b"a" * 70_000 + b"\r\n\r\n", 431),
+        (
+            b"POST /api/v1/namespaces HTTP/1.1\r\nHost: localhost\r\nContent-Length: "
+            + b"9" * 5000
+            + b"\r\n\r\n",
+            400,
+        ),
+        (b"POST /api/v1/namespaces HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
+        (b"GET /api/v1/namespaces HTTP/1.0\r\nBad Header\r\n\r\n", 400),  # answered by aiohttp
+        (b"GET /api/v1/namespaces HTTP/1.0\r\nX: " + b"a" * 70_000 + b"\r\n\r\n", 431),
+    ],
+)
+async def test_what_is_not_a_request_gets_a_status_and_the_connection_is_closed(
+    port: int, head: bytes, code: int
+) -> None:
+    conn = await connect(port)
+    await conn.send(head)
+    status, _, body = await conn.response()
+    assert (status, orjson.loads(body)["code"]) == (code, code)
+    assert await conn.closed()
+    conn.close()
+
+
+async def test_an_upgrade_request_is_answered_not_dropped(port: int) -> None:
+    conn = await connect(port)
+    await conn.send(
+        b"POST /api/v1/namespaces/default/pods/p/exec?command=ls HTTP/1.1\r\nHost: localhost\r\n"
+        b"Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n"
+    )
+    status, _, body = await conn.response()
+    assert (status, orjson.loads(body)["kind"]) == (404, "Status")
+    conn.close()
+
+
+async def test_a_head_aiohttp_serves_may_be_as_long_as_a_lean_one(port: int) -> None:
+    conn = await connect(port)
+    await conn.send(
+        request("GET", f"{NAMESPACES}/default", version="1.0", headers="X: " + "a" * 30_000 + "\r\n")
+    )
+    assert (await conn.response())[0] == 200
+    conn.close()

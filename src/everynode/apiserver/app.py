@@ -12,7 +12,7 @@ from typing import cast
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from everynode.apiserver import discovery, fastpath, openapi
+from everynode.apiserver import discovery, fastpath, handover, openapi
 from everynode.apiserver.exposure import check_bind, host_guard
 from everynode.apiserver.handlers import HandlerOptions, ResourceHandlers
 from everynode.apiserver.http import (
@@ -170,15 +170,14 @@ async def serving(
     """``app`` started and listening (yields the port): connections are accepted by the lean path
     (``fastpath``), which hands watches and anything unusual to aiohttp."""
     limits = limits or app.get(LIMITS) or ConnectionLimits()
-    # aiohttp closes the connections it was handed when idle for as long as the lean path does;
-    # a head trickling in on one counts as idle (aiohttp has no header timeout of its own).
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=limits.idle_timeout)
+    runner = web.AppRunner(app, handle_signals=False, **handover.handler_kwargs(limits.idle_timeout))
     await runner.setup()
     try:
         server = runner.server
         assert server is not None
+        aiohttp_factory = handover.handler_factory(server, limits.idle_timeout)
         listener, connections = await fastpath.start_server(
-            app[ROUTE], app, server, host, port, limits=limits
+            app[ROUTE], app, aiohttp_factory, host, port, limits=limits
         )
         try:
             yield listener.port

@@ -28,14 +28,13 @@ from typing import Any, cast
 from aiohttp import web
 
 from everynode.apiserver.http import INTERNAL_ERROR_MESSAGE, MAX_BODY_BYTES, Handler, error_response
-from everynode.apiserver.leanrequest import LeanHead, LeanRequest, qualify
+from everynode.apiserver.leanrequest import MAX_HEAD_BYTES, LeanHead, LeanRequest, Malformed, qualify
 from everynode.apiserver.listener import Listener
 from everynode.apiserver.options import ConnectionLimits
 from everynode.core import errors
 
 log = logging.getLogger(__name__)
 
-MAX_HEAD_BYTES = 64 * 1024  # beyond this without the end of the headers: aiohttp refuses it
 _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
 
 AiohttpFactory = Callable[[], asyncio.Protocol]
@@ -147,11 +146,17 @@ class LeanProtocol(asyncio.Protocol):
         if transport is None or transport.is_closing():
             return
         end = self.buffer.find(b"\r\n\r\n")
-        if end < 0:
+        if end < 0 or end + 4 > MAX_HEAD_BYTES:
             if len(self.buffer) > MAX_HEAD_BYTES:
-                self._hand_over()
+                self._refuse(
+                    errors.RequestHeaderFieldsTooLarge(f"the request head exceeds {MAX_HEAD_BYTES} bytes")
+                )
             return
-        request = qualify(bytes(self.buffer[: end + 4]))
+        try:
+            request = qualify(bytes(self.buffer[: end + 4]))
+        except Malformed as malformed:
+            self._refuse(errors.BadRequest(malformed.message))
+            return
         total = 0 if request is None else request.head_size + request.body_size
         if request is None or len(self.buffer) < total:
             # A body still arriving is read by aiohttp as it streams: the request takes its
@@ -199,6 +204,14 @@ class LeanProtocol(asyncio.Protocol):
             self._next()
         else:
             self._expect(self.limits.idle_timeout)
+
+    def _refuse(self, error: errors.ApiError) -> None:
+        """Answer what cannot be read as a request with ``error``, and close the connection."""
+        transport = self.transport
+        assert transport is not None
+        self.buffer.clear()
+        transport.write(encode_response(error_response(error), keep_alive=False))
+        transport.close()
 
     def _hand_over(self) -> None:
         """aiohttp serves this connection from here on, starting with the bytes not yet answered."""

@@ -6,7 +6,6 @@ rejects the request with upstream's ``strict decoding error``, Warn answers with
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from everynode.apiserver import schema
@@ -14,7 +13,6 @@ from everynode.core import errors
 from everynode.core.resources import ResourceInfo
 
 MODES = ("Strict", "Warn", "Ignore")
-_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 def check_fields(
@@ -25,33 +23,31 @@ def check_fields(
     ``baseline``: the stored object a patch was applied to (see ``schema.unknown_fields``)."""
     if mode not in MODES:
         raise errors.BadRequest(f'fieldValidation must be one of Strict, Warn, Ignore; got "{mode}"')
-    unknown = schema.unknown_fields(info.group, info.version, info.kind, obj, baseline)
+    unknown = schema.unknown_field_paths(info.group, info.version, info.kind, obj, baseline)
     if not unknown:
         return []
+    named = [schema.render_path(path) for path in unknown]
     if mode == "Strict":
-        listed = ", ".join(f'unknown field "{path}"' for path in unknown)
+        listed = ", ".join(f'unknown field "{path}"' for path in named)
         raise errors.BadRequest(
             f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
             f"strict decoding error: {listed}"
         )
     for path in unknown:
         prune(obj, path)
-    return [f'unknown field "{path}"' for path in unknown] if mode == "Warn" else []
+    return [f'unknown field "{path}"' for path in named] if mode == "Warn" else []
 
 
-def prune(obj: Any, path: str) -> None:
-    """Remove the field at ``path`` (``spec.template.spec.containers[0].imagee``) if present."""
-    steps: list[str | int] = [
-        m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _STEP.finditer(path)
-    ]
+def prune(obj: Any, path: schema.FieldPath) -> None:
+    """Remove the field at ``path`` (``("spec", "containers", 0, "imagee")``) if present."""
     node = obj
-    for step in steps[:-1]:
+    for step in path[:-1]:
         if isinstance(step, int):
             if not isinstance(node, list) or step >= len(node):
                 return
         elif not isinstance(node, dict) or step not in node:
             return
         node = node[step]
-    last = steps[-1] if steps else None
+    last = path[-1] if path else None
     if isinstance(node, dict) and isinstance(last, str):
         node.pop(last, None)

@@ -13,6 +13,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from everynode.apiserver.http import MAX_BODY_BYTES
 
 METHODS = frozenset({b"GET", b"POST", b"PUT", b"PATCH", b"DELETE"})
+MAX_HEAD_BYTES = 64 * 1024  # a request head (request line and headers) may be this long, on both paths
 
 
 class _Body:
@@ -113,14 +114,25 @@ class LeanHead:
         self.keep_alive = keep_alive
 
 
+class Malformed(Exception):
+    """A request head no server could serve: answered with this Status, then the connection closed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def qualify(head: bytes) -> LeanHead | None:
-    """The request if the lean path serves it; ``None`` hands it (and its connection) to aiohttp."""
+    """The request if the lean path serves it; ``None`` hands it (and its connection) to aiohttp;
+    ``Malformed`` when it is not a request at all."""
     parsed = _Head()
     parser = parsed.parser = httptools.HttpRequestParser(parsed)
     try:
         parser.feed_data(head)
-    except httptools.HttpParserError:
-        return None  # aiohttp answers it with its 400
+    except httptools.HttpParserUpgrade:
+        return None  # Connection: Upgrade (exec, port-forward): aiohttp's to answer
+    except httptools.HttpParserError as exc:
+        raise Malformed(f"the request is not valid HTTP/1.1: {exc}") from None
     finally:
         parsed.parser = None  # no reference cycle left for the collector
     if not parsed.done or parser.get_http_version() != "1.1":
@@ -136,9 +148,10 @@ def qualify(head: bytes) -> LeanHead | None:
         return None
     length_values = headers.getall("Content-Length", [])
     if len(length_values) > 1 or (
-        length_values and not (length_values[0].isascii() and length_values[0].isdigit())
+        length_values
+        and not (length_values[0].isascii() and length_values[0].isdigit() and len(length_values[0]) < 16)
     ):
-        return None
+        raise Malformed(f"the request has an invalid Content-Length: {', '.join(length_values)[:40]}")
     body_size = int(length_values[0]) if length_values else 0
     if body_size > MAX_BODY_BYTES:
         return None  # aiohttp's 413, as before

@@ -165,6 +165,9 @@ def patch_schema(group: str, version: str, kind: str) -> strategic.PatchSchema |
     return None if name is None else SchemaNode({"$ref": _REF_PREFIX + name})
 
 
+FieldPath = tuple[str | int, ...]  # keys and list positions from the object's root
+
+
 def unknown_fields(
     group: str, version: str, kind: str, obj: dict[str, Any], baseline: dict[str, Any] | None = None
 ) -> list[str]:
@@ -174,6 +177,22 @@ def unknown_fields(
     kind without a definition has no unknown fields. ``baseline``: the stored object ``obj`` was
     made from (a patch's target), whose fields are known; top-level values equal to its are skipped.
     """
+    return [render_path(path) for path in unknown_field_paths(group, version, kind, obj, baseline)]
+
+
+def render_path(path: FieldPath) -> str:
+    """``("spec", "containers", 0, "imagee")`` as ``spec.containers[0].imagee``."""
+    text = ""
+    for index, step in enumerate(path):
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if index else step)
+    return text
+
+
+def unknown_field_paths(
+    group: str, version: str, kind: str, obj: dict[str, Any], baseline: dict[str, Any] | None = None
+) -> list[FieldPath]:
+    """``unknown_fields`` as paths of keys and positions, which name any key exactly (an empty key,
+    one with a dot or a bracket), for removing the fields."""
     root = patch_schema(group, version, kind)
     if not isinstance(root, SchemaNode):
         return []
@@ -187,14 +206,14 @@ def unknown_fields(
         for key, value in obj.items()
     ):
         return []
-    found: list[str] = []
+    found: list[FieldPath] = []
     for key, value in obj.items():
         node = fields.get(key)
         if node is None:
             if key not in _ALWAYS_KNOWN:
-                found.append(key)
+                found.append((key,))
         elif isinstance(value, dict | list):
-            _walk(node.type, value, key, found)
+            _walk(node.type, value, (key,), found)
     return found
 
 
@@ -227,7 +246,7 @@ def _all_known(resolved: _Type, value: Any) -> bool:
     return True
 
 
-def _walk(resolved: _Type, value: Any, path: str, found: list[str]) -> None:
+def _walk(resolved: _Type, value: Any, path: FieldPath, found: list[FieldPath]) -> None:
     kind = resolved.kind
     if kind == OBJECT:
         if isinstance(value, dict):
@@ -235,19 +254,19 @@ def _walk(resolved: _Type, value: Any, path: str, found: list[str]) -> None:
             for key, item in value.items():
                 node = fields.get(key)
                 if node is None:
-                    found.append(f"{path}.{key}")
+                    found.append((*path, key))
                 elif isinstance(item, dict | list):
-                    _walk(node.type, item, f"{path}.{key}", found)
+                    _walk(node.type, item, (*path, key), found)
     elif kind == ARRAY:
         if isinstance(value, list):
             element = _node(resolved.raw.get("items", _ANYTHING)).type
             if element.kind in (OBJECT, ARRAY, MAP):
                 for index, item in enumerate(value):
                     if isinstance(item, dict | list):
-                        _walk(element, item, f"{path}[{index}]", found)
+                        _walk(element, item, (*path, index), found)
     elif kind == MAP and isinstance(value, dict):
         element = _node(resolved.raw["additionalProperties"]).type
         if element.kind in (OBJECT, ARRAY, MAP):
             for key, item in value.items():
                 if isinstance(item, dict | list):
-                    _walk(element, item, f"{path}.{key}", found)
+                    _walk(element, item, (*path, key), found)

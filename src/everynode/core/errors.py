@@ -92,6 +92,10 @@ class RequestEntityTooLarge(ApiError):
     code, reason = 413, "RequestEntityTooLarge"
 
 
+class RequestHeaderFieldsTooLarge(ApiError):
+    code, reason = 431, "RequestHeaderFieldsTooLarge"
+
+
 class UnsupportedMediaType(ApiError):
     code, reason = 415, "UnsupportedMediaType"
 

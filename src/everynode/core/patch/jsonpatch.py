@@ -47,7 +47,7 @@ def apply_json_patch(original: Any, operations: Any, *, owned: bool = False) -> 
 def _apply(document: Any, operation: dict[str, Any], index: int) -> Any:
     """Apply one operation to ``document`` (owned by us) and return the new document."""
     op = operation.get("op")
-    if op not in _OPS:
+    if not isinstance(op, str) or op not in _OPS:
         raise PatchError(f"operation {index}: unknown op {op!r}")
     path = _pointer(operation, "path", index)
     where = f"operation {index} ({op} {operation['path']})"
@@ -96,7 +96,7 @@ def _index(token: str, size: int, where: str, *, insert: bool) -> int:
         return size
     if not token.isascii() or not token.isdigit() or (len(token) > 1 and token[0] == "0"):
         raise PatchError(f"{where}: {token!r} is not a valid array index")
-    position = int(token)
+    position = int(token) if len(token) <= 18 else size + 1  # far beyond any list; no huge conversions
     if position > size or (position == size and not insert):
         raise PatchError(f"{where}: index {position} is out of bounds (length {size})")
     return position
