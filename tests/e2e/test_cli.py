@@ -67,6 +67,11 @@ def test_bench_storage_against_a_spawned_etcd(etcd_server: object) -> None:
         (["bench", "storage", "--storage", "nosuch://x"], "unknown scheme"),
         (["bench", "storage", "--storage", "memory://", "--ops", "0"], "must be positive"),
         (["bench", "storage"], "one of the arguments --storage --spawn-etcd is required"),
+        (["apiserver", "--bind", "0.0.0.0"], 'refusing to listen on "0.0.0.0"'),
+        (["apiserver", "--bind", "::"], "listens only on loopback addresses"),
+        (["up", "--bind", "0.0.0.0", "--data-dir", "/nonexistent/never-created"], "refusing to listen"),
+        (["apiserver", "--request-timeout", "0"], "--request-timeout must be positive"),
+        (["apiserver", "--max-connections", "-1"], "--max-connections must be 0"),
     ],
 )
 def test_bad_arguments_give_one_clear_line(args: list[str], message: str) -> None:
@@ -126,6 +131,13 @@ def test_up_serves_a_cluster_that_kubectl_reaches_and_resumes_it(tmp_path: Path)
             check=False,
         )
         assert created.returncode == 0, created.stderr
+        # What `up` writes is its user's alone: the state, the logs, the kubeconfig.
+        written = [data_dir / "state.db", data_dir / "kubeconfig", *data_dir.glob("*.log")]
+        assert len(written) >= 5, written
+        assert {path.name: oct(path.stat().st_mode & 0o777) for path in written} == {
+            path.name: "0o600" for path in written
+        }
+        assert data_dir.stat().st_mode & 0o077 == 0
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0

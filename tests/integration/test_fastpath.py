@@ -12,6 +12,7 @@ import pytest
 
 from everynode.apiserver import fastpath
 from everynode.apiserver.app import build_app, serving
+from everynode.apiserver.handlers import ResourceHandlers
 from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
 from tests.integration.support import eventually
 
@@ -279,4 +280,24 @@ async def test_a_head_aiohttp_serves_may_be_as_long_as_a_lean_one(port: int) -> 
         request("GET", f"{NAMESPACES}/default", version="1.0", headers="X: " + "a" * 30_000 + "\r\n")
     )
     assert (await conn.response())[0] == 200
+    conn.close()
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.0"])  # the lean path, and aiohttp
+async def test_an_unexpected_exception_is_a_500_status_and_a_logged_traceback(
+    port: int, version: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: object) -> None:
+        raise RuntimeError("a bug in a handler")
+
+    monkeypatch.setattr(ResourceHandlers, "get", broken)
+    conn = await connect(port)
+    await conn.send(request("GET", f"{NAMESPACES}/default", version=version))
+    status, _, body = await conn.response()
+    answer = orjson.loads(body)
+    assert (status, answer["kind"], answer["reason"]) == (500, "Status", "InternalError")
+    assert "a bug in a handler" not in answer["message"]  # nothing of the server's insides leaks
+    logged = [record for record in caplog.records if record.exc_info]
+    assert logged
+    assert "a bug in a handler" in str(logged[-1].exc_info[1])
     conn.close()
