@@ -301,3 +301,19 @@ async def test_an_unexpected_exception_is_a_500_status_and_a_logged_traceback(
     assert logged
     assert "a bug in a handler" in str(logged[-1].exc_info[1])
     conn.close()
+
+
+async def test_a_body_cut_short_by_the_client_is_not_an_internal_error(
+    port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    conn = await connect(port)
+    head = request("POST", NAMESPACES, b"x" * 100).split(b"\r\n\r\n")[0] + b"\r\n\r\n"
+    await conn.send(head + b'{"metadata"')
+    conn.writer.write_eof()
+    await conn.closed()
+    conn.close()
+    other = await connect(port)
+    await other.send(request("GET", f"{NAMESPACES}/default"))
+    assert (await other.response())[0] == 200
+    other.close()
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]

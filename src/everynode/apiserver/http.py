@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiMapping
 
 from everynode.apiserver import decoding
@@ -136,6 +137,10 @@ async def read_body(request: ApiRequest) -> bytes:
     except TimeoutError:
         raise errors.RequestTimeout(
             f"the request body did not arrive within {timeout:g} s ({size} bytes came)"
+        ) from None
+    except (ConnectionError, HttpProcessingError) as exc:  # the client left, or sent a broken body
+        raise errors.BadRequest(
+            f"the request body ended before it was whole ({size} bytes came): {exc}"
         ) from None
     return b"".join(chunks)
 
