@@ -449,7 +449,7 @@ VERB_TARGETS = [
     ("POST", "/api/v1/namespaces"),
     ("PUT", NODE_PATH + "/n1"),
     ("PATCH", NODE_PATH + "/n1"),
-    ("DELETE", POD_PATH + "/absent"),
+    ("DELETE", POD_PATH + "/p1"),  # bound: a graceful deletion (dry run)
     ("DELETE", "/apis/coordination.k8s.io/v1/namespaces/default/leases"),
 ]
 
@@ -669,6 +669,40 @@ def test_the_largest_bodies_are_answered_in_time(
 ) -> None:
     status, _ = send(server, "POST", DS_PATH + "?dryRun=All", body, content_type)
     assert status in (400, 413, 422)
+
+
+@pytest.mark.parametrize(
+    ("grace", "how"),
+    [
+        (2**63 - 1, "query"),
+        (2**63 - 1, "body"),
+        (2**63 - 1, "eviction"),
+        (2**63 - 1, "the pod's own"),
+        (2**64 - 1, "body"),
+        (-(2**63), "query"),
+    ],
+)
+def test_the_largest_grace_periods_are_not_a_500(server: ApiServerProcess, grace: int, how: str) -> None:
+    pod = copy.deepcopy(POD)
+    pod["metadata"] = {"generateName": "grace-"}
+    if how == "the pod's own":
+        pod["spec"]["terminationGracePeriodSeconds"] = grace
+    status, data = send(server, "POST", POD_PATH, orjson.dumps(pod))
+    assert status == 201, data
+    own = f"{POD_PATH}/{orjson.loads(data)['metadata']['name']}"
+    if how == "query":
+        status, data = send(server, "DELETE", f"{own}?gracePeriodSeconds={grace}")
+    elif how == "eviction":
+        eviction = {
+            "apiVersion": "policy/v1",
+            "kind": "Eviction",
+            "deleteOptions": {"gracePeriodSeconds": grace},
+        }
+        status, data = send(server, "POST", own + "/eviction", orjson.dumps(eviction))
+    else:
+        body = orjson.dumps({"gracePeriodSeconds": grace}) if how == "body" else None
+        status, data = send(server, "DELETE", own, body)
+    assert status in (200, 201, 400), data
 
 
 @pytest.mark.parametrize("limit", ["9223372036854775807", "9223372036854775808", "9" * 30])

@@ -177,6 +177,8 @@ async def delete_options(request: ApiRequest) -> DeleteOptions:
 def options_from(raw: Obj, *, dry_run: bool) -> DeleteOptions:
     """DeleteOptions from JSON, type-checked as Go's decoder would (400 for the wrong shape)."""
     grace = _typed(raw, "gracePeriodSeconds", int)
+    if grace is not None and not -INT64_MAX - 1 <= grace <= INT64_MAX:
+        raise errors.BadRequest(f"DeleteOptions field gracePeriodSeconds {grace} is out of the int64 range")
     policy = _typed(raw, "propagationPolicy", str)
     orphan = _typed(raw, "orphanDependents", bool)
     if policy is None and orphan is not None:
