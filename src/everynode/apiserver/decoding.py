@@ -134,6 +134,9 @@ class _Collection:
 
 
 _NO_KEY = object()
+_NOT_SEEN = object()
+_CACHED_TEXT = 32  # plain scalars this short are resolved once per document ...
+_CACHE_ENTRIES = 10_000  # ... up to this many distinct ones
 
 
 class _Builder:
@@ -149,15 +152,16 @@ class _Builder:
         self.aliased = False
         self._constructor = SafeConstructor()
         self._resolver = Resolver()
+        self._plain: dict[str, Any] = {}  # plain scalar text: its value
 
     def feed(self, event: ev.Event) -> None:
         kind = type(event)
         if kind is ev.ScalarEvent:
             self._scalar(event)  # type: ignore[arg-type]
-        elif kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
-            self._start(event)  # type: ignore[arg-type]
         elif kind is ev.MappingEndEvent or kind is ev.SequenceEndEvent:
             self._end()
+        elif kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
+            self._start(event)  # type: ignore[arg-type]
         elif kind is ev.AliasEvent:
             self._alias(event)  # type: ignore[arg-type]
         elif kind is ev.DocumentStartEvent:
@@ -186,10 +190,26 @@ class _Builder:
         self._add(done.value, done.height)
 
     def _scalar(self, event: ev.ScalarEvent) -> None:
-        value = self._construct(event)
-        self._grow(len(event.value) + 3)  # the text, quotes or a separator: about its JSON size
+        text, tag = event.value, event.tag
+        value: Any
+        if tag is None and event.implicit[0]:  # plain: resolved by its text (most scalars)
+            value = self._plain.get(text, _NOT_SEEN)
+            if value is _NOT_SEEN:
+                value = _decimal(text)
+                if value is None:
+                    value = self._construct(event)
+                if len(text) <= _CACHED_TEXT and len(self._plain) < _CACHE_ENTRIES:
+                    self._plain[text] = value  # immutable: shared by every occurrence
+        elif tag is None:  # quoted, untagged: a string
+            value = text
+        else:
+            value = self._construct(event)
+        size = len(text) + 3  # the text, quotes or a separator: about its JSON size
+        self.size += size
+        if self.size > self.size_limit:
+            self._grow(0)
         if event.anchor is not None:
-            self.anchors[event.anchor] = (value, len(event.value) + 3, 0)
+            self.anchors[event.anchor] = (value, size, 0)
         self._add(value, 0)
 
     def _alias(self, event: ev.AliasEvent) -> None:
@@ -258,6 +278,14 @@ class _Builder:
         except (ValueError, KeyError, yaml.YAMLError):
             raise errors.BadRequest(f'the request body holds an invalid YAML {kind}: "{text[:40]}"') from None
         raise errors.BadRequest(f'the request body uses the unsupported YAML tag "{tag}"')
+
+
+def _decimal(text: str) -> int | None:
+    """A plain decimal integer that surely fits in 64 bits, without YAML's resolver (a fast path:
+    YAML 1.1 reads a leading 0 as octal, so those take the general way)."""
+    if 0 < len(text) < 19 and text.isascii() and text.isdigit() and (text[0] != "0" or text == "0"):
+        return int(text)
+    return None
 
 
 def _integer(constructor: SafeConstructor, tag: str, text: str) -> int:

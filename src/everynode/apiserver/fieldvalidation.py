@@ -1,4 +1,6 @@
-"""``fieldValidation``: what happens to fields the schema does not know (Strict, Warn, Ignore).
+"""``fieldValidation``: what happens to fields the schema does not know (Strict, Warn, Ignore); and
+values of the wrong JSON type or integers too large for their field, which Go's typed decoder
+refuses whatever the mode (400, as upstream's ``json: cannot unmarshal …``).
 
 Whatever the mode, unknown fields are not stored (a typed decoder drops them upstream); Strict
 rejects the request with upstream's ``strict decoding error``, Warn answers with Warning headers.
@@ -23,7 +25,19 @@ def check_fields(
     ``baseline``: the stored object a patch was applied to (see ``schema.unknown_fields``)."""
     if mode not in MODES:
         raise errors.BadRequest(f'fieldValidation must be one of Strict, Warn, Ignore; got "{mode}"')
-    unknown = schema.unknown_field_paths(info.group, info.version, info.kind, obj, baseline)
+    unknown, overflowing, mistyped = schema.field_problems(info.group, info.version, info.kind, obj, baseline)
+    undecodable = [  # Go's decoder refuses these whatever the mode
+        f"json: cannot unmarshal {got} into Go struct field {schema.render_path(path)} of type {expected}"
+        for path, expected, got in mistyped
+    ] + [
+        f"json: cannot unmarshal number {number} into Go struct field {schema.render_path(path)} "
+        f"of type {integer}"
+        for path, number, integer in overflowing
+    ]
+    if undecodable:
+        raise errors.BadRequest(
+            f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: {undecodable[0]}'
+        )
     if not unknown:
         return []
     named = [schema.render_path(path) for path in unknown]

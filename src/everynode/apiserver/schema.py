@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -31,6 +31,7 @@ KUBERNETES_VERSION = "v1.33.0"
 _DEFINITIONS = f"kubernetes-json-schema/{KUBERNETES_VERSION}-local/_definitions.json"
 _REF_PREFIX = "#/$defs/"
 _ALWAYS_KNOWN = frozenset({"apiVersion", "kind", "metadata"})
+_INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 _ANYTHING: dict[str, Any] = {}  # the schema of ``items`` when a definition leaves it out
 
 OBJECT, MAP, ARRAY, SCALAR, OPEN = "object", "map", "array", "scalar", "open"
@@ -65,12 +66,16 @@ def root_definition(group: str, version: str, kind: str) -> str | None:
 class _Type:
     """A resolved schema type; its children are built on first use (definitions are recursive)."""
 
-    __slots__ = ("_fields", "kind", "raw")
+    __slots__ = ("_element", "_field_types", "_fields", "expected", "kind", "raw", "takes")
 
     def __init__(self, kind: str, raw: dict[str, Any]) -> None:
         self.kind = kind
         self.raw = raw
         self._fields: dict[str, SchemaNode] | None = None
+        self._field_types: dict[str, _Type] | None = None
+        self._element: _Type | None = None
+        # The Python types a value here may have, as Go's typed decoder takes them (None: any).
+        self.takes, self.expected = _takes(kind, raw)
 
     @property
     def fields(self) -> dict[str, SchemaNode]:
@@ -78,6 +83,21 @@ class _Type:
             properties = self.raw.get("properties", {}) if self.kind == OBJECT else {}
             self._fields = {name: _node(prop) for name, prop in properties.items()}
         return self._fields
+
+    @property
+    def element(self) -> _Type:
+        """The type of an array's items or a map's values."""
+        if self._element is None:
+            raw = self.raw.get("items", _ANYTHING) if self.kind == ARRAY else self.raw["additionalProperties"]
+            self._element = _node(raw).type
+        return self._element
+
+    @property
+    def field_types(self) -> dict[str, _Type]:
+        """``fields``' resolved types (the hot loop of ``_all_known`` reads these)."""
+        if self._field_types is None:
+            self._field_types = {name: node.type for name, node in self.fields.items()}
+        return self._field_types
 
 
 class SchemaNode:
@@ -138,6 +158,48 @@ def _resolve(raw: dict[str, Any]) -> _Type:
     return resolved
 
 
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+
+
+def _takes(kind: str, raw: dict[str, Any]) -> tuple[frozenset[type] | None, str]:
+    """The Python types a value of this type may have (``None`` among them: a null is absent)."""
+    if kind in (OBJECT, MAP):
+        return frozenset({dict, type(None)}), "object"
+    if kind == ARRAY:
+        return frozenset({list, type(None)}), "array"
+    if kind != SCALAR:
+        return None, ""
+    names: list[str] = []
+    for alternative in raw.get("oneOf") or raw.get("anyOf") or [raw]:
+        declared = (raw if alternative is raw else _resolve(alternative).raw).get("type", ())
+        names += [declared] if isinstance(declared, str) else list(declared)
+    names = [name for name in dict.fromkeys(names) if name != "null"]
+    if not names or any(name not in _JSON_TYPES for name in names):
+        return None, ""
+    takes = {type(None)}
+    for name in names:
+        takes.update(_JSON_TYPES[name])
+    return frozenset(takes), " or ".join(names)
+
+
+def _json_type(value: Any) -> str:
+    """What Go's decoder calls a JSON value in its errors."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "string" if isinstance(value, str) else type(value).__name__
+
+
 def _kind(raw: dict[str, Any]) -> str:
     if raw.get("x-kubernetes-preserve-unknown-fields") is True:
         return OPEN
@@ -193,80 +255,138 @@ def unknown_field_paths(
 ) -> list[FieldPath]:
     """``unknown_fields`` as paths of keys and positions, which name any key exactly (an empty key,
     one with a dot or a bracket), for removing the fields."""
+    return field_problems(group, version, kind, obj, baseline).unknown
+
+
+class FieldProblems(NamedTuple):
+    """What Go's typed decoder would not take from an object."""
+
+    unknown: list[FieldPath]  # fields the schema does not declare
+    overflowing: list[tuple[FieldPath, int, str]]  # integers too large for their field's type
+    mistyped: list[tuple[FieldPath, str, str]]  # values of the wrong JSON type: (path, expected, got)
+
+
+_NO_PROBLEMS = FieldProblems([], [], [])
+
+
+def field_problems(
+    group: str, version: str, kind: str, obj: dict[str, Any], baseline: dict[str, Any] | None = None
+) -> FieldProblems:
+    """Unknown fields, values of the wrong JSON type, and integers that do not fit their field
+    (``int32``, ``int64``, IntOrString's): what Go's typed decoder would not take.
+
+    The common case, an object with none of them, costs one walk that builds no paths; anything
+    unusual (an integer beyond the int32 range among them) sends it down the slow path, which
+    names each problem."""
     root = patch_schema(group, version, kind)
     if not isinstance(root, SchemaNode):
-        return []
+        return _NO_PROBLEMS
     fields = root.type.fields
     if baseline is None:
         if _all_known(root.type, obj):
-            return []
+            return _NO_PROBLEMS
     elif all(
-        (node := fields.get(key)) is not None
-        and (not isinstance(value, dict | list) or baseline.get(key) == value or _all_known(node.type, value))
+        (node := fields.get(key)) is not None and (baseline.get(key) == value or _fits(node.type, value))
         for key, value in obj.items()
     ):
-        return []
-    found: list[FieldPath] = []
-    for key, value in obj.items():
-        node = fields.get(key)
-        if node is None:
-            if key not in _ALWAYS_KNOWN:
-                found.append((key,))
-        elif isinstance(value, dict | list):
-            _walk(node.type, value, (key,), found)
-    return found
+        return _NO_PROBLEMS
+    problems = FieldProblems([], [], [])
+    _walk(root.type, obj, (), problems, root=True)
+    return problems
+
+
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_INT_RANGES = {"int32": (_INT32_MIN, _INT32_MAX), "int64": (-(2**63), 2**63 - 1)}
+
+
+def _fits(resolved: _Type, item: Any) -> bool:
+    """Whether ``item`` may stand where ``resolved`` is declared, all the way down."""
+    takes = resolved.takes
+    if takes is not None and type(item) not in takes:
+        return False
+    if isinstance(item, dict | list):
+        return _all_known(resolved, item)
+    return not (type(item) is int and not _INT32_MIN <= item <= _INT32_MAX)
 
 
 def _all_known(resolved: _Type, value: Any) -> bool:
-    """Whether ``value`` declares only known fields: the common case, checked without building paths
-    (``_walk`` then names the unknown ones; the root's ``_ALWAYS_KNOWN`` keys send it there too)."""
+    """Whether ``value`` declares only known fields, each of its JSON type, and no integer beyond
+    the int32 range: the common case, checked without building paths (``_walk`` then names what
+    is wrong; the root's ``_ALWAYS_KNOWN`` keys send it there too)."""
     kind = resolved.kind
     if kind == OBJECT:
         if isinstance(value, dict):
-            fields = resolved.fields
+            types = resolved.field_types
             for key, item in value.items():
-                node = fields.get(key)
-                if node is None:
+                child = types.get(key)
+                if child is None:
                     return False
-                if isinstance(item, dict | list) and not _all_known(node.type, item):
+                takes = child.takes
+                if takes is not None and type(item) not in takes:
+                    return False
+                if isinstance(item, dict | list):
+                    if not _all_known(child, item):
+                        return False
+                elif type(item) is int and not _INT32_MIN <= item <= _INT32_MAX:
                     return False
     elif kind == ARRAY:
         if isinstance(value, list):
-            element = _node(resolved.raw.get("items", _ANYTHING)).type
-            if element.kind in (OBJECT, ARRAY, MAP):
-                for item in value:
-                    if isinstance(item, dict | list) and not _all_known(element, item):
-                        return False
+            element = resolved.element
+            return all(_fits(element, item) for item in value)
     elif kind == MAP and isinstance(value, dict):
-        element = _node(resolved.raw["additionalProperties"]).type
-        if element.kind in (OBJECT, ARRAY, MAP):
-            for item in value.values():
-                if isinstance(item, dict | list) and not _all_known(element, item):
-                    return False
+        element = resolved.element
+        return all(_fits(element, item) for item in value.values())
     return True
 
 
-def _walk(resolved: _Type, value: Any, path: FieldPath, found: list[FieldPath]) -> None:
+def _walk(
+    resolved: _Type, value: Any, path: FieldPath, problems: FieldProblems, *, root: bool = False
+) -> None:
     kind = resolved.kind
-    if kind == OBJECT:
-        if isinstance(value, dict):
-            fields = resolved.fields
-            for key, item in value.items():
-                node = fields.get(key)
-                if node is None:
-                    found.append((*path, key))
-                elif isinstance(item, dict | list):
-                    _walk(node.type, item, (*path, key), found)
-    elif kind == ARRAY:
-        if isinstance(value, list):
-            element = _node(resolved.raw.get("items", _ANYTHING)).type
-            if element.kind in (OBJECT, ARRAY, MAP):
-                for index, item in enumerate(value):
-                    if isinstance(item, dict | list):
-                        _walk(element, item, (*path, index), found)
+    if kind == OBJECT and isinstance(value, dict):
+        fields = resolved.fields
+        for key, item in value.items():
+            node = fields.get(key)
+            if node is None:
+                if not (root and key in _ALWAYS_KNOWN):
+                    problems.unknown.append((*path, key))
+            else:
+                _visit(node, item, (*path, key), problems)
+    elif kind == ARRAY and isinstance(value, list):
+        element = _node(resolved.raw.get("items", _ANYTHING))
+        for index, item in enumerate(value):
+            _visit(element, item, (*path, index), problems)
     elif kind == MAP and isinstance(value, dict):
-        element = _node(resolved.raw["additionalProperties"]).type
-        if element.kind in (OBJECT, ARRAY, MAP):
-            for key, item in value.items():
-                if isinstance(item, dict | list):
-                    _walk(element, item, (*path, key), found)
+        element = _node(resolved.raw["additionalProperties"])
+        for key, item in value.items():
+            _visit(element, item, (*path, key), problems)
+
+
+def _visit(node: SchemaNode, item: Any, path: FieldPath, problems: FieldProblems) -> None:
+    child = node.type
+    if child.takes is not None and type(item) not in child.takes:
+        problems.mistyped.append((path, child.expected, _json_type(item)))
+    elif isinstance(item, dict | list):
+        _walk(child, item, path, problems)
+    elif type(item) is int and not _INT32_MIN <= item <= _INT32_MAX:
+        _check_integer(node, item, path, problems)
+
+
+def _check_integer(node: SchemaNode, value: int, path: FieldPath, problems: FieldProblems) -> None:
+    integer = _integer_type(node)
+    if integer is not None:
+        low, high = _INT_RANGES[integer]
+        if not low <= value <= high:
+            problems.overflowing.append((path, value, integer))
+
+
+def _integer_type(node: SchemaNode) -> str | None:
+    """``int32`` or ``int64`` for an integer field (IntOrString's integer is an int32), else None."""
+    resolved = node.type.raw
+    declared = node._raw.get("format") or resolved.get("format")
+    if declared in _INT_RANGES:
+        return str(declared)
+    if resolved is definitions().get(_INT_OR_STRING):
+        return "int32"
+    types = resolved.get("type", ())
+    return "int64" if "integer" in (types if isinstance(types, list) else [types]) else None
