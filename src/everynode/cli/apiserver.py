@@ -40,24 +40,22 @@ def add_parser(commands: Any) -> None:
         "--max-mutating-requests-inflight", type=int, default=200, help="writes at once (0: no limit)"
     )
     limits = ConnectionLimits()
-    parser.add_argument(
-        "--request-timeout",
-        type=float,
-        default=limits.request_timeout,
-        help="seconds a request body may take to arrive, and a response to be read (kube-apiserver's)",
-    )
-    parser.add_argument(
-        "--request-header-timeout",
-        type=float,
-        default=limits.header_timeout,
-        help="seconds a request's head may take to arrive (Go's ReadHeaderTimeout in kube-apiserver)",
-    )
-    parser.add_argument(
-        "--idle-timeout",
-        type=float,
-        default=limits.idle_timeout,
-        help="seconds a keep-alive connection may stay idle",
-    )
+    for flag, default, what in (
+        (
+            "--request-timeout",
+            limits.request_timeout,
+            "a request body may take to arrive, and a response to be read",
+        ),
+        (
+            "--request-header-timeout",
+            limits.header_timeout,
+            "a request's head may take to arrive (Go's ReadHeaderTimeout)",
+        ),
+        ("--idle-timeout", limits.idle_timeout, "a keep-alive connection may stay idle"),
+    ):
+        parser.add_argument(
+            flag, type=float, default=default, help=f"seconds {what} (kube-apiserver's: {default:g})"
+        )
     parser.add_argument(
         "--max-connections",
         type=int,
