@@ -16,8 +16,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TypeVar
 
+from everynode.core.types import Obj
 from everynode.testing.kubectl import kubectl_path
 
 EVERYNODE = [sys.executable, "-m", "everynode"]
@@ -26,7 +27,6 @@ DEADLINE = 45.0  # seconds, for anything awaited
 POLL = 0.2  # seconds between two looks
 LOGS = ("apiserver.log", "controller-manager.log", "node-agent.log")
 T = TypeVar("T")
-Obj = dict[str, Any]
 
 
 class Cluster:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import yaml
 
+from everynode.core.types import Obj
 from everynode.testing.etcd import free_port
 from tests.e2e.cluster import (
     KUBECTL,
@@ -33,7 +33,6 @@ pytestmark = [
     pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed"),
 ]
 
-Obj = dict[str, Any]
 # seconds. Not shorter: `up` does not shorten the node agent's Lease renewals (every 10 s) to match, so
 # with a grace period under 10 s every node flaps to Unknown, tainted unreachable, every 10 s.
 NODE_GRACE_PERIOD = 20

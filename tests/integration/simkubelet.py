@@ -18,9 +18,9 @@ from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.nodeaffinity import pinned_node_name
 from everynode.core.pods import format_time, is_ready
+from everynode.core.types import Obj
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 
 
 class SimKubelet:

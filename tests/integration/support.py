@@ -15,9 +15,8 @@ import pytest
 
 from everynode.client.rest import RestClient
 from everynode.core import resources as r
+from everynode.core.types import Obj
 from everynode.testing.apiserver import ApiServerProcess
-
-Obj = dict[str, Any]
 
 # For ``params=`` of a module's server fixture: SQLite, and again on a real etcd.
 BACKENDS = ["sqlite", pytest.param("etcd", marks=pytest.mark.etcd)]

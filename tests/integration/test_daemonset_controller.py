@@ -21,6 +21,7 @@ from everynode.controllers.daemonset.service import DaemonSetService
 from everynode.core import resources as r
 from everynode.core.nodeaffinity import pinned_node_name
 from everynode.core.pods import is_ready
+from everynode.core.types import Obj
 from everynode.testing.apiserver import ApiServerProcess
 from tests.integration.simkubelet import SimKubelet
 from tests.integration.support import (
@@ -32,8 +33,6 @@ from tests.integration.support import (
     own_apiserver,
     running,
 )
-
-Obj = dict[str, Any]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 
@@ -15,10 +14,10 @@ from everynode.client.rest import RestClient
 from everynode.controllers.garbagecollector.service import GarbageCollectorService
 from everynode.core import errors
 from everynode.core import resources as r
+from everynode.core.types import Obj
 from everynode.testing.apiserver import ApiServerProcess
 from tests.integration.support import create_namespace, eventually, own_apiserver, running
 
-Obj = dict[str, Any]
 HOLD = "everynode.io/test-hold"
 
 

@@ -22,11 +22,11 @@ from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.pods import is_ready, parse_time
+from everynode.core.types import Obj
 from everynode.testing.apiserver import ApiServerProcess
 from tests.integration import support
 from tests.integration.support import create_namespace, eventually, own_apiserver, running, unique
 
-Obj = dict[str, Any]
 INTERVAL = 0.5  # lease renewal interval in these tests
 SIMULATED = {"everynode.io/simulated": "true"}
 

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 
@@ -20,12 +19,12 @@ from everynode.client.rest import RestClient
 from everynode.controllers.nodelifecycle.service import NodeLifecycleService
 from everynode.core import resources as r
 from everynode.core.pods import format_time
+from everynode.core.types import Obj
 from everynode.runtime.leaderelection import micro_time
 from everynode.testing.apiserver import ApiServerProcess
 from tests.integration import support
 from tests.integration.support import eventually, own_apiserver, running, unique
 
-Obj = dict[str, Any]
 GRACE = 2.0
 LEASES = "kube-node-lease"
 UNREACHABLE = [

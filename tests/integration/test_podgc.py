@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 
@@ -14,10 +13,10 @@ from everynode.client.rest import RestClient
 from everynode.controllers.podgc.service import PodGCService
 from everynode.core import errors
 from everynode.core import resources as r
+from everynode.core.types import Obj
 from everynode.testing.apiserver import ApiServerProcess
 from tests.integration.support import create_namespace, eventually, node, own_apiserver, running, unique
 
-Obj = dict[str, Any]
 HOLD = "everynode.io/test-hold"
 QUARANTINE = 1.0
 

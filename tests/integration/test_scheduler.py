@@ -19,12 +19,11 @@ import pytest
 from everynode.client.config import ClientConfig
 from everynode.client.rest import RestClient
 from everynode.core import resources as r
+from everynode.core.types import Obj
 from everynode.scheduler.service import SchedulerService
 from everynode.testing.apiserver import ApiServerProcess
 from tests.integration import support
 from tests.integration.support import create_all, create_namespace, eventually, own_apiserver, running
-
-Obj = dict[str, Any]
 
 
 @pytest.fixture(scope="module")

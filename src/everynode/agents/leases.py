@@ -25,11 +25,10 @@ from typing import Any
 from everynode.client.rest import ResourceClient
 from everynode.core import errors
 from everynode.core.clock import Clock
+from everynode.core.types import Obj
 from everynode.runtime.leaderelection import micro_time
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
-
 LEASE_NAMESPACE = "kube-node-lease"
 LEASE_DURATION = 40  # seconds, upstream's nodeLeaseDurationSeconds
 TICK = 0.1  # seconds between slots: small enough to look continuous, large enough to batch

@@ -23,8 +23,7 @@ from typing import Any
 from everynode.agents import renderers
 from everynode.agents.stages import Stage, StageSet, parse_duration
 from everynode.core.pods import parse_time
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 
 @dataclass(frozen=True, slots=True)

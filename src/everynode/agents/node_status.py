@@ -11,7 +11,6 @@ from typing import Any
 from everynode import __version__
 from everynode.agents.status_parts import (
     Context,
-    Obj,
     Output,
     Params,
     meta_of,
@@ -20,6 +19,7 @@ from everynode.agents.status_parts import (
     status_of,
 )
 from everynode.core.pods import format_time
+from everynode.core.types import Obj
 
 KUBELET_VERSION = "v1.33.1"  # the Kubernetes version the API server reports
 KUBELET_PORT = 10250

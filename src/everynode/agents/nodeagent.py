@@ -39,6 +39,7 @@ from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
 from everynode.core.pods import is_deleting, is_ready, is_terminal
+from everynode.core.types import Obj
 from everynode.informers.informer import Informer
 from everynode.informers.store import by_node_name, object_key
 from everynode.runtime.controller import run_workers
@@ -46,7 +47,6 @@ from everynode.workqueue.delaying import RateLimitingQueue
 from everynode.workqueue.ratelimiters import ItemExponentialFailureRateLimiter
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 Key = tuple[str, str]  # (resource, informer key)
 
 # The annotations are an interface (docs/node-agent.md): manifests and tests depend on these names.

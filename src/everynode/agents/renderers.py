@@ -27,7 +27,6 @@ from typing import Any
 from everynode.agents.node_status import render_node_heartbeat, render_node_ready
 from everynode.agents.status_parts import (
     Context,
-    Obj,
     Output,
     Params,
     meta_of,
@@ -38,6 +37,7 @@ from everynode.agents.status_parts import (
 )
 from everynode.core import quantity
 from everynode.core.pods import format_time
+from everynode.core.types import Obj
 
 __all__ = ["NODE", "POD", "RENDERERS", "Context", "Output", "Renderer", "node_ip", "pod_ip", "set_conditions"]
 

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-Obj = dict[str, Any]
+from everynode.core.types import Obj
+
 Params = Mapping[str, Any]
 
 

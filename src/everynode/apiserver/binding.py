@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from everynode.apiserver.objects import Obj, deep_copy, now_rfc3339
+from everynode.apiserver.objects import deep_copy, now_rfc3339
 from everynode.core import errors
+from everynode.core.types import Obj
 
 
 def bound_to_node(pod: Obj, name: str, node: str) -> Obj:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from everynode.apiserver import fieldvalidation
 from everynode.apiserver.http import ApiRequest, read_object
-from everynode.apiserver.objects import Obj, drop_nulls
+from everynode.apiserver.objects import drop_nulls
 from everynode.apiserver.routing import Target
 from everynode.core import errors
 from everynode.core.resources import ResourceInfo
+from everynode.core.types import Obj
 
 
 async def decoded_body(request: ApiRequest, target: Target) -> tuple[Obj, str | None, list[str]]:

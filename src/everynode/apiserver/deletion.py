@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from everynode.apiserver.objects import Obj, deep_copy, now_rfc3339
+from everynode.apiserver.objects import deep_copy, now_rfc3339
 from everynode.apiserver.strategy import Strategy, pod_grace_period
 from everynode.core import errors
 from everynode.core import resources as r
+from everynode.core.types import Obj
 
 IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
 ORPHAN = "orphan"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from everynode import __version__
 from everynode.core import resources as r
+from everynode.core.types import Obj
 
 KUBERNETES_VERSION = ("1", "33", "v1.33.1")
 EXTRA_GROUPS = (("policy", "v1"),)  # pods/eviction lives here; we serve no resource of its own
-
-Obj = dict[str, Any]
 
 
 def version() -> Obj:

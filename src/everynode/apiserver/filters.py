@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from everynode.core import errors, fields, labels
 from everynode.core.resources import ResourceInfo
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 Predicate = Callable[[Obj], bool]
 
 

@@ -17,7 +17,7 @@ from everynode.apiserver.http import (
     read_object,
     warning_header,
 )
-from everynode.apiserver.objects import Obj, deep_copy, drop_nulls, status_success
+from everynode.apiserver.objects import deep_copy, drop_nulls, status_success
 from everynode.apiserver.registry import Registry
 from everynode.apiserver.routing import Target
 from everynode.apiserver.watch import FRESHNESS_TIMEOUT, serve_watch
@@ -27,6 +27,7 @@ from everynode.core import resources as r
 from everynode.core.fielderrors import required
 from everynode.core.patch import PatchError, apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
 from everynode.core.resources import ResourceInfo
+from everynode.core.types import Obj
 from everynode.storage import Compacted, FutureRevision, InvalidContinueToken
 
 PATCH_TYPES = (

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 # apimachinery's rand.String alphabet: no vowels (no accidental words), no look-alike characters.
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"

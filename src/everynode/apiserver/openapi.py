@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from typing import Any
 
 import orjson
 
@@ -42,10 +41,9 @@ from everynode.apiserver.openapi_paths import (
 )
 from everynode.apiserver.openapi_v2 import PRODUCES
 from everynode.apiserver.schema import KUBERNETES_VERSION, definitions, root_definition
+from everynode.core.types import Obj
 
 __all__ = ["PATCH_TYPES", "group_versions", "handle", "v2_document", "v3_document", "v3_index"]
-
-Obj = dict[str, Any]
 
 V2_PROTOBUF_TYPES = (
     "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",

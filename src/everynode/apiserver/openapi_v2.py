@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from everynode.core.types import Obj
+
 if TYPE_CHECKING:
     from everynode.apiserver.openapi_paths import Operation, Param, PathItem
 
-Obj = dict[str, Any]
 PRODUCES = ("application/json", "application/yaml", "application/vnd.kubernetes.protobuf")
 _V2_REF = "#/definitions/"
 

@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from everynode.apiserver import defaults, validation
-from everynode.apiserver.objects import Obj, meta
+from everynode.apiserver.objects import meta
 from everynode.apiserver.strategy import Strategy
 from everynode.core import errors
 from everynode.core.resources import ResourceInfo
+from everynode.core.types import Obj
 
 _CARRIED_META = ("name", "namespace", "creationTimestamp", "generateName")
 _DELETION_META = ("deletionTimestamp", "deletionGracePeriodSeconds")

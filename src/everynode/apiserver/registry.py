@@ -16,7 +16,6 @@ from typing import Any
 from everynode.apiserver.binding import bound_to_node
 from everynode.apiserver.deletion import DeleteOptions, check_deletable, plan_deletion, should_delete_now
 from everynode.apiserver.objects import (
-    Obj,
     deep_copy,
     encode_for_storage,
     meta,
@@ -31,6 +30,7 @@ from everynode.apiserver.watchcache import WatchCache, decode
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.resources import ResourceInfo
+from everynode.core.types import Obj
 from everynode.storage import Backend, KeyExists, KeyValue
 from everynode.storage import Conflict as StorageConflict
 from everynode.storage import NotFound as StorageNotFound

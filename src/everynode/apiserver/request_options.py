@@ -8,9 +8,9 @@ from typing import Any
 
 from everynode.apiserver.deletion import DeleteOptions
 from everynode.apiserver.http import ApiRequest, media_type, parse_body, read_body
-from everynode.apiserver.objects import Obj
 from everynode.core import errors
 from everynode.core.fielderrors import FieldError, forbidden, not_supported
+from everynode.core.types import Obj
 
 INT64_MAX = 2**63 - 1
 _INTEGER = re.compile(r"[+-]?[0-9]+\Z")  # what Go's strconv.ParseInt(s, 10, 64) reads

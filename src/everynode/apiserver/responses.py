@@ -8,9 +8,9 @@ from aiohttp import web
 
 from everynode.apiserver import tables
 from everynode.apiserver.http import ApiRequest, json_response
-from everynode.apiserver.objects import Obj
 from everynode.core import errors
 from everynode.core.resources import ResourceInfo
+from everynode.core.types import Obj
 
 
 def object_response(request: ApiRequest, info: ResourceInfo, obj: Obj) -> web.Response:

@@ -5,13 +5,11 @@ what a create resets, what an update may change, when ``generation`` moves, and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from everynode.apiserver.objects import deep_copy
 from everynode.core import resources as r
 from everynode.core.resources import ResourceInfo
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 

@@ -33,12 +33,12 @@ import orjson
 from everynode.apiserver.objects import with_revision
 from everynode.core.errors import Gone
 from everynode.core.resources import ResourceInfo
+from everynode.core.types import Obj
 from everynode.storage import Backend, Compacted, EventType, KeyValue, StorageError, Watch
 
 log = logging.getLogger(__name__)
 _MAX_OWN_WRITES = 4096  # announced writes kept at once (each is forgotten when it fails)
 
-Obj = dict[str, Any]
 Predicate = Callable[[Obj], bool]
 
 

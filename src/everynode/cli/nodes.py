@@ -17,10 +17,10 @@ from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.names import is_qualified_name, is_valid_label_value, name_is_dns_subdomain
+from everynode.core.types import Obj
 
 SIMULATED_ANNOTATION = "everynode.io/simulated"
 EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
-Obj = dict[str, Any]
 
 
 def add_parser(commands: Any) -> None:

@@ -18,8 +18,8 @@ from everynode.core import errors
 from everynode.core.clock import Clock, RealClock
 from everynode.core.resources import ResourceInfo
 from everynode.core.tokenbucket import TokenBucket
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 PATCH_TYPES = {
     "merge": "application/merge-patch+json",
     "strategic": "application/strategic-merge-patch+json",

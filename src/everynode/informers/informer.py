@@ -17,7 +17,8 @@ from typing import Protocol
 
 from everynode.core import errors
 from everynode.core.clock import Clock, RealClock
-from everynode.informers.store import IndexFunc, Obj, Store, object_key
+from everynode.core.types import Obj
+from everynode.informers.store import IndexFunc, Store, object_key
 
 log = logging.getLogger(__name__)
 

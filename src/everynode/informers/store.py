@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
-Obj = dict[str, Any]
+from everynode.core.types import Obj
+
 IndexFunc = Callable[[Obj], Iterable[str]]
 
 

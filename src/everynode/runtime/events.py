@@ -25,16 +25,15 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from typing import Any
 
 from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
 from everynode.core.tokenbucket import TokenBucket
+from everynode.core.types import Obj
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 NORMAL, WARNING = "Normal", "Warning"
 SPAM_BURST = 25
 SPAM_QPS = 1 / 300

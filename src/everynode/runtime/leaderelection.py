@@ -36,9 +36,9 @@ from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
+from everynode.core.types import Obj
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 T = TypeVar("T")
 
 JITTER_FACTOR = 1.2  # client-go's JitterFactor for acquisition attempts

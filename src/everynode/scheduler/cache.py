@@ -16,9 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from everynode.core.pods import is_terminal
+from everynode.core.types import Obj
 from everynode.scheduler.nodeinfo import NodeInfo, Snapshot, pod_key, pod_request
-
-Obj = dict[str, Any]
 
 
 class SchedulerCache:

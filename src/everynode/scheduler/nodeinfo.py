@@ -19,8 +19,7 @@ from typing import Any
 
 from everynode.core import quantity
 from everynode.core.pods import is_terminal
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 DEFAULT_MILLI_CPU = 100  # upstream's DefaultMilliCPURequest, for spreading only
 DEFAULT_MEMORY = 200 * 1024 * 1024  # DefaultMemoryRequest, 200Mi

@@ -32,6 +32,7 @@ from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
 from everynode.core.pods import format_time, is_deleting, is_terminal
+from everynode.core.types import Obj
 from everynode.informers.shared import SharedInformers, wait_synced
 from everynode.informers.store import object_key
 from everynode.runtime.controller import run_workers
@@ -43,8 +44,6 @@ from everynode.workqueue.delaying import RateLimitingQueue
 from everynode.workqueue.ratelimiters import ItemExponentialFailureRateLimiter
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
-
 DEFAULT_SCHEDULER = "default-scheduler"
 INITIAL_BACKOFF = 1.0  # upstream's podInitialBackoffSeconds
 MAX_BACKOFF = 10.0  # podMaxBackoffSeconds

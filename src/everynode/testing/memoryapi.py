@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import copy
 import itertools
-from typing import Any
 
 from everynode.controllers.daemonset.caches import Caches
 from everynode.core import errors
 from everynode.core.clock import Clock
 from everynode.core.patch.strategic import StaticSchema, apply_strategic_merge_patch
 from everynode.core.pods import format_time
+from everynode.core.types import Obj
 from everynode.runtime.expectations import Expectations
 
-Obj = dict[str, Any]
 # what a strategic merge must know for the patches the controller sends: owner references merge by uid
 _SCHEMA = StaticSchema(
     fields={

@@ -15,8 +15,8 @@ from everynode.agents.leases import LEASE_NAMESPACE, LeaseRenewer, LeaseSchedule
 from everynode.client.rest import ResourceClient
 from everynode.core import errors
 from everynode.core.clock import FakeClock
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 MICRO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 

@@ -16,8 +16,8 @@ from everynode.agents.renderers import Context, node_ip, pod_ip, render_restart,
 from everynode.agents.stages import default_stages, parse_stages
 from everynode.core.clock import FakeClock
 from everynode.core.pods import format_time, is_ready, parse_time
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 EPOCH = 1_700_000_000.0  # a whole second, so timestamps truncate nothing at the start
 LIFECYCLE = Lifecycle(default_stages())
 

@@ -15,8 +15,8 @@ from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core.clock import FakeClock
 from everynode.core.resources import ResourceInfo
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 EPOCH = 1_700_000_000.0
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from everynode.apiserver.defaults import apply_defaults, image_pull_policy, qos_class
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 DIGEST = "sha256:" + "ab" * 32
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from everynode.apiserver.tables import render_table
+from everynode.core.types import Obj
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
-Obj = dict[str, Any]
 
 
 def ago(**elapsed: float) -> str:

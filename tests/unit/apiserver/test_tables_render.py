@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from everynode.apiserver.tables import render_table, render_watch_object
+from everynode.core.types import Obj
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
-Obj = dict[str, Any]
-
 METADATA: Obj = {
     "name": "agent",
     "namespace": "kube-system",

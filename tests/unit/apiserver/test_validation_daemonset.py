@@ -9,8 +9,7 @@ import pytest
 
 from everynode.apiserver.defaults import apply_defaults
 from everynode.apiserver.validation import validate_create, validate_status_update, validate_update
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 SUBDOMAIN_MSG = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "

@@ -9,8 +9,7 @@ import pytest
 from everynode.apiserver.validation.meta import validate_object_meta, validate_object_meta_update
 from everynode.apiserver.validation.selectors import converts, matches, validate_label_selector
 from everynode.core import names
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 
 def meta(**fields: Any) -> Obj:

@@ -9,8 +9,8 @@ import pytest
 
 from everynode.apiserver.defaults import apply_defaults
 from everynode.apiserver.validation import validate_create, validate_status_update, validate_update
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 C0 = "spec.containers[0]"
 
 

@@ -15,6 +15,7 @@ from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.clock import FakeClock
+from everynode.core.types import Obj
 from everynode.runtime.leaderelection import (
     LeaderElectionConfig,
     LeaderElector,
@@ -22,7 +23,6 @@ from everynode.runtime.leaderelection import (
     micro_time,
 )
 
-Obj = dict[str, Any]
 NAME, NAMESPACE = "controller-manager", "kube-system"
 MICRO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 

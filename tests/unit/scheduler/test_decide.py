@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from everynode.scheduler.decide import (
@@ -19,7 +17,6 @@ from everynode.scheduler.filters import Rejection
 from everynode.scheduler.nodeinfo import NodeInfo, Resources, Snapshot, snapshot_of
 from tests.unit.scheduler.objects import node, pinned, pod, required, taint
 
-Obj = dict[str, Any]
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from everynode.core.types import Obj
 from everynode.scheduler.filters import (
     INSUFFICIENT_CPU,
     INSUFFICIENT_MEMORY,
@@ -26,7 +25,6 @@ from everynode.scheduler.filters import (
 from everynode.scheduler.nodeinfo import NodeInfo, PodRequest, Resources, pod_request
 from tests.unit.scheduler.objects import node, pinned, pod, required, taint
 
-Obj = dict[str, Any]
 UNSCHEDULABLE_TOLERATION = {
     "key": "node.kubernetes.io/unschedulable",
     "operator": "Exists",

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from everynode.core.types import Obj
 from everynode.scheduler.nodeinfo import (
     DEFAULT_MAX_PODS,
     DEFAULT_MEMORY,
@@ -18,7 +19,6 @@ from everynode.scheduler.nodeinfo import (
 )
 from tests.unit.scheduler.objects import container, node, pod
 
-Obj = dict[str, Any]
 MI = 2**20
 
 

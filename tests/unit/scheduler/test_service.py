@@ -11,10 +11,9 @@ import pytest
 from everynode.core import errors
 from everynode.core.clock import FakeClock
 from everynode.core.resources import ResourceInfo
+from everynode.core.types import Obj
 from everynode.scheduler.service import SchedulerService, backoff, scheduling_changed, truncate
 from tests.unit.scheduler.objects import node, pinned, pod
-
-Obj = dict[str, Any]
 
 
 class FakeResource:

@@ -12,13 +12,13 @@ from typing import Any
 
 from everynode.apiserver.defaults.pod import pod_defaults, qos_class
 from everynode.apiserver.defaults.podspec import (
-    Obj,
     child_obj,
     image_pull_policy,
     pod_template_defaults,
     resource_list,
     set_if_absent,
 )
+from everynode.core.types import Obj
 
 __all__ = ["apply_defaults", "image_pull_policy", "qos_class"]
 

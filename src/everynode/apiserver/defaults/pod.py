@@ -7,8 +7,9 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
-from everynode.apiserver.defaults.podspec import Obj, child_obj, objects, pod_spec_defaults, set_if_absent
+from everynode.apiserver.defaults.podspec import child_obj, objects, pod_spec_defaults, set_if_absent
 from everynode.apiserver.validation.quantity import QuantityError, parse_quantity
+from everynode.core.types import Obj
 
 DEFAULT_TOLERATION_SECONDS = 300
 # Built-in PriorityClasses every cluster has; other class names are left for a priority controller.

@@ -8,8 +8,7 @@ from typing import Any
 
 from everynode.apiserver.validation.quantity import canonical_text
 from everynode.apiserver.validation.volumes import SOURCE_FIELDS
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 DEFAULT_FILE_MODE = 0o644  # 420
 DEFAULT_TOKEN_EXPIRATION = 3600

@@ -15,12 +15,13 @@ from typing import Any
 
 from everynode.apiserver.tables.accept import content_type_for, negotiate_table_version
 from everynode.apiserver.tables.apps import CONTROLLER_REVISIONS, DAEMONSETS
-from everynode.apiserver.tables.columns import Obj, Printer
+from everynode.apiserver.tables.columns import Printer
 from everynode.apiserver.tables.core import DEFAULT, EVENTS, LEASES, NAMESPACES
 from everynode.apiserver.tables.nodes import NODES
 from everynode.apiserver.tables.pods import PODS
 from everynode.apiserver.tables.timefmt import human_duration, short_human_duration
 from everynode.core.resources import BY_RESOURCE
+from everynode.core.types import Obj
 
 __all__ = [
     "INCLUDE_OBJECT_VALUES",

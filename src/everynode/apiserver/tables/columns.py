@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-Obj = dict[str, Any]
+from everynode.core.types import Obj
+
 NONE = "<none>"
 
 

@@ -18,7 +18,6 @@ from everynode.apiserver.tables.columns import (
     NONE,
     Cells,
     Column,
-    Obj,
     Printer,
     integer,
     items,
@@ -29,6 +28,7 @@ from everynode.apiserver.tables.columns import (
     wide,
 )
 from everynode.apiserver.tables.timefmt import human_duration, parse_time, since
+from everynode.core.types import Obj
 
 _NODE_LOST = "NodeLost"  # the reason the node lifecycle controller gives pods on unreachable nodes
 _TERMINAL_PHASES = ("Succeeded", "Failed")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from everynode.apiserver.validation._util import Errors, Obj, dedupe
+from everynode.apiserver.validation._util import Errors, dedupe
 from everynode.apiserver.validation.controllerrevision import (
     validate_controller_revision,
     validate_controller_revision_update,
@@ -35,6 +35,7 @@ from everynode.apiserver.validation.pod import (
     validate_pod_update,
 )
 from everynode.core.fielderrors import FieldError
+from everynode.core.types import Obj
 
 __all__ = ["validate_create", "validate_status_update", "validate_update"]
 

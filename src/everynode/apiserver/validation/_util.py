@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from everynode.core.fielderrors import FieldError, go_quote, invalid
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 Errors = list[FieldError]
 
 NEGATIVE_MSG = "must be greater than or equal to 0"

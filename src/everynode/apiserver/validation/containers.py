@@ -7,7 +7,6 @@ from typing import Any
 
 from everynode.apiserver.validation._util import (
     Errors,
-    Obj,
     as_dict,
     as_int,
     as_str,
@@ -23,6 +22,7 @@ from everynode.apiserver.validation.env import validate_env, validate_env_from
 from everynode.apiserver.validation.resources import validate_resource_requirements
 from everynode.core import names
 from everynode.core.fielderrors import duplicate, forbidden, invalid, not_found, not_supported, required
+from everynode.core.types import Obj
 
 PROTOCOLS = ("SCTP", "TCP", "UDP")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")

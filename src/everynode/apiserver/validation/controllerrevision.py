@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from everynode.apiserver.validation._util import Errors, Obj, as_int, expect, immutable, nonnegative
+from everynode.apiserver.validation._util import Errors, as_int, expect, immutable, nonnegative
 from everynode.apiserver.validation.meta import validate_object_meta, validate_object_meta_update
 from everynode.core import names
 from everynode.core.fielderrors import required
+from everynode.core.types import Obj
 
 
 def validate_controller_revision(revision: Obj) -> Errors:

@@ -8,7 +8,6 @@ from typing import Any
 
 from everynode.apiserver.validation._util import (
     Errors,
-    Obj,
     as_dict,
     as_int,
     expect,
@@ -30,6 +29,7 @@ from everynode.apiserver.validation.selectors import (
 )
 from everynode.core import names
 from everynode.core.fielderrors import FieldError, forbidden, go_quote, invalid, not_supported, required
+from everynode.core.types import Obj
 
 STRATEGY_TYPES = ("RollingUpdate", "OnDelete")
 STATUS_COUNTERS = (

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from everynode.apiserver.validation._util import Errors, Obj, as_dict, as_str, child, dicts, index
+from everynode.apiserver.validation._util import Errors, as_dict, as_str, child, dicts, index
 from everynode.apiserver.validation.meta import validate_label_name
 from everynode.core import names
 from everynode.core.fielderrors import invalid, not_supported, required
+from everynode.core.types import Obj
 
 ENV_FIELD_PATHS = (
     "metadata.name",

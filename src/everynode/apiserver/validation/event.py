@@ -3,7 +3,7 @@ gets (for events the name need only be usable in a URL)."""
 
 from __future__ import annotations
 
-from everynode.apiserver.validation._util import Errors, Obj, as_dict, as_str, expect
+from everynode.apiserver.validation._util import Errors, as_dict, as_str, expect
 from everynode.apiserver.validation.meta import (
     validate_label_name,
     validate_object_meta,
@@ -11,6 +11,7 @@ from everynode.apiserver.validation.meta import (
 )
 from everynode.core import names
 from everynode.core.fielderrors import invalid, required
+from everynode.core.types import Obj
 
 REPORTING_INSTANCE_LIMIT = 128
 ACTION_LIMIT = 128

@@ -8,7 +8,6 @@ from typing import Any
 
 from everynode.apiserver.validation._util import (
     Errors,
-    Obj,
     as_dict,
     as_int,
     as_str,
@@ -25,6 +24,7 @@ from everynode.apiserver.validation._util import (
 )
 from everynode.core import names
 from everynode.core.fielderrors import forbidden, invalid, required, too_long
+from everynode.core.types import Obj
 
 NameFn = Callable[[str, bool], list[str]]
 

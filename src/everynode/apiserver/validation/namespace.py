@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from everynode.apiserver.validation._util import (
     Errors,
-    Obj,
     as_dict,
     as_str,
     expect,
@@ -19,6 +18,7 @@ from everynode.apiserver.validation.meta import (
 )
 from everynode.core import names
 from everynode.core.fielderrors import invalid
+from everynode.core.types import Obj
 
 
 def _shape(ns: Obj) -> Errors:

@@ -9,7 +9,6 @@ from typing import Any
 
 from everynode.apiserver.validation._util import (
     Errors,
-    Obj,
     as_dict,
     as_str,
     dicts,
@@ -30,6 +29,7 @@ from everynode.apiserver.validation.resources import is_extended
 from everynode.apiserver.validation.scheduling import validate_taint_effect
 from everynode.core import names
 from everynode.core.fielderrors import duplicate, forbidden, invalid
+from everynode.core.types import Obj
 
 _NEGATIVE = "must be greater than or equal to 0"
 _PROVIDER_ID = 'node updates may not change providerID except from "" to valid'

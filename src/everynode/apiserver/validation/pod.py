@@ -9,7 +9,6 @@ from typing import Any
 
 from everynode.apiserver.validation._util import (
     Errors,
-    Obj,
     as_dict,
     as_int,
     as_str,
@@ -37,6 +36,7 @@ from everynode.apiserver.validation.podspec import (
 from everynode.apiserver.validation.scheduling import validate_tolerations
 from everynode.core import names
 from everynode.core.fielderrors import duplicate, forbidden, invalid, required
+from everynode.core.types import Obj
 
 UPDATABLE_SPEC_FIELDS = (
     "`spec.containers[*].image`",

@@ -9,7 +9,6 @@ from typing import Any
 
 from everynode.apiserver.validation._util import (
     Errors,
-    Obj,
     as_dict,
     as_int,
     as_list,
@@ -29,6 +28,7 @@ from everynode.apiserver.validation.scheduling import validate_affinity, validat
 from everynode.apiserver.validation.volumes import validate_volumes
 from everynode.core import names
 from everynode.core.fielderrors import duplicate, forbidden, invalid, not_supported, required
+from everynode.core.types import Obj
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 DNS_POLICIES = ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None")

@@ -6,7 +6,6 @@ from typing import Any
 
 from everynode.apiserver.validation._util import (
     Errors,
-    Obj,
     as_dict,
     as_int,
     as_str,
@@ -23,6 +22,7 @@ from everynode.apiserver.validation.selectors import (
 )
 from everynode.core import names
 from everynode.core.fielderrors import invalid, not_supported, required
+from everynode.core.types import Obj
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 TOLERATION_OPERATORS = ("Equal", "Exists")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from everynode.apiserver.validation._util import Errors, Obj, as_int, as_str, child, dicts, index
+from everynode.apiserver.validation._util import Errors, as_int, as_str, child, dicts, index
 from everynode.apiserver.validation.containers import validate_local_descending_path, validate_no_backsteps
 from everynode.apiserver.validation.env import (
     VOLUME_FIELD_PATHS,
@@ -19,6 +19,7 @@ from everynode.apiserver.validation.env import (
 from everynode.apiserver.validation.quantity import QuantityError, parse_quantity
 from everynode.core import names
 from everynode.core.fielderrors import duplicate, forbidden, invalid, not_supported, required
+from everynode.core.types import Obj
 
 FILE_MODE_MSG = "must be a number between 0 and 0777 (octal), both inclusive"
 HOST_PATH_TYPES = (

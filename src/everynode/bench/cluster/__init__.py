@@ -37,7 +37,6 @@ from everynode.bench.cluster.common import (
     SERIES_POINTS,
     SIMULATED_ANNOTATION,
     ClusterBenchOptions,
-    Obj,
     Runner,
     budget,
 )
@@ -56,6 +55,7 @@ from everynode.bench.cluster.observer import Observer, PhaseTrack, PodView
 from everynode.bench.cluster.phases import ClusterBench, PhaseRecord, daemonset_manifest, simulated_node
 from everynode.bench.cluster.processes import ClusterProcesses, TimedClient
 from everynode.bench.cluster.report import summary, write_charts
+from everynode.core.types import Obj
 
 __all__ = [
     "COMPONENTS",

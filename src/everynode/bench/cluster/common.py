@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-Obj = dict[str, Any]
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
 NAMESPACE = "everynode-bench"

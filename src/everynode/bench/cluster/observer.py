@@ -12,13 +12,14 @@ from typing import Any
 
 import orjson
 
-from everynode.bench.cluster.common import DAEMONSET, Obj
+from everynode.bench.cluster.common import DAEMONSET
 from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.nodeaffinity import pinned_node_name
 from everynode.core.pods import is_ready
 from everynode.core.resources import ResourceInfo
+from everynode.core.types import Obj
 
 # -- what the watches show -------------------------------------------------------------------------
 

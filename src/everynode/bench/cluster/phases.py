@@ -18,7 +18,6 @@ from everynode.bench.cluster.common import (
     PERCENT,
     SIMULATED_ANNOTATION,
     ClusterBenchOptions,
-    Obj,
     budget,
 )
 from everynode.bench.cluster.observer import Observer, PhaseTrack
@@ -28,6 +27,7 @@ from everynode.bench.procstat import ProcSample, sample
 from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
+from everynode.core.types import Obj
 
 
 def simulated_node(name: str) -> Obj:

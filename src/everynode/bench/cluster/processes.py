@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from everynode.bench.cluster.common import Obj
 from everynode.bench.probe import Call, classify
 from everynode.client.config import ClientConfig
 from everynode.client.rest import RestClient
 from everynode.core import errors
+from everynode.core.types import Obj
 from everynode.testing.apiserver import ApiServerProcess
 from everynode.testing.process import stop_process
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from everynode.core.labels import Selector
 from everynode.core.labelselector import from_label_selector
+from everynode.core.types import Obj
 from everynode.informers.store import Store, by_namespace
 
-Obj = dict[str, Any]
 CANDIDATES = "controller-or-orphan"
 
 

@@ -15,8 +15,8 @@ from everynode.controllers.daemonset.caches import controller_of
 from everynode.controllers.daemonset.podtemplate import controller_ref
 from everynode.core import errors
 from everynode.core.labels import Selector
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 Patcher = Callable[[str, str, Obj], Awaitable[Obj]]
 
 

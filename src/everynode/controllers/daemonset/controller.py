@@ -27,14 +27,13 @@ from everynode.controllers.daemonset.scaling import is_rolling_update
 from everynode.controllers.daemonset.status import compute_status, status_unchanged, with_status
 from everynode.core import errors
 from everynode.core.clock import Clock, RealClock
+from everynode.core.types import Obj
 from everynode.runtime.backoff import Backoff
 from everynode.runtime.expectations import Expectations
 from everynode.workqueue.delaying import RateLimitingQueue
 from everynode.workqueue.ratelimiters import default_controller_rate_limiter
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
-
 BURST_REPLICAS = 250  # creates (and deletes) per sync at most
 SLOW_START_INITIAL_BATCH = 1
 

@@ -14,10 +14,9 @@ from typing import Any
 from everynode.controllers.daemonset.caches import Caches, controller_of
 from everynode.controllers.daemonset.placement import Placement
 from everynode.core.pods import is_ready
+from everynode.core.types import Obj
 from everynode.informers.store import object_key
 from everynode.runtime.expectations import Expectations
-
-Obj = dict[str, Any]
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:

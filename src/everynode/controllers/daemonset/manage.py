@@ -16,9 +16,9 @@ from everynode.controllers.daemonset.podtemplate import REVISION_HASH_LABEL
 from everynode.controllers.daemonset.scaling import allows_surge
 from everynode.core.nodeaffinity import pinned_node_name
 from everynode.core.pods import creation_phase_sort_key, is_available, is_deleting, is_ready
+from everynode.core.types import Obj
 from everynode.runtime.backoff import Backoff
 
-Obj = dict[str, Any]
 NORMAL, WARNING = "Normal", "Warning"
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from everynode.controllers.daemonset.podtemplate import REVISION_HASH_LABEL, TEMPLATE_GENERATION_LABEL
 from everynode.core.nodeaffinity import pinned_node_name
 from everynode.core.pods import is_deleting, is_terminal
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 NodePods = dict[str, list[Obj]]
 
 

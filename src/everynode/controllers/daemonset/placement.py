@@ -13,8 +13,7 @@ from typing import Any
 
 from everynode.core.nodeaffinity import pod_matches_node_affinity
 from everynode.core.taints import add_or_update_toleration, untolerated
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 _ALWAYS_TOLERATED: tuple[tuple[str, str], ...] = (
     ("node.kubernetes.io/not-ready", "NoExecute"),

@@ -15,8 +15,7 @@ from typing import Any
 from everynode.controllers.daemonset.placement import daemon_tolerations
 from everynode.core.names import name_is_dns_subdomain
 from everynode.core.nodeaffinity import pin_to_node
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 REVISION_HASH_LABEL = "controller-revision-hash"
 TEMPLATE_GENERATION_LABEL = "pod-template-generation"

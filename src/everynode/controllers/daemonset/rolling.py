@@ -17,8 +17,7 @@ from everynode.controllers.daemonset.placement import Placement
 from everynode.controllers.daemonset.podtemplate import template_generation
 from everynode.controllers.daemonset.scaling import unavailable_and_surge
 from everynode.core.pods import is_available, is_deleting
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 
 class MissingNode(LookupError):

@@ -6,12 +6,11 @@ Production uses ``RestGarbageCollectorApi``; unit tests substitute an in-memory 
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from everynode.client.rest import ResourceClient, RestClient
 from everynode.core.resources import ResourceInfo
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 
 class GarbageCollectorApi(Protocol):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from everynode.controllers.garbagecollector.api import GarbageCollectorApi
 from everynode.controllers.garbagecollector.decisions import (
@@ -42,12 +41,11 @@ from everynode.controllers.garbagecollector.refs import (
 from everynode.core import errors
 from everynode.core.clock import Clock, RealClock
 from everynode.core.resources import ResourceInfo
+from everynode.core.types import Obj
 from everynode.workqueue.delaying import RateLimitingQueue
 from everynode.workqueue.ratelimiters import default_controller_rate_limiter
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
-
 FINALIZER_RETRIES = 5
 ORPHAN_CONCURRENCY = 32
 

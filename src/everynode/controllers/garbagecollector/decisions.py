@@ -33,8 +33,7 @@ from everynode.controllers.garbagecollector.refs import (
     has_finalizer,
     metadata,
 )
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 
 class OwnerState(Enum):

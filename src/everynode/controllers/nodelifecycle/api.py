@@ -6,12 +6,11 @@ refuses them (409 Conflict) if the node changed meanwhile. Unit tests substitute
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from everynode.client.rest import RestClient
 from everynode.core import resources as r
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 
 class NodeApi(Protocol):

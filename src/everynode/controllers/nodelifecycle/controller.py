@@ -34,10 +34,10 @@ from everynode.controllers.nodelifecycle.decisions import (
 from everynode.controllers.nodelifecycle.health import HealthTracker
 from everynode.core import errors
 from everynode.core.clock import Clock
+from everynode.core.types import Obj
 from everynode.informers.store import Store
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 NORMAL = "Normal"
 YIELD_EVERY = 1000  # nodes checked between two yields to the event loop
 

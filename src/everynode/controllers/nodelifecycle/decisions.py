@@ -19,8 +19,7 @@ from typing import Any
 
 from everynode.core.pods import format_time, parse_time
 from everynode.core.taints import NO_EXECUTE, NO_SCHEDULE
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 READY = "Ready"
 TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"

@@ -20,8 +20,7 @@ from typing import Any
 
 from everynode.controllers.nodelifecycle.decisions import READY, UNKNOWN, condition, created_at
 from everynode.core.clock import Clock
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 
 def _name(obj: Mapping[str, Any]) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from everynode.client.rest import RestClient
 from everynode.core import resources as r
-
-Obj = dict[str, Any]
+from everynode.core.types import Obj
 
 
 class PodGCApi(Protocol):

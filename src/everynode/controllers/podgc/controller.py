@@ -19,10 +19,9 @@ from everynode.controllers.podgc.api import PodGCApi
 from everynode.core import errors
 from everynode.core.clock import Clock, RealClock
 from everynode.core.pods import format_time
+from everynode.core.types import Obj
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
-
 QUARANTINE = 40.0  # upstream's quarantineTime
 TERMINATED_THRESHOLD = 12500  # upstream's --terminated-pod-gc-threshold default
 CONCURRENCY = 64

@@ -17,8 +17,8 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from everynode.core.pods import parse_time
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 OUT_OF_SERVICE_TAINT = "node.kubernetes.io/out-of-service"
 NON_TERMINAL_PHASES = ("Pending", "Running", "Unknown")
 ORPHANED_CONDITION = {

@@ -19,16 +19,15 @@ import copy
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from everynode.controllers.daemonset.caches import Caches
 from everynode.controllers.daemonset.controller import DaemonSetController
 from everynode.core import errors
 from everynode.core.clock import FakeClock
 from everynode.core.pods import format_time
+from everynode.core.types import Obj
 from everynode.testing.memoryapi import MemoryDaemonSetApi
 
-Obj = dict[str, Any]
 POD_CONTROL_REASONS = {"SuccessfulCreate", "SuccessfulDelete", "FailedCreate", "FailedDelete"}
 SIMPLE_LABELS = {"name": "simple-daemon", "type": "production"}
 SIMPLE_LABELS_2 = {"name": "simple-daemon", "type": "test"}  # upstream's simpleDaemonSetLabel2

@@ -25,6 +25,7 @@ from everynode.controllers.daemonset.podtemplate import controller_ref
 from everynode.core import errors
 from everynode.core.nodeaffinity import pinned_node_name
 from everynode.core.pods import format_time
+from everynode.core.types import Obj
 from everynode.informers.informer import Informer
 from everynode.informers.store import by_namespace
 from tests.unit.controllers.daemonset.harness import (
@@ -39,8 +40,6 @@ from tests.unit.controllers.daemonset.harness import (
     rolling,
     uid,
 )
-
-Obj = dict[str, Any]
 
 each_strategy = pytest.mark.parametrize("strategy", STRATEGIES, ids=["OnDelete", "RollingUpdate"])
 NO_SCHEDULE_TOLERATIONS = [{"key": "dedicated", "value": "user1", "effect": "NoSchedule"}]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import pytest
 
@@ -21,6 +21,7 @@ from everynode.controllers.daemonset.rolling import desired_node_pods
 from everynode.controllers.daemonset.scaling import unavailable_and_surge
 from everynode.core.nodeaffinity import pinned_node_name
 from everynode.core.pods import format_time, is_deleting, is_ready
+from everynode.core.types import Obj
 from tests.unit.controllers.daemonset.harness import (
     SIMPLE_LABELS,
     Harness,
@@ -30,7 +31,6 @@ from tests.unit.controllers.daemonset.harness import (
     uid,
 )
 
-Obj = dict[str, Any]
 HASH = "controller-revision-hash"
 GENERATION = "pod-template-generation"
 

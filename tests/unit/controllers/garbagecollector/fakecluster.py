@@ -21,8 +21,8 @@ from everynode.core import resources as r
 from everynode.core.clock import FakeClock
 from everynode.core.patch.merge import apply_merge_patch
 from everynode.core.patch.strategic import StaticSchema, apply_strategic_merge_patch
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 POLICY_FINALIZER = {"Orphan": "orphan", "Foreground": "foregroundDeletion", "Background": None}
 _SCHEMA = StaticSchema(
     fields={

@@ -6,10 +6,10 @@ from __future__ import annotations
 from everynode.controllers.garbagecollector.collector import NotObservedYet, Retry
 from everynode.core import errors
 from everynode.core import resources as r
+from everynode.core.types import Obj
 from tests.unit.controllers.garbagecollector.fakecluster import (
     Call,
     FakeCluster,
-    Obj,
     daemonset,
     drain,
     make,

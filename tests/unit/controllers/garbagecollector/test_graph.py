@@ -7,8 +7,8 @@ from typing import Any
 from everynode.controllers.garbagecollector.graph import AbsentOwners, Graph, owner_diff
 from everynode.controllers.garbagecollector.refs import Identity, OwnerRef
 from everynode.core import resources as r
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 T = "2024-01-01T00:00:00Z"
 
 

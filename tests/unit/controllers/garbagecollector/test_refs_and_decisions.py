@@ -26,8 +26,8 @@ from everynode.controllers.garbagecollector.refs import (
     resource_for,
 )
 from everynode.core import resources as r
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 DS_REF = OwnerRef("apps/v1", "DaemonSet", "ds", "u-ds", controller=True, block_owner_deletion=True)
 POD = Identity("v1", "Pod", "ns", "p", "u-pod")
 

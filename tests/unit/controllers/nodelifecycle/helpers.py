@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-Obj = dict[str, Any]
+from everynode.core.types import Obj
+
 CREATED = "2024-01-01T00:00:00Z"
 EPOCH_CREATED = 1704067200.0  # CREATED as epoch seconds
 

@@ -11,12 +11,12 @@ import contextlib
 import copy
 import itertools
 from collections.abc import Callable
-from typing import Any
 
 from everynode.controllers.nodelifecycle.controller import NodeLifecycleController
 from everynode.controllers.nodelifecycle.health import HealthTracker
 from everynode.core import errors
 from everynode.core.clock import FakeClock
+from everynode.core.types import Obj
 from everynode.informers.store import Store
 from tests.unit.controllers.nodelifecycle.helpers import (
     EPOCH_CREATED,
@@ -28,7 +28,6 @@ from tests.unit.controllers.nodelifecycle.helpers import (
     taint_keys,
 )
 
-Obj = dict[str, Any]
 UNREACHABLE = [
     ("node.kubernetes.io/unreachable", "NoSchedule"),
     ("node.kubernetes.io/unreachable", "NoExecute"),

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from everynode.controllers.podgc import selection
 from everynode.controllers.podgc.controller import PodGCController
 from everynode.core import errors
 from everynode.core.clock import FakeClock
+from everynode.core.types import Obj
 
-Obj = dict[str, Any]
 T = "2024-01-01T00:00:00Z"
 
 
