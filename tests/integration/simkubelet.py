@@ -17,7 +17,8 @@ from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.nodeaffinity import pinned_node_name
-from everynode.core.pods import format_time, is_ready
+from everynode.core.pods import is_ready
+from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,8 @@ from everynode.client.config import ClientConfig
 from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
-from everynode.core.pods import is_ready, parse_time
+from everynode.core.pods import is_ready
+from everynode.core.timestamps import parse_time
 from everynode.core.types import Obj
 from everynode.testing.apiserver import ApiServerProcess
 from tests.integration import support

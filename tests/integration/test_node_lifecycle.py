@@ -18,9 +18,8 @@ from everynode.client.config import ClientConfig
 from everynode.client.rest import RestClient
 from everynode.controllers.nodelifecycle.service import NodeLifecycleService
 from everynode.core import resources as r
-from everynode.core.pods import format_time
+from everynode.core.timestamps import format_micro_time, format_time
 from everynode.core.types import Obj
-from everynode.runtime.leaderelection import micro_time
 from everynode.testing.apiserver import ApiServerProcess
 from tests.integration import support
 from tests.integration.support import eventually, own_apiserver, running, unique
@@ -84,7 +83,11 @@ class Agent:
         if ready is not None:
             lease = {
                 "metadata": {"name": name, "namespace": LEASES},
-                "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": micro_time()},
+                "spec": {
+                    "holderIdentity": name,
+                    "leaseDurationSeconds": 40,
+                    "renewTime": format_micro_time(),
+                },
             }
             await self.leases.create(lease, LEASES)
             self.start(name)
@@ -100,7 +103,7 @@ class Agent:
 
     async def _renew(self, name: str) -> None:
         while True:
-            await self.leases.patch(name, {"spec": {"renewTime": micro_time()}}, LEASES)
+            await self.leases.patch(name, {"spec": {"renewTime": format_micro_time()}}, LEASES)
             await asyncio.sleep(0.25)
 
     async def post_ready(self, name: str, status: str) -> None:

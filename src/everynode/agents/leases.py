@@ -25,8 +25,8 @@ from typing import Any
 from everynode.client.rest import ResourceClient
 from everynode.core import errors
 from everynode.core.clock import Clock
+from everynode.core.timestamps import format_micro_time
 from everynode.core.types import Obj
-from everynode.runtime.leaderelection import micro_time
 
 log = logging.getLogger(__name__)
 LEASE_NAMESPACE = "kube-node-lease"
@@ -186,7 +186,7 @@ class LeaseRenewer:
         if node is None:
             return False
         uid = str((node.get("metadata") or {}).get("uid", ""))
-        now = micro_time(datetime.fromtimestamp(self.clock.wall(), UTC))
+        now = format_micro_time(datetime.fromtimestamp(self.clock.wall(), UTC))
         body: Obj = {
             "spec": {"holderIdentity": name, "leaseDurationSeconds": self.duration, "renewTime": now}
         }

@@ -22,7 +22,7 @@ from typing import Any
 
 from everynode.agents import renderers
 from everynode.agents.stages import Stage, StageSet, parse_duration
-from everynode.core.pods import parse_time
+from everynode.core.timestamps import parse_time
 from everynode.core.types import Obj
 
 

@@ -18,7 +18,7 @@ from everynode.agents.status_parts import (
     set_conditions,
     status_of,
 )
-from everynode.core.pods import format_time
+from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
 
 KUBELET_VERSION = "v1.33.1"  # the Kubernetes version the API server reports

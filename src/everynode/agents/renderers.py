@@ -36,7 +36,7 @@ from everynode.agents.status_parts import (
     status_of,
 )
 from everynode.core import quantity
-from everynode.core.pods import format_time
+from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
 
 __all__ = ["NODE", "POD", "RENDERERS", "Context", "Output", "Renderer", "node_ip", "pod_ip", "set_conditions"]

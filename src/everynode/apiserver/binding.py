@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from everynode.apiserver.objects import deep_copy, now_rfc3339
+from everynode.apiserver.objects import deep_copy
 from everynode.core import errors
+from everynode.core.timestamps import now_time
 from everynode.core.types import Obj
 
 
@@ -20,6 +21,6 @@ def bound_to_node(pod: Obj, name: str, node: str) -> Obj:
     status = new.setdefault("status", {})
     conditions = [c for c in status.get("conditions", []) if c.get("type") != "PodScheduled"]
     scheduled = {"type": "PodScheduled", "status": "True", "lastProbeTime": None}
-    conditions.append(scheduled | {"lastTransitionTime": now_rfc3339()})
+    conditions.append(scheduled | {"lastTransitionTime": now_time()})
     status["conditions"] = conditions
     return new

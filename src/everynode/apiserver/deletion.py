@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from everynode.apiserver.objects import deep_copy, now_rfc3339
+from everynode.apiserver.objects import deep_copy
 from everynode.apiserver.strategy import Strategy, pod_grace_period
 from everynode.core import errors
 from everynode.core import resources as r
+from everynode.core.timestamps import now_time
 from everynode.core.types import Obj
 
 IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
@@ -77,7 +78,7 @@ def plan_deletion(strategy: Strategy, obj: Obj, options: DeleteOptions) -> Delet
     mark = marked["metadata"]
     previous_grace = mark.get("deletionGracePeriodSeconds")
     if not mark.get("deletionTimestamp") or (previous_grace is not None and grace < previous_grace):
-        mark["deletionTimestamp"] = now_rfc3339(grace)
+        mark["deletionTimestamp"] = now_time(grace)
         mark["deletionGracePeriodSeconds"] = grace
     if finalizers:
         mark["finalizers"] = finalizers

@@ -3,7 +3,6 @@ and the storage encoding (the object without its resourceVersion, which storage 
 
 from __future__ import annotations
 
-import datetime
 import secrets
 from typing import Any
 
@@ -13,19 +12,6 @@ from everynode.core.types import Obj
 
 # apimachinery's rand.String alphabet: no vowels (no accidental words), no look-alike characters.
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-
-
-_LATEST = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC)
-
-
-def now_rfc3339(offset_seconds: int = 0) -> str:
-    """Now plus ``offset_seconds``, as RFC 3339; an offset past the year 9999 (a grace period of
-    2**63 s is valid) gives the last second RFC 3339 can write."""
-    now = datetime.datetime.now(datetime.UTC)
-    if offset_seconds >= (_LATEST - now).total_seconds():
-        return "9999-12-31T23:59:59Z"
-    moment = now + datetime.timedelta(seconds=offset_seconds)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def random_suffix(length: int = 5) -> str:

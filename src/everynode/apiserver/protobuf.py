@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
+
+from everynode.core.timestamps import format_time
 
 __all__ = ["MAGIC", "ProtobufError", "UnsupportedProtobuf", "decode_kubernetes_protobuf", "supported_kinds"]
 
 MAGIC = b"k8s\x00"
+_LATEST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 
 VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
 _WIRE_NAMES = {VARINT: "varint", FIXED64: "fixed64", LENGTH: "length-delimited", FIXED32: "fixed32"}
@@ -185,11 +187,9 @@ def _time(message: _Message | None) -> str | None:
     nanos = message.int64(2, "nanos") or 0
     if seconds == 0 and nanos == 0:
         return None  # the zero Time: JSON has null, which the server treats as absent
-    try:
-        moment = datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError):
-        raise ProtobufError(f"{message.what}: timestamp {seconds} is out of range") from None
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not 0 <= seconds <= _LATEST_SECOND:
+        raise ProtobufError(f"{message.what}: timestamp {seconds} is out of range")
+    return format_time(seconds)
 
 
 # --- meta/v1 -----------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from everynode.apiserver.objects import (
     deep_copy,
     encode_for_storage,
     meta,
-    now_rfc3339,
     random_suffix,
     status_success,
     with_revision,
@@ -30,6 +29,7 @@ from everynode.apiserver.watchcache import WatchCache, decode
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.resources import ResourceInfo
+from everynode.core.timestamps import now_time
 from everynode.core.types import Obj
 from everynode.storage import Backend, KeyExists, KeyValue
 from everynode.storage import Conflict as StorageConflict
@@ -67,7 +67,7 @@ class Registry:
         if generated:
             metadata["name"] = str(metadata["generateName"]) + random_suffix()
         metadata["uid"] = str(uuid.uuid4())
-        metadata["creationTimestamp"] = now_rfc3339()
+        metadata["creationTimestamp"] = now_time()
         prepare_create(strategy, obj)
         if dry_run:
             return obj

@@ -2,58 +2,17 @@
 "first" on a node.
 
 They read a pod as stored (a JSON dict with camelCase keys) and never fail on a missing field; the
-DaemonSet controller uses them for status counts, duplicate removal and surge, and timestamps go
-through ``parse_time``/``format_time`` so every layer reads and writes RFC 3339 the same way.
+DaemonSet controller uses them for status counts, duplicate removal and surge; timestamps are read
+with ``core.timestamps``, as every layer reads and writes them.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-import re
-import time
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
-)
-
-
-def parse_time(value: str | None) -> float | None:
-    """RFC 3339 to epoch seconds (memoized: the same timestamps recur across thousands of pods)."""
-    if not isinstance(value, str):
-        return None
-    return _parse_time(value)
-
-
-@functools.lru_cache(maxsize=16384)
-def _parse_time(value: str) -> float | None:
-    """RFC 3339 (``2024-01-02T03:04:05Z``, fractional seconds and ``±hh:mm`` offsets allowed) to
-    epoch seconds; ``None`` if not RFC 3339 (a time without an offset is not)."""
-    m = _RFC3339.fullmatch(value)
-    if m is None:
-        return None
-    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-    fraction, zulu, sign, off_hours, off_minutes = m.groups()[6:]
-    if zulu:
-        tz = UTC
-    else:
-        if int(off_hours) > 23 or int(off_minutes) > 59:
-            return None
-        offset = timedelta(hours=int(off_hours), minutes=int(off_minutes))
-        tz = timezone(-offset if sign == "-" else offset)
-    try:
-        moment = datetime(year, month, day, hour, minute, second, tzinfo=tz)
-    except ValueError:
-        return None
-    return moment.timestamp() + (float(fraction) if fraction else 0.0)
-
-
-def format_time(epoch: float) -> str:
-    """Epoch seconds as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC; fractions are dropped, as ``metav1.Time`` does."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(math.floor(epoch)))
+from everynode.core.timestamps import parse_time
 
 
 def _spec(pod: Mapping[str, Any]) -> Mapping[str, Any]:

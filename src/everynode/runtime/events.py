@@ -30,6 +30,7 @@ from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
+from everynode.core.timestamps import now_time
 from everynode.core.tokenbucket import TokenBucket
 from everynode.core.types import Obj
 
@@ -41,10 +42,6 @@ EVENT_QPS = 50.0
 EVENT_BURST = 100
 MAX_QUEUED_EVENTS = 1000
 WRITERS = 16  # events written at once; one object's events always go through the same writer, in order
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 class EventRecorder:
@@ -130,7 +127,7 @@ class EventRecorder:
         meta = obj.get("metadata", {})
         namespace = meta.get("namespace") or "default"
         key = (meta.get("uid", ""), event_type, reason, message)
-        now = _now()
+        now = now_time()
         try:
             seen = self._seen.get(key)
             if seen is not None:

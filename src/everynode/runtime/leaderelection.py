@@ -29,13 +29,13 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
+from everynode.core.timestamps import format_micro_time
 from everynode.core.types import Obj
 
 log = logging.getLogger(__name__)
@@ -52,11 +52,6 @@ class LeadershipLost(Exception):
 def default_identity() -> str:
     """``<hostname>_<uuid4>``, as kube-controller-manager builds its identity."""
     return f"{socket.gethostname()}_{uuid.uuid4()}"
-
-
-def micro_time(moment: datetime | None = None) -> str:
-    """A ``metav1.MicroTime``: RFC 3339 in UTC with microseconds, ``2024-01-02T03:04:05.123456Z``."""
-    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -228,7 +223,7 @@ class LeaderElector:
     async def _try_acquire_or_renew(self) -> bool:
         config = self.config
         now = self._clock.now()
-        stamp = micro_time()
+        stamp = format_micro_time()
         desired: Obj = {
             "holderIdentity": self.identity,
             "leaseDurationSeconds": config.lease_duration_seconds,
@@ -305,7 +300,7 @@ class LeaderElector:
         self._observe(current, self._clock.now())
         if self.observed_holder != self.identity:
             return True
-        stamp = micro_time()
+        stamp = format_micro_time()
         spec: Obj = {
             "holderIdentity": "",
             "leaseDurationSeconds": RELEASED_LEASE_SECONDS,

@@ -31,7 +31,8 @@ from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
-from everynode.core.pods import format_time, is_deleting, is_terminal
+from everynode.core.pods import is_deleting, is_terminal
+from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
 from everynode.informers.shared import SharedInformers, wait_synced
 from everynode.informers.store import object_key

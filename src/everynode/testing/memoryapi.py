@@ -14,7 +14,7 @@ from everynode.controllers.daemonset.caches import Caches
 from everynode.core import errors
 from everynode.core.clock import Clock
 from everynode.core.patch.strategic import StaticSchema, apply_strategic_merge_patch
-from everynode.core.pods import format_time
+from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
 from everynode.runtime.expectations import Expectations
 

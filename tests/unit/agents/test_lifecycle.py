@@ -15,7 +15,8 @@ from everynode.agents.lifecycle import Action, Lifecycle, unchanged
 from everynode.agents.renderers import Context, node_ip, pod_ip, render_restart, set_conditions
 from everynode.agents.stages import default_stages, parse_stages
 from everynode.core.clock import FakeClock
-from everynode.core.pods import format_time, is_ready, parse_time
+from everynode.core.pods import is_ready
+from everynode.core.timestamps import format_time, parse_time
 from everynode.core.types import Obj
 
 EPOCH = 1_700_000_000.0  # a whole second, so timestamps truncate nothing at the start

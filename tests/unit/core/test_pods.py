@@ -8,14 +8,13 @@ import pytest
 
 from everynode.core.pods import (
     creation_phase_sort_key,
-    format_time,
     is_available,
     is_deleting,
     is_ready,
     is_terminal,
-    parse_time,
     ready_condition,
 )
+from everynode.core.timestamps import format_time, now_time, parse_time
 
 T0 = 1704164645.0  # 2024-01-02T03:04:05Z
 
@@ -198,3 +197,9 @@ def test_sort_key_is_total_on_sparse_pods() -> None:
         {},
         {"metadata": {"name": "a"}},
     ]
+
+
+def test_now_time_stops_at_the_last_second_rfc_3339_can_write() -> None:
+    assert now_time(2**63) == "9999-12-31T23:59:59Z"
+    assert now_time(-(2**63)) == "1970-01-01T00:00:00Z"
+    assert parse_time(now_time()) is not None

@@ -15,12 +15,12 @@ from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.clock import FakeClock
+from everynode.core.timestamps import format_micro_time
 from everynode.core.types import Obj
 from everynode.runtime.leaderelection import (
     LeaderElectionConfig,
     LeaderElector,
     LeadershipLost,
-    micro_time,
 )
 
 NAME, NAMESPACE = "controller-manager", "kube-system"
@@ -283,7 +283,7 @@ async def test_a_conflict_on_takeover_means_someone_else_won(
     def a_third_candidate_wins(obj: Obj) -> None:
         if obj["spec"]["holderIdentity"] == "b" and leases.spec()["holderIdentity"] == "a":
             leases.before_update = None
-            leases.overwrite(holderIdentity="c", leaseTransitions=1, renewTime=micro_time())
+            leases.overwrite(holderIdentity="c", leaseTransitions=1, renewTime=format_micro_time())
 
     leases.before_update = a_third_candidate_wins
     await until(clock, lambda: b.elector.observed_holder == "c", limit=30)
@@ -402,7 +402,7 @@ async def test_a_lease_taken_by_another_holder_loses_leadership_at_once(
 ) -> None:
     a = candidate("a")
     await run_for(clock, 5)
-    leases.overwrite(holderIdentity="intruder", renewTime=micro_time())
+    leases.overwrite(holderIdentity="intruder", renewTime=format_micro_time())
     taken_at = clock.now()
     lost_at = await until(clock, a.task.done, limit=10)
     assert lost_at <= taken_at + 2 + 0.25  # at the next renewal, not renew_deadline later

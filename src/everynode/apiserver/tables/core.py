@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from everynode.apiserver.tables.columns import (
@@ -20,6 +20,7 @@ from everynode.apiserver.tables.columns import (
     wide,
 )
 from everynode.apiserver.tables.timefmt import GO_ZERO_TIME, parse_time, since
+from everynode.core.timestamps import format_time
 
 
 def namespace_cells(ns: Mapping[str, Any], now: datetime) -> Cells:
@@ -109,7 +110,7 @@ EVENTS = Printer(
 def default_cells(obj: Mapping[str, Any], now: datetime) -> Cells:
     """``Name`` and the creation time in RFC 3339 UTC, as the generic table convertor prints them."""
     created = parse_time(metadata(obj).get("creationTimestamp")) or GO_ZERO_TIME
-    return [name_of(obj), created.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")]
+    return [name_of(obj), format_time(created.timestamp())]
 
 
 DEFAULT = Printer(

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from everynode.core.pods import format_time, parse_time
 from everynode.core.taints import NO_EXECUTE, NO_SCHEDULE
+from everynode.core.timestamps import format_time, parse_time
 from everynode.core.types import Obj
 
 READY = "Ready"

@@ -18,7 +18,7 @@ from everynode.controllers.podgc import selection
 from everynode.controllers.podgc.api import PodGCApi
 from everynode.core import errors
 from everynode.core.clock import Clock, RealClock
-from everynode.core.pods import format_time
+from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
 
 log = logging.getLogger(__name__)

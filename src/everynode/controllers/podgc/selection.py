@@ -16,7 +16,7 @@ import math
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from everynode.core.pods import parse_time
+from everynode.core.timestamps import parse_time
 from everynode.core.types import Obj
 
 OUT_OF_SERVICE_TAINT = "node.kubernetes.io/out-of-service"

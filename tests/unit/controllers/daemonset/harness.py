@@ -24,7 +24,7 @@ from everynode.controllers.daemonset.caches import Caches
 from everynode.controllers.daemonset.controller import DaemonSetController
 from everynode.core import errors
 from everynode.core.clock import FakeClock
-from everynode.core.pods import format_time
+from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
 from everynode.testing.memoryapi import MemoryDaemonSetApi
 

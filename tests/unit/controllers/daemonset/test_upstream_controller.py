@@ -24,7 +24,7 @@ from everynode.controllers.daemonset.placement import should_run
 from everynode.controllers.daemonset.podtemplate import controller_ref
 from everynode.core import errors
 from everynode.core.nodeaffinity import pinned_node_name
-from everynode.core.pods import format_time
+from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
 from everynode.informers.informer import Informer
 from everynode.informers.store import by_namespace

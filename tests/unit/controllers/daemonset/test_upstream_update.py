@@ -20,7 +20,8 @@ from everynode.controllers.daemonset.placement import Placement
 from everynode.controllers.daemonset.rolling import desired_node_pods
 from everynode.controllers.daemonset.scaling import unavailable_and_surge
 from everynode.core.nodeaffinity import pinned_node_name
-from everynode.core.pods import format_time, is_deleting, is_ready
+from everynode.core.pods import is_deleting, is_ready
+from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
 from tests.unit.controllers.daemonset.harness import (
     SIMPLE_LABELS,

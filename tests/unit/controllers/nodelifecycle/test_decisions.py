@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from everynode.controllers.nodelifecycle import decisions as d
-from everynode.core.pods import format_time
+from everynode.core.timestamps import format_time
 from tests.unit.controllers.nodelifecycle.helpers import (
     CREATED,
     conditions_by_type,
