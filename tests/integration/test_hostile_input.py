@@ -223,7 +223,9 @@ scalars = st.one_of(
     st.integers(-(2**63), 2**64 - 1),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=20),
-    st.sampled_from(["", "-1", "1Gi", "NaN", "\u0000", "💥", "x" * 300, "100%", "true"]),
+    st.sampled_from(
+        ["", "-1", "1Gi", "NaN", "\u0000", "💥", "x" * 300, "100%", "true", "1e999999999", "1E2147483647"]
+    ),
 )
 json_values = st.recursive(
     scalars,
@@ -710,6 +712,24 @@ def test_the_largest_grace_periods_are_not_a_500(server: ApiServerProcess, grace
         body = orjson.dumps({"gracePeriodSeconds": grace}) if how == "body" else None
         status, data = send(server, "DELETE", own, body)
     assert status in (200, 201, 400), data
+
+
+@pytest.mark.parametrize(
+    "amount", ["1e999999999", "1E2147483647", "-1e999999999", "1e2147483648", "1e-999999999", "9" * 400]
+)
+def test_the_most_extreme_quantities_are_not_a_500(server: ApiServerProcess, amount: str) -> None:
+    resources = {"cpu": amount, "memory": amount}
+    node = {
+        "metadata": {"generateName": "huge-"},
+        "status": {"capacity": resources, "allocatable": resources},
+    }
+    status, _ = send(server, "POST", NODE_PATH, orjson.dumps(node))
+    assert status in (201, 422)
+    pod = copy.deepcopy(POD)
+    pod["metadata"] = {"generateName": "huge-"}
+    pod["spec"]["containers"][0]["resources"] = {"requests": resources, "limits": resources}
+    status, _ = send(server, "POST", POD_PATH, orjson.dumps(pod))
+    assert status in (201, 422)
 
 
 @pytest.mark.parametrize("limit", ["9223372036854775807", "9223372036854775808", "9" * 30])

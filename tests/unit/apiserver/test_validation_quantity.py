@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from everynode.apiserver.validation.quantity import (
+from everynode.core.quantity import (
     FORMAT_WRONG,
     SUFFIX,
     QuantityError,

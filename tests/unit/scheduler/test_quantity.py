@@ -46,10 +46,25 @@ def test_parse(raw: object, expected: Fraction) -> None:
     assert parse(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "m", "1Mb", "1 Gi", "abc", "1..2", "1ki", "--1", None, True, [1]])
+@pytest.mark.parametrize(
+    "raw", ["", "1Mb", "1 Gi", "abc", "1..2", "1ki", "--1", "1e2147483648", None, True, [1]]
+)
 def test_not_a_quantity(raw: object) -> None:
-    with pytest.raises(ValueError, match="not a quantity"):
+    with pytest.raises(ValueError, match="quantit"):  # apimachinery's messages
         parse(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "millis", "whole"),
+    [
+        ("1e999999999", 2**63 - 1, 2**63 - 1),  # exact, and capped where whole units are read
+        ("-1e999999999", -(2**63), -(2**63)),
+        ("1e-999999999", 1, 1),  # rounded up to a nano on parse, then to whole units
+        ("9" * 400, 2**63 - 1, 2**63 - 1),
+    ],
+)
+def test_huge_and_tiny_quantities_are_read_at_once_within_int64(raw: str, millis: int, whole: int) -> None:
+    assert (milli_value(raw), value(raw)) == (millis, whole)
 
 
 @pytest.mark.parametrize(

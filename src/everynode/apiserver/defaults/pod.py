@@ -8,7 +8,7 @@ import copy
 from decimal import Decimal
 
 from everynode.apiserver.defaults.podspec import child_obj, objects, pod_spec_defaults, set_if_absent
-from everynode.apiserver.validation.quantity import QuantityError, parse_quantity
+from everynode.core.quantity import QuantityError, add, parse_quantity
 from everynode.core.types import Obj
 
 DEFAULT_TOLERATION_SECONDS = 300
@@ -84,7 +84,7 @@ def _sum(totals: dict[str, Decimal], name: str, raw: object) -> bool:
         return False
     if value <= 0:
         return False
-    totals[name] = totals.get(name, Decimal(0)) + value
+    totals[name] = add(totals.get(name, Decimal(0)), value)
     return True
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from everynode.apiserver.validation.quantity import canonical_text
 from everynode.apiserver.validation.volumes import SOURCE_FIELDS
+from everynode.core.quantity import canonical_text
 from everynode.core.types import Obj
 
 DEFAULT_FILE_MODE = 0o644  # 420

@@ -24,11 +24,11 @@ from everynode.apiserver.validation.meta import (
     validate_object_meta,
     validate_object_meta_update,
 )
-from everynode.apiserver.validation.quantity import QuantityError, canonical, parse_quantity
 from everynode.apiserver.validation.resources import is_extended
 from everynode.apiserver.validation.scheduling import validate_taint_effect
 from everynode.core import names
 from everynode.core.fielderrors import duplicate, forbidden, invalid
+from everynode.core.quantity import QuantityError, canonical, parse_quantity
 from everynode.core.types import Obj
 
 _NEGATIVE = "must be greater than or equal to 0"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from everynode.apiserver.validation._util import NEGATIVE_MSG, Errors, as_dict, child, key
-from everynode.apiserver.validation.quantity import Quantity, QuantityError, canonical, parse_quantity
 from everynode.core import names
 from everynode.core.fielderrors import forbidden, invalid, required
+from everynode.core.quantity import Quantity, QuantityError, canonical, parse_quantity
 
 HUGEPAGES_PREFIX = "hugepages-"
 # Unprefixed names upstream knows (``IsStandardResourceName``); containers may use only a few of them.

@@ -16,9 +16,9 @@ from everynode.apiserver.validation.env import (
     validate_object_field_selector,
     validate_resource_field_selector,
 )
-from everynode.apiserver.validation.quantity import QuantityError, parse_quantity
 from everynode.core import names
 from everynode.core.fielderrors import duplicate, forbidden, invalid, not_supported, required
+from everynode.core.quantity import QuantityError, parse_quantity
 from everynode.core.types import Obj
 
 FILE_MODE_MSG = "must be a number between 0 and 0777 (octal), both inclusive"
