@@ -29,6 +29,7 @@ from everynode.apiserver.validation.selectors import (
 )
 from everynode.core import names
 from everynode.core.fielderrors import FieldError, forbidden, go_quote, invalid, not_supported, required
+from everynode.core.intstr import percent
 from everynode.core.types import Obj
 
 STRATEGY_TYPES = ("RollingUpdate", "OnDelete")
@@ -64,9 +65,10 @@ def _int_or_string_errors(value: Any, path: str) -> Errors:
 def int_or_percent_value(value: Any) -> int:
     """The number in ``3`` or ``30%``; other strings count as their integer value, else 0."""
     if isinstance(value, str):
-        if not names.is_valid_percent(value):
-            return int(value[:-1])
-        return int(value) if re.fullmatch(r"[+-]?[0-9]+", value) else 0
+        share = percent(value)
+        if share is not None:
+            return share
+        return int(value) if re.fullmatch(r"[+-]?[0-9]{1,18}", value) else 0
     return as_int(value) or 0
 
 

@@ -17,6 +17,8 @@ from everynode.apiserver.validation._util import (
 from everynode.apiserver.validation.meta import validate_label_name, validate_labels
 from everynode.core import names
 from everynode.core.fielderrors import forbidden, invalid, required
+from everynode.core.labels import SelectorError
+from everynode.core.labelselector import selector_matches
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
@@ -89,24 +91,12 @@ def converts(selector: Any) -> bool:
 
 
 def matches(selector: Any, labels: dict[str, str]) -> bool:
-    """Whether a label set is selected. A missing selector selects nothing; an empty one everything."""
-    if not isinstance(selector, dict):
+    """Whether a label set is selected (core's matcher; a selector it cannot read selects nothing).
+    A missing selector selects nothing; an empty one everything."""
+    try:
+        return selector_matches(selector if isinstance(selector, dict) else None, labels)
+    except SelectorError:
         return False
-    for k, v in str_map(selector.get("matchLabels")).items():
-        if labels.get(k) != v:
-            return False
-    for expr in dicts(selector.get("matchExpressions")):
-        k, operator, values = as_str(expr.get("key")), expr.get("operator"), strings(expr.get("values"))
-        present = k in labels
-        if operator == "In" and not (present and labels[k] in values):
-            return False
-        if operator == "NotIn" and present and labels[k] in values:
-            return False
-        if operator == "Exists" and not present:
-            return False
-        if operator == "DoesNotExist" and present:
-            return False
-    return True
 
 
 def selector_string(selector: Any) -> str:

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
-_PERCENT = re.compile(r"^(\d+)%$")
+from everynode.core.intstr import scaled_value
 
 
 def scaled(value: int | str | None, total: int, *, field: str) -> int:
-    """``value`` scaled against ``total``; ``ValueError('invalid value for <field>: …')`` when malformed."""
-    if value is None:
-        return 0
-    if isinstance(value, bool):
-        raise ValueError(f"invalid value for {field}: {value!r}")
-    if isinstance(value, int):
-        return value
-    match = _PERCENT.match(str(value))
-    if not match:
-        raise ValueError(f"invalid value for {field}: {value!r}")
-    return math.ceil(int(match.group(1)) * total / 100)
+    """``value`` scaled against ``total``, rounded up; ``ValueError('invalid value for <field>: …')``
+    when malformed."""
+    return scaled_value(value, total, round_up=True, field=field)
 
 
 def _rolling(ds: Mapping[str, Any]) -> Mapping[str, Any]:
