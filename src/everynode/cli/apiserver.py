@@ -16,7 +16,7 @@ from everynode.cli import aio, common
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("apiserver", help="run the Kubernetes-compatible API server")
-    parser.add_argument("--storage", default="sqlite://.everynode/state.db", help="storage DSN")
+    parser.add_argument("--storage", default=ApiServerOptions().storage, help="storage DSN")
     parser.add_argument(
         "--bind", default="127.0.0.1", help="loopback address to listen on (127.0.0.1, ::1, localhost)"
     )

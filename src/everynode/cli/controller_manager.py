@@ -18,7 +18,9 @@ from everynode.cli import aio, common
 from everynode.client.rest import RestClient
 from everynode.controllers.daemonset.service import DaemonSetService
 from everynode.controllers.garbagecollector.service import GarbageCollectorService
+from everynode.controllers.nodelifecycle.controller import GRACE_PERIOD
 from everynode.controllers.nodelifecycle.service import NodeLifecycleService
+from everynode.controllers.podgc.controller import QUARANTINE
 from everynode.controllers.podgc.service import PodGCService
 from everynode.informers.shared import SharedInformers
 from everynode.runtime.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
@@ -93,7 +95,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--node-grace-period",
         type=float,
-        default=40.0,
+        default=GRACE_PERIOD,
         metavar="SECONDS",
         help="without a heartbeat this long a node becomes Unknown and is tainted unreachable",
     )
@@ -103,7 +105,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--pod-gc-quarantine",
         type=float,
-        default=40.0,
+        default=QUARANTINE,
         metavar="SECONDS",
         help="how long a missing node's pods are kept before pod GC deletes them",
     )

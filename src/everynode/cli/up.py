@@ -28,6 +28,8 @@ from everynode.cli.nodes import create_nodes, simulated_node
 from everynode.cli.supervisor import Child, GaveUp, Supervisor
 from everynode.client.config import ClientConfig, kubeconfig_document
 from everynode.client.rest import RestClient
+from everynode.controllers.nodelifecycle.controller import GRACE_PERIOD
+from everynode.controllers.podgc.controller import QUARANTINE
 from everynode.core import errors
 
 READY_TIMEOUT = 30.0
@@ -44,13 +46,13 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--node-grace-period",
         type=float,
-        default=40.0,
+        default=GRACE_PERIOD,
         help="seconds without a heartbeat before a node is Unknown and tainted unreachable",
     )
     parser.add_argument(
         "--pod-gc-quarantine",
         type=float,
-        default=40.0,
+        default=QUARANTINE,
         help="seconds a deleted node's pods are kept before pod GC removes them",
     )
     parser.set_defaults(run=run)

@@ -39,6 +39,8 @@ from everynode.informers.store import Store
 
 log = logging.getLogger(__name__)
 NORMAL = "Normal"
+GRACE_PERIOD = 40.0  # seconds without a heartbeat before Unknown (upstream's --node-monitor-grace-period)
+STARTUP_GRACE_PERIOD = 60.0  # ... for a node that never reported (upstream's node-startup-grace-period)
 YIELD_EVERY = 1000  # nodes checked between two yields to the event loop
 
 
@@ -65,8 +67,8 @@ class NodeLifecycleController:
         tracker: HealthTracker,
         *,
         clock: Clock,
-        grace_period: float = 40.0,
-        startup_grace_period: float = 60.0,
+        grace_period: float = GRACE_PERIOD,
+        startup_grace_period: float = STARTUP_GRACE_PERIOD,
         concurrency: int = 16,
     ) -> None:
         self.api = api

@@ -15,7 +15,11 @@ import logging
 
 from everynode.client.rest import RestClient
 from everynode.controllers.nodelifecycle.api import RestNodeApi
-from everynode.controllers.nodelifecycle.controller import NodeLifecycleController
+from everynode.controllers.nodelifecycle.controller import (
+    GRACE_PERIOD,
+    STARTUP_GRACE_PERIOD,
+    NodeLifecycleController,
+)
 from everynode.controllers.nodelifecycle.health import HealthTracker
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
@@ -32,9 +36,9 @@ class NodeLifecycleService:
         self,
         client: RestClient,
         *,
-        grace_period: float = 40.0,
+        grace_period: float = GRACE_PERIOD,
         monitor_period: float = 5.0,
-        startup_grace_period: float = 60.0,
+        startup_grace_period: float = STARTUP_GRACE_PERIOD,
         clock: Clock | None = None,
         informers: SharedInformers | None = None,
     ) -> None:
