@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 
-from everynode.agents.leases import LEASE_NAMESPACE
 from everynode.agents.nodeagent import NodeAgentService
 from everynode.client.config import ClientConfig
 from everynode.client.rest import RestClient
-from everynode.core import errors
+from everynode.core import errors, wellknown
 from everynode.core import resources as r
 from everynode.core.pods import is_ready
 from everynode.core.timestamps import parse_time
@@ -105,7 +104,7 @@ async def renewals(client: RestClient, name: str, *, count: int, within: float) 
     seen: list[str] = []
 
     async def more() -> bool:
-        lease = await get_or_none(leases, name, LEASE_NAMESPACE)
+        lease = await get_or_none(leases, name, wellknown.KUBE_NODE_LEASE)
         renew = (lease or {}).get("spec", {}).get("renewTime")
         if renew and renew not in seen:
             seen.append(renew)
@@ -151,7 +150,7 @@ async def test_annotated_node_reports_ready_and_renews_its_lease(server: ApiServ
         times = await renewals(client, simulated, count=3, within=15)
         assert [parse_time(t) for t in times] == sorted(parse_time(t) for t in times)
         assert all(t.endswith("Z") and "." in t for t in times)  # MicroTime
-        lease = await client.resource(r.LEASES).get(simulated, LEASE_NAMESPACE)
+        lease = await client.resource(r.LEASES).get(simulated, wellknown.KUBE_NODE_LEASE)
         assert lease["spec"]["holderIdentity"] == simulated
         assert lease["spec"]["leaseDurationSeconds"] == 40
         [owner] = lease["metadata"]["ownerReferences"]
@@ -161,7 +160,7 @@ async def test_annotated_node_reports_ready_and_renews_its_lease(server: ApiServ
         untouched = await api.get(plain)
         assert not untouched.get("status", {}).get("conditions")
         assert "kubernetes.io/hostname" not in (untouched["metadata"].get("labels") or {})
-        assert await get_or_none(client.resource(r.LEASES), plain, LEASE_NAMESPACE) is None
+        assert await get_or_none(client.resource(r.LEASES), plain, wellknown.KUBE_NODE_LEASE) is None
 
 
 async def test_bound_pod_runs_then_becomes_ready(server: ApiServerProcess) -> None:
@@ -313,7 +312,7 @@ async def test_heartbeat_stop_pauses_lease_renewals_until_removed(server: ApiSer
         stable_since: list[tuple[str, float]] = []
 
         async def stopped() -> bool:
-            renew = (await leases.get(name, LEASE_NAMESPACE))["spec"]["renewTime"]
+            renew = (await leases.get(name, wellknown.KUBE_NODE_LEASE))["spec"]["renewTime"]
             if not stable_since or stable_since[-1][0] != renew:
                 stable_since.append((renew, time.monotonic()))
             return time.monotonic() - stable_since[-1][1] > 4 * INTERVAL
@@ -384,7 +383,7 @@ async def test_one_agent_initialises_and_heartbeats_500_nodes(server: ApiServerP
                 first: dict[str, str] = {}
 
                 async def all_renewed_twice() -> bool:
-                    listed = await client.resource(r.LEASES).list(LEASE_NAMESPACE)
+                    listed = await client.resource(r.LEASES).list(wellknown.KUBE_NODE_LEASE)
                     current = {
                         lease["metadata"]["name"]: lease["spec"]["renewTime"]
                         for lease in listed["items"]

@@ -23,13 +23,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from everynode.client.rest import ResourceClient
-from everynode.core import errors
+from everynode.core import errors, wellknown
 from everynode.core.clock import Clock
 from everynode.core.timestamps import format_micro_time
 from everynode.core.types import Obj
 
 log = logging.getLogger(__name__)
-LEASE_NAMESPACE = "kube-node-lease"
 LEASE_DURATION = 40  # seconds, upstream's nodeLeaseDurationSeconds
 TICK = 0.1  # seconds between slots: small enough to look continuous, large enough to batch
 # Renewals in flight at once. By Little's law the agent keeps 500 renewals/s (5,000 nodes) going only
@@ -95,7 +94,11 @@ def lease_object(node: Mapping[str, Any], renew_time: str, duration: int) -> Obj
     return {
         "apiVersion": "coordination.k8s.io/v1",
         "kind": "Lease",
-        "metadata": {"name": name, "namespace": LEASE_NAMESPACE, "ownerReferences": [owner_reference(node)]},
+        "metadata": {
+            "name": name,
+            "namespace": wellknown.KUBE_NODE_LEASE,
+            "ownerReferences": [owner_reference(node)],
+        },
         "spec": {
             "holderIdentity": name,
             "leaseDurationSeconds": duration,
@@ -193,10 +196,10 @@ class LeaseRenewer:
         if self._owned.get(name) != uid:
             body["metadata"] = {"ownerReferences": [owner_reference(node)]}
         try:
-            await self.leases.patch(name, body, LEASE_NAMESPACE)
+            await self.leases.patch(name, body, wellknown.KUBE_NODE_LEASE)
         except errors.NotFound:
             with contextlib.suppress(errors.AlreadyExists):  # raced with another writer: patch next time
-                await self.leases.create(lease_object(node, now, self.duration), LEASE_NAMESPACE)
+                await self.leases.create(lease_object(node, now, self.duration), wellknown.KUBE_NODE_LEASE)
         self._owned[name] = uid
         self.renewals += 1
         return True

@@ -18,6 +18,7 @@ from everynode.agents.status_parts import (
     set_conditions,
     status_of,
 )
+from everynode.core import wellknown
 from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
 
@@ -68,7 +69,7 @@ def render_node_ready(node: Mapping[str, Any], ctx: Context, params: Params) -> 
         "nodeInfo": info,
         "daemonEndpoints": current.get("daemonEndpoints") or {"kubeletEndpoint": {"Port": KUBELET_PORT}},
     }
-    wanted = {"kubernetes.io/hostname": name, **WELL_KNOWN_LABELS, **(params.get("labels") or {})}
+    wanted = {wellknown.LABEL_HOSTNAME: name, **WELL_KNOWN_LABELS, **(params.get("labels") or {})}
     labels = meta_of(node).get("labels") or {}
     return Output(status, {key: value for key, value in wanted.items() if key not in labels})
 

@@ -30,12 +30,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from everynode.agents.leases import LEASE_DURATION, LEASE_NAMESPACE, LeaseRenewer
+from everynode.agents.leases import LEASE_DURATION, LeaseRenewer
 from everynode.agents.lifecycle import Action, Lifecycle, unchanged
 from everynode.agents.renderers import NODE, POD
 from everynode.agents.stages import StageSet, default_stages
 from everynode.client.rest import RestClient
-from everynode.core import errors
+from everynode.core import errors, wellknown
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
 from everynode.core.pods import is_deleting, is_ready, is_terminal
@@ -50,11 +50,6 @@ log = logging.getLogger(__name__)
 Key = tuple[str, str]  # (resource, informer key)
 
 # The annotations are an interface (docs/node-agent.md): manifests and tests depend on these names.
-SIMULATED_ANNOTATION = "everynode.io/simulated"  # on a Node: "true" puts it in the agent's charge
-HEARTBEAT_ANNOTATION = "sim.everynode.io/heartbeat"  # on a Node: "stop" stops its Lease renewals
-READY_ANNOTATION = "sim.everynode.io/ready"  # on a pod: "never" keeps it from becoming Ready
-FAIL_AFTER_ANNOTATION = "sim.everynode.io/fail-after"  # on a pod: phase Failed that long after start
-START_DELAY_ANNOTATION = "sim.everynode.io/start-delay"  # on a pod: Pending → Running takes that long
 
 NODE_INDEX = "nodeName"
 WORKERS = 64  # status writes in flight: each waits on one API round trip
@@ -63,12 +58,12 @@ RETRY_BASE, RETRY_MAX = 0.05, 30.0  # a failed write is retried after 50 ms, dou
 
 def is_simulated(node: Mapping[str, Any]) -> bool:
     annotations = (node.get("metadata") or {}).get("annotations") or {}
-    return annotations.get(SIMULATED_ANNOTATION) == "true"
+    return annotations.get(wellknown.ANNOTATION_SIMULATED) == "true"
 
 
 def heartbeat_stopped(node: Mapping[str, Any]) -> bool:
     annotations = (node.get("metadata") or {}).get("annotations") or {}
-    return annotations.get(HEARTBEAT_ANNOTATION) == "stop"
+    return annotations.get(wellknown.SIM_HEARTBEAT) == "stop"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,16 +133,22 @@ class NodeAgentService:
         delay = 0.1
         while True:
             try:
-                await self.namespace_api.get(LEASE_NAMESPACE)
+                await self.namespace_api.get(wellknown.KUBE_NODE_LEASE)
                 return
             except errors.NotFound:
                 with contextlib.suppress(errors.AlreadyExists):
                     await self.namespace_api.create(
-                        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": LEASE_NAMESPACE}}
+                        {
+                            "apiVersion": "v1",
+                            "kind": "Namespace",
+                            "metadata": {"name": wellknown.KUBE_NODE_LEASE},
+                        }
                     )
                 return
             except errors.ApiError as exc:
-                log.warning("node agent: cannot check namespace %s (%s); retrying", LEASE_NAMESPACE, exc)
+                log.warning(
+                    "node agent: cannot check namespace %s (%s); retrying", wellknown.KUBE_NODE_LEASE, exc
+                )
                 await self.clock.sleep(delay)
                 delay = min(delay * 2, 5.0)
 

@@ -3,7 +3,7 @@
 A path is a dotted list of keys, with brackets for what a dot cannot say::
 
     status.phase                                   a key, then a key
-    metadata.annotations["sim.everynode.io/ready"] a key with dots or slashes in it (either quote)
+    metadata.annotations[wellknown.SIM_READY] a key with dots or slashes in it (either quote)
     spec.containers[*].image                       every element of a list
     status.conditions[type=Ready].status           the elements of a list whose ``type`` is ``Ready``
 

@@ -16,12 +16,12 @@ from typing import Literal
 
 from everynode.apiserver.objects import deep_copy
 from everynode.apiserver.strategy import Strategy, pod_grace_period
-from everynode.core import errors
+from everynode.core import errors, wellknown
 from everynode.core import resources as r
 from everynode.core.timestamps import now_time
 from everynode.core.types import Obj
 
-IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
+IMMORTAL_NAMESPACES = frozenset({"default", wellknown.KUBE_SYSTEM, wellknown.KUBE_PUBLIC})
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
 POLICIES = {"Orphan": ORPHAN, "Background": None, "Foreground": FOREGROUND}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from everynode.core import wellknown
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectionLimits:
@@ -26,5 +28,10 @@ class ApiServerOptions:
     watch_cache_history: int = 100_000  # events per resource a watch can resume from before it gets 410
     max_requests_inflight: int = 400  # read-only requests at once (kube-apiserver's default); 0: no limit
     max_mutating_requests_inflight: int = 200  # writes at once (kube-apiserver's default); 0: no limit
-    seed_namespaces: tuple[str, ...] = ("default", "kube-system", "kube-public", "kube-node-lease")
+    seed_namespaces: tuple[str, ...] = (
+        "default",
+        wellknown.KUBE_SYSTEM,
+        wellknown.KUBE_PUBLIC,
+        wellknown.KUBE_NODE_LEASE,
+    )
     connections: ConnectionLimits = ConnectionLimits()

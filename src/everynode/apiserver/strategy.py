@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 from everynode.apiserver.objects import deep_copy
 from everynode.core import resources as r
+from everynode.core import wellknown
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
-
-TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +34,7 @@ class Strategy:
                 "numberReady": 0,
             }
             annotations = meta.setdefault("annotations", {})
-            annotations[TEMPLATE_GENERATION] = "1"
+            annotations[wellknown.ANNOTATION_DS_TEMPLATE_GENERATION] = "1"
         elif info is r.PODS:
             obj["status"] = {"phase": "Pending"}
         elif info is r.NAMESPACES:
@@ -56,9 +55,13 @@ class Strategy:
                 generation += 1
             meta["generation"] = generation
         if self.info is r.DAEMONSETS:
-            old_generation = int(old_meta.get("annotations", {}).get(TEMPLATE_GENERATION, "1"))
+            old_generation = int(
+                old_meta.get("annotations", {}).get(wellknown.ANNOTATION_DS_TEMPLATE_GENERATION, "1")
+            )
             changed = new.get("spec", {}).get("template") != old.get("spec", {}).get("template")
-            meta.setdefault("annotations", {})[TEMPLATE_GENERATION] = str(old_generation + int(changed))
+            meta.setdefault("annotations", {})[wellknown.ANNOTATION_DS_TEMPLATE_GENERATION] = str(
+                old_generation + int(changed)
+            )
 
     def prepare_for_status_update(self, new: Obj, old: Obj) -> Obj:
         """``/status``: everything but the status comes from the old object.

@@ -20,6 +20,7 @@ from typing import Any
 
 from everynode.controllers.daemonset.caches import Caches
 from everynode.controllers.daemonset.controller import DaemonSetController
+from everynode.core import wellknown
 from everynode.core.clock import FakeClock
 from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
@@ -44,7 +45,7 @@ def _node(name: str) -> Obj:
     return {
         "apiVersion": "v1",
         "kind": "Node",
-        "metadata": {"name": name, "uid": f"node-{name}", "labels": {"kubernetes.io/hostname": name}},
+        "metadata": {"name": name, "uid": f"node-{name}", "labels": {wellknown.LABEL_HOSTNAME: name}},
         "spec": {},
         "status": {"conditions": [{"type": "Ready", "status": "True"}]},
     }
@@ -57,11 +58,11 @@ def _daemonset() -> Obj:
         "kind": "DaemonSet",
         "metadata": {
             "name": "fluentd",
-            "namespace": "kube-system",
+            "namespace": wellknown.KUBE_SYSTEM,
             "uid": "ds-fluentd",
             "generation": 1,
             "resourceVersion": "1",
-            "annotations": {"deprecated.daemonset.template.generation": "1"},
+            "annotations": {wellknown.ANNOTATION_DS_TEMPLATE_GENERATION: "1"},
         },
         "spec": {
             "selector": {"matchLabels": labels},
@@ -133,7 +134,7 @@ class _Bench:
         meta = {
             **ds["metadata"],
             "generation": generation,
-            "annotations": {"deprecated.daemonset.template.generation": str(generation)},
+            "annotations": {wellknown.ANNOTATION_DS_TEMPLATE_GENERATION: str(generation)},
         }
         self.caches.daemonsets.upsert({**ds, "metadata": meta, "spec": {**ds["spec"], "template": template}})
 

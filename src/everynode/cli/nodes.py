@@ -14,12 +14,11 @@ from typing import Any
 from everynode.cli import aio
 from everynode.client.config import load_kubeconfig
 from everynode.client.rest import RestClient
-from everynode.core import errors
+from everynode.core import errors, wellknown
 from everynode.core import resources as r
 from everynode.core.names import is_qualified_name, is_valid_label_value, name_is_dns_subdomain
 from everynode.core.types import Obj
 
-SIMULATED_ANNOTATION = "everynode.io/simulated"
 EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 
@@ -72,11 +71,11 @@ def simulated_node(
 ) -> Obj:
     meta: Obj = {
         "labels": {"kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", **labels},
-        "annotations": {SIMULATED_ANNOTATION: "true"},
+        "annotations": {wellknown.ANNOTATION_SIMULATED: "true"},
     }
     if name:
         meta["name"] = name
-        meta["labels"].setdefault("kubernetes.io/hostname", name)
+        meta["labels"].setdefault(wellknown.LABEL_HOSTNAME, name)
     else:
         meta["generateName"] = generate_name
     spec: Obj = {"taints": taints} if taints else {}
@@ -100,7 +99,7 @@ async def create_nodes(client: RestClient, nodes: Iterable[Obj], *, exist_ok: bo
             name = made["metadata"]["name"]
             if not node["metadata"].get("name"):
                 # a generated name: the hostname label follows the name, as a kubelet's would
-                labels = {"kubernetes.io/hostname": name}
+                labels = {wellknown.LABEL_HOSTNAME: name}
                 await resource.patch(name, {"metadata": {"labels": labels}})
             created.append(name)
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from everynode.client.rest import RestClient
-from everynode.core import errors
+from everynode.core import errors, wellknown
 from everynode.core import resources as r
 from everynode.core.clock import Clock, RealClock
 from everynode.core.timestamps import format_micro_time
@@ -57,7 +57,7 @@ def default_identity() -> str:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LeaderElectionConfig:
     lease_name: str
-    lease_namespace: str = "kube-system"
+    lease_namespace: str = wellknown.KUBE_SYSTEM
     identity: str = field(default_factory=default_identity)
     lease_duration: float = 15.0  # how long a candidate waits, after it last saw the Lease change
     renew_deadline: float = 10.0  # how long the leader keeps retrying a renewal before it gives up

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from everynode.core import wellknown
 from everynode.core.nodeaffinity import NODE_NAME_FIELD, pod_matches_node_affinity
 from everynode.core.taints import NO_SCHEDULE, tolerates, untolerated
 from everynode.scheduler.nodeinfo import NodeInfo, Resources
@@ -33,7 +34,7 @@ INSUFFICIENT_MEMORY = "Insufficient memory"
 TOO_MANY_PODS = "Too many pods"
 AFFINITY_TERMS_CONFLICT = "pod affinity terms conflict"
 
-UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": NO_SCHEDULE}
+UNSCHEDULABLE_TAINT = {"key": wellknown.TAINT_UNSCHEDULABLE, "effect": NO_SCHEDULE}
 
 
 def untolerated_taint_reason(taint: Mapping[str, Any]) -> str:

@@ -11,9 +11,9 @@ from typing import Any, cast
 
 import pytest
 
-from everynode.agents.leases import LEASE_NAMESPACE, LeaseRenewer, LeaseSchedule
+from everynode.agents.leases import LeaseRenewer, LeaseSchedule
 from everynode.client.rest import ResourceClient
-from everynode.core import errors
+from everynode.core import errors, wellknown
 from everynode.core.clock import FakeClock
 from everynode.core.types import Obj
 
@@ -68,7 +68,7 @@ class FakeLeases:
         self.failing: set[str] = set()
 
     async def patch(self, name: str, body: Obj, namespace: str | None = None, **_: Any) -> Obj:
-        assert namespace == LEASE_NAMESPACE
+        assert namespace == wellknown.KUBE_NODE_LEASE
         if name in self.failing:
             raise errors.ServiceUnavailable("down")
         if name not in self.objects:
@@ -80,7 +80,7 @@ class FakeLeases:
         return lease
 
     async def create(self, obj: Obj, namespace: str | None = None) -> Obj:
-        assert namespace == LEASE_NAMESPACE
+        assert namespace == wellknown.KUBE_NODE_LEASE
         self.writes.append((self.clock.now(), "create", obj["metadata"]["name"]))
         self.objects[obj["metadata"]["name"]] = obj
         return obj
@@ -142,7 +142,7 @@ async def test_the_first_renewal_creates_the_lease_owned_by_the_node() -> None:
     )
     assert await renewer.renew("a")
     lease = api.objects["a"]
-    assert lease["metadata"]["namespace"] == LEASE_NAMESPACE
+    assert lease["metadata"]["namespace"] == wellknown.KUBE_NODE_LEASE
     assert lease["metadata"]["ownerReferences"] == [
         {"apiVersion": "v1", "kind": "Node", "name": "a", "uid": "uid-a"}
     ]

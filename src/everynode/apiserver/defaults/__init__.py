@@ -18,11 +18,10 @@ from everynode.apiserver.defaults.podspec import (
     resource_list,
     set_if_absent,
 )
+from everynode.core import wellknown
 from everynode.core.types import Obj
 
 __all__ = ["apply_defaults", "image_pull_policy", "qos_class"]
-
-NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 def daemonset_defaults(ds: Obj) -> None:
@@ -53,7 +52,7 @@ def namespace_defaults(ns: Obj) -> None:
     if metadata is not None and isinstance(name, str) and name:
         labels = child_obj(metadata, "labels")
         if labels is not None:
-            labels[NAME_LABEL] = name
+            labels[wellknown.LABEL_METADATA_NAME] = name
     spec = child_obj(ns, "spec")
     if spec is not None and spec.get("finalizers") is None:
         spec["finalizers"] = ["kubernetes"]

@@ -8,6 +8,7 @@ import copy
 from decimal import Decimal
 
 from everynode.apiserver.defaults.podspec import child_obj, objects, pod_spec_defaults, set_if_absent
+from everynode.core import wellknown
 from everynode.core.quantity import QuantityError, add, parse_quantity
 from everynode.core.types import Obj
 
@@ -15,8 +16,6 @@ DEFAULT_TOLERATION_SECONDS = 300
 # Built-in PriorityClasses every cluster has; other class names are left for a priority controller.
 BUILTIN_PRIORITIES = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}
 QOS_RESOURCES = ("cpu", "memory")
-_NOT_READY = "node.kubernetes.io/not-ready"
-_UNREACHABLE = "node.kubernetes.io/unreachable"
 
 
 def _requests_from_limits(ctr: Obj) -> None:
@@ -44,7 +43,7 @@ def _host_network_ports(spec: Obj) -> None:
 def _default_toleration_seconds(spec: Obj) -> None:
     """Pods that do not tolerate ``not-ready``/``unreachable`` NoExecute taints get 300 s of grace."""
     tolerations = objects(spec, "tolerations")
-    tolerated = {_NOT_READY: False, _UNREACHABLE: False}
+    tolerated = {wellknown.TAINT_NOT_READY: False, wellknown.TAINT_UNREACHABLE: False}
     for tol in tolerations:
         for key in tolerated:
             if tol.get("key") in (key, "", None) and tol.get("effect") in ("NoExecute", "", None):

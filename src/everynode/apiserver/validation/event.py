@@ -9,7 +9,7 @@ from everynode.apiserver.validation.meta import (
     validate_object_meta,
     validate_object_meta_update,
 )
-from everynode.core import names
+from everynode.core import names, wellknown
 from everynode.core.fielderrors import invalid, required
 from everynode.core.types import Obj
 
@@ -54,7 +54,7 @@ def _legacy(event: Obj) -> Errors:
         elif namespace != involved_namespace:
             errs.append(mismatch)
     else:
-        if not involved_namespace and namespace not in ("default", "kube-system"):
+        if not involved_namespace and namespace not in ("default", wellknown.KUBE_SYSTEM):
             errs.append(mismatch)
         controller = as_str(event.get("reportingComponent"))
         if not controller:

@@ -12,7 +12,6 @@ Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 NAMESPACE = "everynode-bench"
 DAEMONSET = "bench-agent"
 IMAGES = ("registry.k8s.io/pause:3.9", "registry.k8s.io/pause:3.10", "registry.k8s.io/pause:3.10.1")
-SIMULATED_ANNOTATION = "everynode.io/simulated"  # the node agent's interface (docs/node-agent.md)
 MINIMUM_POD_WRITES = 3  # create, bind, the one status write that makes it Running and Ready
 PERCENT = 10  # maxUnavailable, then maxSurge
 COMPONENTS = ("controller-manager", "node-agent")

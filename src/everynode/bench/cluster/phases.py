@@ -11,21 +11,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from everynode.bench.cluster.common import (
-    DAEMONSET,
-    IMAGES,
-    NAMESPACE,
-    PERCENT,
-    SIMULATED_ANNOTATION,
-    ClusterBenchOptions,
-    budget,
-)
+from everynode.bench.cluster.common import DAEMONSET, IMAGES, NAMESPACE, PERCENT, ClusterBenchOptions, budget
 from everynode.bench.cluster.observer import Observer, PhaseTrack
 from everynode.bench.cluster.processes import ClusterProcesses, TimedClient
 from everynode.bench.probe import Call
 from everynode.bench.procstat import ProcSample, sample
 from everynode.client.rest import RestClient
-from everynode.core import errors
+from everynode.core import errors, wellknown
 from everynode.core import resources as r
 from everynode.core.types import Obj
 
@@ -37,11 +29,11 @@ def simulated_node(name: str) -> Obj:
         "metadata": {
             "name": name,
             "labels": {
-                "kubernetes.io/hostname": name,
+                wellknown.LABEL_HOSTNAME: name,
                 "kubernetes.io/os": "linux",
                 "kubernetes.io/arch": "amd64",
             },
-            "annotations": {SIMULATED_ANNOTATION: "true"},
+            "annotations": {wellknown.ANNOTATION_SIMULATED: "true"},
         },
         "spec": {},
     }

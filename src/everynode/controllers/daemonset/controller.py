@@ -21,11 +21,11 @@ from everynode.controllers.daemonset.handlers import EventHandlers
 from everynode.controllers.daemonset.manage import NORMAL, WARNING, Plan, manage
 from everynode.controllers.daemonset.nodepods import NodePods, group_by_node
 from everynode.controllers.daemonset.placement import Placement
-from everynode.controllers.daemonset.podtemplate import REVISION_HASH_LABEL, pod_for_node, pod_template
+from everynode.controllers.daemonset.podtemplate import pod_for_node, pod_template
 from everynode.controllers.daemonset.rolling import rolling_update
 from everynode.controllers.daemonset.scaling import is_rolling_update
 from everynode.controllers.daemonset.status import compute_status, status_unchanged, with_status
-from everynode.core import errors
+from everynode.core import errors, wellknown
 from everynode.core.clock import Clock, RealClock
 from everynode.core.types import Obj
 from everynode.runtime.backoff import Backoff
@@ -286,7 +286,7 @@ class DaemonSetController:
                 labelled.append(revision)
                 continue
             meta = revision["metadata"]
-            labels = {**(meta.get("labels") or {}), history.CONTROLLER_REVISION_HASH_LABEL: meta["name"]}
+            labels = {**(meta.get("labels") or {}), wellknown.LABEL_CONTROLLER_REVISION_HASH: meta["name"]}
             relabelled = {**revision, "metadata": {**meta, "labels": labels}}
             labelled.append(await self.api.update_revision(relabelled))
         current, old = history.split_history(ds, labelled)
@@ -303,12 +303,14 @@ class DaemonSetController:
     async def dedup(self, ds: Obj, kept: Obj, duplicates: list[Obj]) -> None:
         kept_hash = history.revision_hash(kept)
         for pod in await self.daemon_pods(ds):
-            if (pod["metadata"].get("labels") or {}).get(REVISION_HASH_LABEL) != kept_hash:
+            if (pod["metadata"].get("labels") or {}).get(
+                wellknown.LABEL_CONTROLLER_REVISION_HASH
+            ) != kept_hash:
                 meta = pod["metadata"]
                 await self.api.patch_pod(
                     meta.get("namespace", ""),
                     meta["name"],
-                    {"metadata": {"labels": {REVISION_HASH_LABEL: kept_hash}}},
+                    {"metadata": {"labels": {wellknown.LABEL_CONTROLLER_REVISION_HASH: kept_hash}}},
                 )
         for duplicate in duplicates:
             await self.api.delete_revision(
@@ -344,7 +346,7 @@ class DaemonSetController:
         if len(old) <= limit:
             return
         live = {
-            (pod["metadata"].get("labels") or {}).get(REVISION_HASH_LABEL, "")
+            (pod["metadata"].get("labels") or {}).get(wellknown.LABEL_CONTROLLER_REVISION_HASH, "")
             for pods in (await self.node_pods(ds, include_deleted_terminal=True)).values()
             for pod in pods
         }

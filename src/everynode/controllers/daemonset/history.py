@@ -19,7 +19,8 @@ from typing import Any
 
 import orjson
 
-CONTROLLER_REVISION_HASH_LABEL = "controller-revision-hash"
+from everynode.core import wellknown
+
 """Label on revisions and daemon pods naming the template hash they were made from."""
 
 _SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -82,7 +83,7 @@ def revision_name(ds_name: str, hash_: str) -> str:
 def revision_hash(revision: Mapping[str, Any]) -> str:
     """The revision's ``controller-revision-hash`` label, or ``""`` when it has none."""
     labels = (revision.get("metadata") or {}).get("labels") or {}
-    value = labels.get(CONTROLLER_REVISION_HASH_LABEL, "")
+    value = labels.get(wellknown.LABEL_CONTROLLER_REVISION_HASH, "")
     return str(value)
 
 
@@ -95,7 +96,7 @@ def new_revision(ds: Mapping[str, Any], hash_: str, revision: int) -> dict[str, 
     """The ControllerRevision the controller creates to snapshot ``ds``'s template under ``hash_``."""
     meta = ds["metadata"]
     template_meta = ds["spec"]["template"].get("metadata") or {}
-    labels = {**(template_meta.get("labels") or {}), CONTROLLER_REVISION_HASH_LABEL: hash_}
+    labels = {**(template_meta.get("labels") or {}), wellknown.LABEL_CONTROLLER_REVISION_HASH: hash_}
     return {
         "apiVersion": "apps/v1",
         "kind": "ControllerRevision",

@@ -12,8 +12,8 @@ from typing import Any
 
 from everynode.controllers.daemonset.nodepods import NodePods
 from everynode.controllers.daemonset.placement import Placement
-from everynode.controllers.daemonset.podtemplate import REVISION_HASH_LABEL
 from everynode.controllers.daemonset.scaling import allows_surge
+from everynode.core import wellknown
 from everynode.core.nodeaffinity import pinned_node_name
 from everynode.core.pods import creation_phase_sort_key, is_available, is_deleting, is_ready
 from everynode.core.types import Obj
@@ -110,7 +110,10 @@ def pods_for_node(
     oldest_new: Obj | None = None
     oldest_old: Obj | None = None
     for pod in running:
-        if pod.get("metadata", {}).get("labels", {}).get(REVISION_HASH_LABEL) == revision_hash:
+        if (
+            pod.get("metadata", {}).get("labels", {}).get(wellknown.LABEL_CONTROLLER_REVISION_HASH)
+            == revision_hash
+        ):
             if oldest_new is None:
                 oldest_new = pod
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from everynode.controllers.daemonset.podtemplate import REVISION_HASH_LABEL, TEMPLATE_GENERATION_LABEL
+from everynode.core import wellknown
 from everynode.core.nodeaffinity import pinned_node_name
 from everynode.core.pods import is_deleting, is_terminal
 from everynode.core.types import Obj
@@ -40,9 +40,9 @@ def is_pod_updated(pod: Mapping[str, Any], revision_hash: str, generation: str |
     (deduplication, a hand-made revision, a collision rename): the pods keep running untouched.
     """
     labels = pod.get("metadata", {}).get("labels") or {}
-    if revision_hash and labels.get(REVISION_HASH_LABEL) == revision_hash:
+    if revision_hash and labels.get(wellknown.LABEL_CONTROLLER_REVISION_HASH) == revision_hash:
         return True
-    return generation is not None and labels.get(TEMPLATE_GENERATION_LABEL) == generation
+    return generation is not None and labels.get(wellknown.LABEL_POD_TEMPLATE_GENERATION) == generation
 
 
 def updated_and_old(

@@ -11,19 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from everynode.core import wellknown
 from everynode.core.nodeaffinity import pod_matches_node_affinity
 from everynode.core.taints import add_or_update_toleration, untolerated
 from everynode.core.types import Obj
 
 _ALWAYS_TOLERATED: tuple[tuple[str, str], ...] = (
-    ("node.kubernetes.io/not-ready", "NoExecute"),
-    ("node.kubernetes.io/unreachable", "NoExecute"),
-    ("node.kubernetes.io/disk-pressure", "NoSchedule"),
-    ("node.kubernetes.io/memory-pressure", "NoSchedule"),
-    ("node.kubernetes.io/pid-pressure", "NoSchedule"),
-    ("node.kubernetes.io/unschedulable", "NoSchedule"),
+    (wellknown.TAINT_NOT_READY, "NoExecute"),
+    (wellknown.TAINT_UNREACHABLE, "NoExecute"),
+    (wellknown.TAINT_DISK_PRESSURE, "NoSchedule"),
+    (wellknown.TAINT_MEMORY_PRESSURE, "NoSchedule"),
+    (wellknown.TAINT_PID_PRESSURE, "NoSchedule"),
+    (wellknown.TAINT_UNSCHEDULABLE, "NoSchedule"),
 )
-_HOST_NETWORK_TOLERATED = ("node.kubernetes.io/network-unavailable", "NoSchedule")
+_HOST_NETWORK_TOLERATED = (wellknown.TAINT_NETWORK_UNAVAILABLE, "NoSchedule")
 
 
 def daemon_tolerations(pod_spec: Mapping[str, Any]) -> list[Obj]:

@@ -13,18 +13,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from everynode.controllers.daemonset.placement import daemon_tolerations
+from everynode.core import wellknown
 from everynode.core.names import name_is_dns_subdomain
 from everynode.core.nodeaffinity import pin_to_node
 from everynode.core.types import Obj
 
-REVISION_HASH_LABEL = "controller-revision-hash"
-TEMPLATE_GENERATION_LABEL = "pod-template-generation"
-TEMPLATE_GENERATION_ANNOTATION = "deprecated.daemonset.template.generation"
-
 
 def template_generation(ds: Mapping[str, Any]) -> str | None:
     """The DaemonSet's template generation annotation, when it is an integer."""
-    value = ds.get("metadata", {}).get("annotations", {}).get(TEMPLATE_GENERATION_ANNOTATION)
+    value = ds.get("metadata", {}).get("annotations", {}).get(wellknown.ANNOTATION_DS_TEMPLATE_GENERATION)
     if value is None:
         return None
     try:
@@ -53,9 +50,9 @@ def pod_template(ds: Mapping[str, Any], revision_hash: str) -> Obj:
     labels = dict(meta.get("labels") or {})
     generation = template_generation(ds)
     if generation is not None:
-        labels[TEMPLATE_GENERATION_LABEL] = generation
+        labels[wellknown.LABEL_POD_TEMPLATE_GENERATION] = generation
     if revision_hash:
-        labels[REVISION_HASH_LABEL] = revision_hash
+        labels[wellknown.LABEL_CONTROLLER_REVISION_HASH] = revision_hash
     meta["labels"] = labels
     spec = template.setdefault("spec", {})
     spec["tolerations"] = daemon_tolerations(spec)

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from everynode.core import wellknown
 from everynode.core.taints import NO_EXECUTE, NO_SCHEDULE
 from everynode.core.timestamps import format_time, parse_time
 from everynode.core.types import Obj
@@ -30,14 +31,14 @@ MESSAGE_UNKNOWN = "Kubelet stopped posting node status."
 REASON_NEVER_UPDATED = "NodeStatusNeverUpdated"
 MESSAGE_NEVER_UPDATED = "Kubelet never posted node status."
 
-TAINT_NOT_READY = "node.kubernetes.io/not-ready"
-TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
 _EFFECTS = (NO_SCHEDULE, NO_EXECUTE)
 # every (key, effect) this controller owns: it adds them and it removes them
-OWNED_TAINTS = frozenset((key, effect) for key in (TAINT_NOT_READY, TAINT_UNREACHABLE) for effect in _EFFECTS)
+OWNED_TAINTS = frozenset(
+    (key, effect) for key in (wellknown.TAINT_NOT_READY, wellknown.TAINT_UNREACHABLE) for effect in _EFFECTS
+)
 _BY_READY_STATUS = {
-    FALSE: ((TAINT_NOT_READY, NO_SCHEDULE), (TAINT_NOT_READY, NO_EXECUTE)),
-    UNKNOWN: ((TAINT_UNREACHABLE, NO_SCHEDULE), (TAINT_UNREACHABLE, NO_EXECUTE)),
+    FALSE: ((wellknown.TAINT_NOT_READY, NO_SCHEDULE), (wellknown.TAINT_NOT_READY, NO_EXECUTE)),
+    UNKNOWN: ((wellknown.TAINT_UNREACHABLE, NO_SCHEDULE), (wellknown.TAINT_UNREACHABLE, NO_EXECUTE)),
 }
 
 

@@ -22,13 +22,13 @@ from everynode.controllers.nodelifecycle.controller import (
 )
 from everynode.controllers.nodelifecycle.health import HealthTracker
 from everynode.core import resources as r
+from everynode.core import wellknown
 from everynode.core.clock import Clock, RealClock
 from everynode.informers.shared import SharedInformers, wait_synced
 from everynode.runtime.events import EventRecorder
 
 log = logging.getLogger(__name__)
 COMPONENT = "node-controller"
-NODE_LEASE_NAMESPACE = "kube-node-lease"
 
 
 class NodeLifecycleService:
@@ -50,7 +50,7 @@ class NodeLifecycleService:
         self.shared_informers = SharedInformers(client, clock=self.clock) if informers is None else informers
         self.informers = {
             "nodes": self.shared_informers.informer(r.NODES),
-            "leases": self.shared_informers.informer(r.LEASES, namespace=NODE_LEASE_NAMESPACE),
+            "leases": self.shared_informers.informer(r.LEASES, namespace=wellknown.KUBE_NODE_LEASE),
         }
         self.tracker = HealthTracker(self.clock)
         self.informers["nodes"].add_handlers(

@@ -8,7 +8,6 @@ import orjson
 import pytest
 
 from everynode.controllers.daemonset.history import (
-    CONTROLLER_REVISION_HASH_LABEL,
     canonical_json,
     compute_hash,
     fnv1a32,
@@ -24,6 +23,7 @@ from everynode.controllers.daemonset.history import (
     safe_encode,
     split_history,
 )
+from everynode.core import wellknown
 
 HASH_FORM = re.compile(r"^[4-9bcdf]{1,10}$")
 
@@ -49,7 +49,7 @@ def make_ds(image: str = "httpd:2.4", **annotations: str) -> dict[str, Any]:
 
 
 def rev(name: str, number: int, data: Any = None, hash_: str | None = None) -> dict[str, Any]:
-    labels = {} if hash_ is None else {CONTROLLER_REVISION_HASH_LABEL: hash_}
+    labels = {} if hash_ is None else {wellknown.LABEL_CONTROLLER_REVISION_HASH: hash_}
     return {"metadata": {"name": name, "labels": labels}, "data": data, "revision": number}
 
 
@@ -179,7 +179,7 @@ def test_new_revision_shape() -> None:
     meta = revision["metadata"]
     assert meta["name"] == f"daemon-set-{hash_}"
     assert meta["namespace"] == "ns"
-    assert meta["labels"] == {"daemonset-name": "daemon-set", CONTROLLER_REVISION_HASH_LABEL: hash_}
+    assert meta["labels"] == {"daemonset-name": "daemon-set", wellknown.LABEL_CONTROLLER_REVISION_HASH: hash_}
     assert meta["annotations"] == ds["metadata"]["annotations"]
     assert meta["annotations"] is not ds["metadata"]["annotations"]
     assert meta["ownerReferences"] == [
@@ -195,7 +195,7 @@ def test_new_revision_shape() -> None:
     assert matches(ds, revision)
     assert revision_hash(revision) == hash_
     # The template's labels are copied, not shared.
-    assert CONTROLLER_REVISION_HASH_LABEL not in ds["spec"]["template"]["metadata"]["labels"]
+    assert wellknown.LABEL_CONTROLLER_REVISION_HASH not in ds["spec"]["template"]["metadata"]["labels"]
 
 
 def test_new_revision_without_labels_or_annotations() -> None:
@@ -203,7 +203,7 @@ def test_new_revision_without_labels_or_annotations() -> None:
     del ds["spec"]["template"]["metadata"]
     del ds["metadata"]["annotations"]
     revision = new_revision(ds, "bc", 1)
-    assert revision["metadata"]["labels"] == {CONTROLLER_REVISION_HASH_LABEL: "bc"}
+    assert revision["metadata"]["labels"] == {wellknown.LABEL_CONTROLLER_REVISION_HASH: "bc"}
     assert revision["metadata"]["annotations"] == {}
 
 
