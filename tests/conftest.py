@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from everynode.spawn.etcd import EtcdProcess, find_etcd
 from everynode.storage.backend import Backend
 from everynode.storage.memory import MemoryBackend
 from everynode.storage.sqlite import SQLiteBackend
-from everynode.testing.etcd import EtcdProcess, find_etcd
 
 BACKEND_KINDS = ["memory", "sqlite", pytest.param("etcd", marks=pytest.mark.etcd)]
 

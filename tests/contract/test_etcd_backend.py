@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from everynode.spawn.etcd import EtcdProcess, find_etcd
 from everynode.storage import StorageUnavailable
 from everynode.storage.etcd import EtcdBackend
-from everynode.testing.etcd import EtcdProcess, find_etcd
 
 pytestmark = pytest.mark.etcd
 
@@ -48,7 +48,7 @@ async def test_a_write_to_a_dead_etcd_fails_once_with_an_unknown_outcome(root: s
 
 
 async def test_an_unreachable_etcd_is_reported_at_start() -> None:
-    from everynode.testing.etcd import free_port
+    from everynode.spawn.etcd import free_port
 
     backend = EtcdBackend([f"127.0.0.1:{free_port()}"], timeout=2.0)
     with pytest.raises(StorageUnavailable):

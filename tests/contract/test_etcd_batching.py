@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from everynode.spawn.etcd import EtcdProcess
 from everynode.storage import Conflict, KeyExists, KeyValue
 from everynode.storage.etcd import EtcdBackend
 from everynode.storage.etcd_revisions import SLOTS, to_etcd
-from everynode.testing.etcd import EtcdProcess
 from tests.contract.support import take
 
 pytestmark = pytest.mark.etcd

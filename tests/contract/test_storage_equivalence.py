@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from everynode.spawn.etcd import EtcdProcess
 from everynode.storage import Backend, Conflict, Deleted, Event, KeyValue, StorageError
 from everynode.storage.memory import MemoryBackend
 from everynode.storage.sqlite import SQLiteBackend
-from everynode.testing.etcd import EtcdProcess
 
 KEYS = ["a", "b", "b/c", "d"]
 key = st.sampled_from(KEYS)

@@ -24,9 +24,9 @@ import pytest
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
+from everynode.spawn.stop import stop_process
 from everynode.testing.kubectl import kubectl_path
-from everynode.testing.process import stop_process
 
 EVERYNODE = [sys.executable, "-m", "everynode"]
 KUBECTL = kubectl_path()

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 from everynode.testing.kubectl import kubectl_path
 
 KUBECTL = kubectl_path()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 from everynode.testing.kubectl import kubectl_path
 
 KUBECTL = kubectl_path()

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from everynode.core.types import Obj
-from everynode.testing.etcd import free_port
+from everynode.spawn.etcd import free_port
 from tests.e2e.cluster import (
     KUBECTL,
     Cluster,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from kubernetes import client
 
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration.support import BACKENDS, own_apiserver
 
 

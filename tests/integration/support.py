@@ -16,7 +16,7 @@ import pytest
 from everynode.client.rest import RestClient
 from everynode.core import resources as r
 from everynode.core.types import Obj
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 
 # For ``params=`` of a module's server fixture: SQLite, and again on a real etcd.
 BACKENDS = ["sqlite", pytest.param("etcd", marks=pytest.mark.etcd)]

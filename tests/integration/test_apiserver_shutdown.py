@@ -7,7 +7,7 @@ import socket
 import time
 from pathlib import Path
 
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 
 
 def open_watch(port: int, path: str) -> socket.socket:

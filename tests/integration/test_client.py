@@ -12,7 +12,7 @@ from everynode.client.config import ClientConfig
 from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 
 
 def pod(name: str) -> dict:

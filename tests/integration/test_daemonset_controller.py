@@ -22,7 +22,7 @@ from everynode.core import resources as r
 from everynode.core.nodeaffinity import pinned_node_name
 from everynode.core.pods import is_ready
 from everynode.core.types import Obj
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration.simkubelet import SimKubelet
 from tests.integration.support import (
     BACKENDS,

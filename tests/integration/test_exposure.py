@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 
 
 @pytest.fixture(scope="module")

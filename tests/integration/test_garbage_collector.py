@@ -15,7 +15,7 @@ from everynode.controllers.garbagecollector.service import GarbageCollectorServi
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.types import Obj
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration.support import create_namespace, eventually, own_apiserver, running
 
 HOLD = "everynode.io/test-hold"

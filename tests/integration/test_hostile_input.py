@@ -29,7 +29,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 
 SLOW = 5.0  # seconds: no answer may take longer
 PEAK_MEMORY_LIMIT = 512 * 1024 * 1024  # bytes of resident memory the server may reach at its peak

@@ -13,7 +13,7 @@ from everynode.client.config import ClientConfig
 from everynode.client.rest import RestClient
 from everynode.core import resources as r
 from everynode.runtime.leaderelection import LeaderElectionConfig, LeaderElector
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration.support import eventually
 
 NAMESPACE = "kube-system"

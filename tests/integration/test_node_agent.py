@@ -23,7 +23,7 @@ from everynode.core import resources as r
 from everynode.core.pods import is_ready
 from everynode.core.timestamps import parse_time
 from everynode.core.types import Obj
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration import support
 from tests.integration.support import create_namespace, eventually, own_apiserver, running, unique
 

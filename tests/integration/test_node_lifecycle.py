@@ -20,7 +20,7 @@ from everynode.controllers.nodelifecycle.service import NodeLifecycleService
 from everynode.core import resources as r
 from everynode.core.timestamps import format_micro_time, format_time
 from everynode.core.types import Obj
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration import support
 from tests.integration.support import eventually, own_apiserver, running, unique
 

@@ -14,7 +14,7 @@ from everynode.controllers.podgc.service import PodGCService
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.types import Obj
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration.support import create_namespace, eventually, node, own_apiserver, running, unique
 
 HOLD = "everynode.io/test-hold"

@@ -21,7 +21,7 @@ from everynode.client.rest import RestClient
 from everynode.core import resources as r
 from everynode.core.types import Obj
 from everynode.scheduler.service import SchedulerService
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration import support
 from tests.integration.support import create_all, create_namespace, eventually, own_apiserver, running
 

@@ -18,7 +18,7 @@ import orjson
 import pytest
 import urllib3
 
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration.support import eventually
 
 LIMITS = ("--request-header-timeout", "1", "--request-timeout", "2", "--idle-timeout", "2")

@@ -18,13 +18,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from everynode.bench.memoryapi import MemoryDaemonSetApi
 from everynode.controllers.daemonset.caches import Caches
 from everynode.controllers.daemonset.controller import DaemonSetController
 from everynode.core import wellknown
 from everynode.core.clock import FakeClock
 from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
-from everynode.testing.memoryapi import MemoryDaemonSetApi
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,8 @@ from typing import Any
 import orjson
 
 from everynode.bench.stats import PhaseResult, percentile, timed_concurrently
+from everynode.spawn.etcd import EtcdProcess
 from everynode.storage import Backend, open_backend
-from everynode.testing.etcd import EtcdProcess
 
 Runner = Callable[[Coroutine[Any, Any, dict[str, Any]]], dict[str, Any]]
 

@@ -17,7 +17,7 @@ from everynode.bench.stats import phase_line
 from everynode.bench.storage import StorageBenchOptions
 from everynode.bench.storage import run as run_storage_bench
 from everynode.cli import aio
-from everynode.testing.apiserver import ApiServerProcess
+from everynode.spawn.apiserver import ApiServerProcess
 
 
 def add_parser(commands: Any) -> None:

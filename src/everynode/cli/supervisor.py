@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from everynode.testing.process import stop_process
+from everynode.spawn.stop import stop_process
 
 
 @dataclass

@@ -1,1 +1,2 @@
-"""Public test harness: helpers that start real processes for tests and benchmarks."""
+"""Test helpers: what only the tests use (a kubectl to drive); processes that benchmarks and the CLI
+spawn too live in ``everynode.spawn``."""

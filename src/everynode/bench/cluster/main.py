@@ -16,7 +16,7 @@ from everynode.bench.cluster.phases import ClusterBench
 from everynode.bench.cluster.processes import ClusterProcesses
 from everynode.bench.cluster.report import _write_results, write_charts
 from everynode.bench.probe import read_calls
-from everynode.testing.etcd import EtcdProcess
+from everynode.spawn.etcd import EtcdProcess
 
 
 def run(options: ClusterBenchOptions, runner: Runner) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from everynode.client.config import ClientConfig
 from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core.types import Obj
-from everynode.testing.apiserver import ApiServerProcess
-from everynode.testing.process import stop_process
+from everynode.spawn.apiserver import ApiServerProcess
+from everynode.spawn.stop import stop_process
 
 # -- the processes ---------------------------------------------------------------------------------
 

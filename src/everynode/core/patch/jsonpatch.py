@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from everynode.core.patch import PatchError, clone_json
+from everynode.core.patch.failure import PatchError, clone_json
 
 MAX_OPERATIONS = 10_000
 """kube-apiserver refuses longer JSON patches with 413 (``maxJSONPatchOperations``)."""

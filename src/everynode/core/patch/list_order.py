@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from everynode.core.patch import PatchError
+from everynode.core.patch.failure import PatchError
 
 
 def merged_order(

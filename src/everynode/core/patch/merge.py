@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from everynode.core.patch import clone_json
+from everynode.core.patch.failure import clone_json
 
 
 def apply_merge_patch(original: Any, patch: Any, *, owned: bool = False) -> Any:

@@ -37,7 +37,7 @@ import dataclasses
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Protocol
 
-from everynode.core.patch import PatchError, clone_json
+from everynode.core.patch.failure import PatchError, clone_json
 from everynode.core.patch.list_order import element_kind, identity_of, keyed, merged_order, unique
 
 DIRECTIVE = "$patch"

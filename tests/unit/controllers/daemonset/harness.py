@@ -20,13 +20,13 @@ import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from everynode.bench.memoryapi import MemoryDaemonSetApi
 from everynode.controllers.daemonset.caches import Caches
 from everynode.controllers.daemonset.controller import DaemonSetController
 from everynode.core import errors
 from everynode.core.clock import FakeClock
 from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
-from everynode.testing.memoryapi import MemoryDaemonSetApi
 
 POD_CONTROL_REASONS = {"SuccessfulCreate", "SuccessfulDelete", "FailedCreate", "FailedDelete"}
 SIMPLE_LABELS = {"name": "simple-daemon", "type": "production"}

@@ -15,8 +15,8 @@ from typing import BinaryIO, Self
 import yaml
 
 from everynode.client.config import kubeconfig_document
-from everynode.testing.etcd import free_port
-from everynode.testing.process import stop_process
+from everynode.spawn.etcd import free_port
+from everynode.spawn.stop import stop_process
 
 
 class ApiServerProcess:

@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import BinaryIO, Self
 
-from everynode.testing.process import stop_process
+from everynode.spawn.stop import stop_process
 
 
 def find_etcd() -> str | None:
