@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from everynode.spawn.apiserver import ApiServerProcess
-from everynode.testing.kubectl import kubectl_path
+from tests.e2e.conftest import kubectl_binary
 
-KUBECTL = kubectl_path()
 VERSIONS = ["1.27", "1.29", "1.33"]
 
 
-def kubectl_binary(version: str) -> str:
-    path = kubectl_path(version)
-    if path is None:
-        pytest.skip(f"kubectl.{version} is not installed")
-    return path
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiServerProcess, Path]]:
-    if KUBECTL is None:
-        pytest.skip("kubectl is not installed")
-    base = tmp_path_factory.mktemp("kubectl")
-    with ApiServerProcess(f"sqlite:///{base}/state.db") as api:
-        config = api.write_kubeconfig(base / "kubeconfig")
-        yield api, config
+def server(served: tuple[ApiServerProcess, Path]) -> tuple[ApiServerProcess, Path]:
+    return served
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -4,66 +4,32 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from everynode.spawn.apiserver import ApiServerProcess
-from everynode.testing.kubectl import kubectl_path
-
-KUBECTL = kubectl_path()
-SEED_DS = """
-apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: fluentd-elasticsearch
-  namespace: kube-system
-  labels:
-    k8s-app: fluentd-logging
-spec:
-  selector:
-    matchLabels:
-      name: fluentd-elasticsearch
-  template:
-    metadata:
-      labels:
-        name: fluentd-elasticsearch
-    spec:
-      containers:
-        - name: fluentd-elasticsearch
-          image: 'fluent/fluentd:v1.4-1'
-"""
-
-
-def binary(version: str) -> str:
-    path = kubectl_path(version)
-    if path is None:
-        pytest.skip(f"kubectl.{version} is not installed")
-    return path
+from tests.e2e.conftest import SEED_DS_YAML, kubectl_binary
 
 
 @pytest.fixture(scope="module")
-def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if KUBECTL is None:
-        pytest.skip("kubectl is not installed")
-    base = tmp_path_factory.mktemp("get")
-    with ApiServerProcess(f"sqlite:///{base}/state.db") as api:
-        config = api.write_kubeconfig(base / "kubeconfig")
-        subprocess.run(
-            ["kubectl", "--kubeconfig", str(config), "create", "-f", "-", "--validate=false"],
-            input=SEED_DS,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        yield config
+def kubeconfig(served: tuple[ApiServerProcess, Path]) -> Path:
+    """The module's server, holding the seed DaemonSet."""
+    _, config = served
+    subprocess.run(
+        ["kubectl", "--kubeconfig", str(config), "create", "-f", "-", "--validate=false"],
+        input=SEED_DS_YAML,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return config
 
 
 def kubectl(version: str, config: Path, cache: Path, *args: str) -> list[list[str]]:
     result = subprocess.run(
-        [binary(version), "--kubeconfig", str(config), "--cache-dir", str(cache), *args],
+        [kubectl_binary(version), "--kubeconfig", str(config), "--cache-dir", str(cache), *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -105,7 +71,7 @@ def test_get_namespaces(kubeconfig: Path, tmp_path: Path) -> None:
 def test_get_watch_streams_table_rows(kubeconfig: Path, tmp_path: Path) -> None:
     result = subprocess.run(
         [
-            binary("1.33"),
+            kubectl_binary("1.33"),
             "--kubeconfig",
             str(kubeconfig),
             "--cache-dir",
@@ -129,7 +95,7 @@ def test_get_watch_streams_table_rows(kubeconfig: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("version", ["1.27", "1.33"])
 def test_pods_wide_revisions_and_leases_columns(kubeconfig: Path, tmp_path: Path, version: str) -> None:
     create = [
-        binary(version),
+        kubectl_binary(version),
         "--kubeconfig",
         str(kubeconfig),
         "--cache-dir",

@@ -7,15 +7,13 @@ fresh --cache-dir so that nothing cached (discovery, OpenAPI) hides what the ser
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from everynode.spawn.apiserver import ApiServerProcess
-from everynode.testing.kubectl import kubectl_path
+from tests.e2e.conftest import kubectl_binary
 
-KUBECTL = kubectl_path()
 VERSIONS = ["1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"]
 
 DAEMONSET = """\
@@ -38,21 +36,9 @@ spec:
 """
 
 
-def kubectl_binary(version: str) -> str:
-    path = kubectl_path(version)
-    if path is None:
-        pytest.skip(f"kubectl.{version} is not installed")
-    return path
-
-
 @pytest.fixture(scope="module")
-def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if KUBECTL is None:
-        pytest.skip("kubectl is not installed")
-    base = tmp_path_factory.mktemp("kubectl-openapi")
-    with ApiServerProcess(f"sqlite:///{base}/state.db") as api:
-        config = api.write_kubeconfig(base / "kubeconfig")
-        yield config
+def kubeconfig(served: tuple[ApiServerProcess, Path]) -> Path:
+    return served[1]
 
 
 def kubectl(version: str, config: Path, cache: Path, *args: str) -> subprocess.CompletedProcess[str]:

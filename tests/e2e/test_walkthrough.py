@@ -27,6 +27,7 @@ from tests.e2e.cluster import (
     summary,
     table,
 )
+from tests.e2e.conftest import SEED, SEED_DS_YAML
 
 pytestmark = [
     pytest.mark.slow,
@@ -38,29 +39,6 @@ pytestmark = [
 NODE_GRACE_PERIOD = 20
 POD_GC_QUARANTINE = 2  # seconds before pod GC removes the pods of a deleted node
 BASE_NODES = ["node-1", "node-2", "node-3"]
-SEED = "fluentd-elasticsearch"
-# the seed's ds.yaml, as it is written there
-SEED_DS_YAML = """\
-apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: fluentd-elasticsearch
-  namespace: kube-system
-  labels:
-    k8s-app: fluentd-logging
-spec:
-  selector:
-    matchLabels:
-      name: fluentd-elasticsearch
-  template: # Pod Template
-    metadata:
-      labels:
-        name: fluentd-elasticsearch
-    spec:
-      containers:
-        - name: fluentd-elasticsearch
-          image: 'fluent/fluentd:v1.4-1'
-"""
 POD_NAME = re.compile(rf"^{SEED}-[bcdfghjklmnpqrstvwxz2456789]{{5}}$")
 HASH = re.compile(r"^[4-9bcdf]{1,10}$")  # FNV-1a decimal digits through upstream's alphabet
 LABEL = "walkthrough.everynode.io/logging"
