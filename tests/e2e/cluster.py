@@ -20,6 +20,7 @@ from typing import IO, TypeVar
 
 from everynode.core.types import Obj
 from everynode.testing.kubectl import kubectl_path
+from tests.polling import poll_until
 
 EVERYNODE = [sys.executable, "-m", "everynode"]
 KUBECTL = kubectl_path()
@@ -182,22 +183,11 @@ class Cluster:
     # -- waiting ------------------------------------------------------------------------------------
 
     def eventually(self, check: Callable[[], T], what: str, timeout: float = DEADLINE) -> T:
-        """``check()``'s first truthy result; an AssertionError it raises (or a falsy result) means "not
-        yet". At the deadline: fail with the last reason and the tails of the cluster's logs."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                value = check()
-                if value:
-                    return value
-                last = f"returned {value!r}"
-            except AssertionError as exc:
-                last = str(exc)
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"timed out after {timeout:.0f} s waiting for {what}\nlast: {last}\n{self.diagnostics()}"
-                )
-            time.sleep(POLL)
+        """``check()``'s first truthy result (``tests.polling.poll_until``); at the deadline, fail with
+        the last reason and the tails of the cluster's logs."""
+        return poll_until(
+            check, what=what, within=timeout, every=POLL, diagnostics=lambda: "\n" + self.diagnostics()
+        )
 
     def consistently(self, check: Callable[[], object], what: str, duration: float = 2.0) -> None:
         """``check()`` holds (does not raise) on every look for ``duration`` seconds: for what must

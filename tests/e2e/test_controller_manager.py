@@ -27,6 +27,7 @@ from kubernetes.client.rest import ApiException
 from everynode.spawn.apiserver import ApiServerProcess
 from everynode.spawn.stop import stop_process
 from everynode.testing.kubectl import kubectl_path
+from tests.polling import poll_until
 
 EVERYNODE = [sys.executable, "-m", "everynode"]
 KUBECTL = kubectl_path()
@@ -128,16 +129,13 @@ def eventually(
     within: float = DEADLINE,
     managers: tuple[ControllerManager, ...] = (),
 ) -> T:
-    """Poll ``check`` until it returns something truthy (which is returned); fail after ``within`` s."""
-    deadline = time.monotonic() + within
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            logs = "".join(f"\n--- {m.log_path.name}:\n{m.logs()[-3000:]}" for m in managers)
-            raise AssertionError(f"timed out after {within} s waiting for {what}{logs}")
-        time.sleep(0.1)
+    """``check()``'s first truthy result; at the deadline, fail with the managers' log tails."""
+    return poll_until(
+        check,
+        what=what,
+        within=within,
+        diagnostics=lambda: "".join(f"\n--- {m.log_path.name}:\n{m.logs()[-3000:]}" for m in managers),
+    )
 
 
 def create_namespace(core: client.CoreV1Api) -> str:

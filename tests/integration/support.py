@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Any, Protocol
 
 import pytest
@@ -17,6 +15,9 @@ from everynode.client.rest import RestClient
 from everynode.core import resources as r
 from everynode.core.types import Obj
 from everynode.spawn.apiserver import ApiServerProcess
+from tests.polling import eventually
+
+__all__ = ["eventually"]  # re-exported: the modules of this tier import it from here
 
 # For ``params=`` of a module's server fixture: SQLite, and again on a real etcd.
 BACKENDS = ["sqlite", pytest.param("etcd", marks=pytest.mark.etcd)]
@@ -38,20 +39,6 @@ def own_apiserver(
         dsn = f"sqlite:///{tmp_path_factory.mktemp(name) / 'state.db'}"
     with ApiServerProcess(dsn, extra_args=extra_args) as process:
         yield process
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool] | bool], *, within: float = 20.0, what: str, every: float = 0.05
-) -> None:
-    """Poll ``check`` (sync or async) every ``every`` s until it holds; fail after ``within`` s."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if await result if inspect.isawaitable(result) else result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(every)
 
 
 class Service(Protocol):
