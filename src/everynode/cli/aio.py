@@ -1,5 +1,5 @@
 """How every everynode process runs its event loop: uvloop when it is importable, else asyncio; with
-the garbage-collection policy of ``gcpolicy`` (full collections on a timer)."""
+the garbage-collection policy of ``interpreter_gc`` (full collections on a timer)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import contextlib
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from everynode.cli import gcpolicy
+from everynode.cli import interpreter_gc
 from everynode.core.clock import RealClock
 
 T = TypeVar("T")
 
 
 def run(main: Coroutine[Any, Any, T]) -> T:
-    gcpolicy.install()
+    interpreter_gc.install()
     try:
         import uvloop
     except ImportError:
@@ -25,7 +25,7 @@ def run(main: Coroutine[Any, Any, T]) -> T:
 
 
 async def _collecting(main: Coroutine[Any, Any, T]) -> T:
-    collector = asyncio.get_running_loop().create_task(gcpolicy.collect_periodically(RealClock()))
+    collector = asyncio.get_running_loop().create_task(interpreter_gc.collect_periodically(RealClock()))
     try:
         return await main
     finally:

@@ -1,4 +1,5 @@
-"""Garbage collection for processes that hold the cluster in memory.
+"""CPython's garbage collector (the interpreter's, not the Kubernetes garbage collector controller) for
+processes that hold the cluster in memory.
 
 CPython collects its oldest generation whenever the objects promoted into it since the last full
 collection pass a quarter of it. Our processes keep every object of the cluster in caches (the watch
