@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
-from everynode.apiserver import fastpath
 from everynode.apiserver.app import build_app, serving
-from everynode.apiserver.handlers import ResourceHandlers
+from everynode.apiserver.edge import plain as fastpath
 from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
+from everynode.apiserver.request.handlers import ResourceHandlers
 from tests.integration.support import eventually
 
 NAMESPACES = "/api/v1/namespaces"

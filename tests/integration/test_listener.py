@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 import uvloop
 
-from everynode.apiserver.listener import Listener
+from everynode.apiserver.edge.listener import Listener
 
 
 class Echo(asyncio.Protocol):

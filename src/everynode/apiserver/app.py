@@ -12,10 +12,16 @@ from typing import cast
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from everynode.apiserver import discovery, fastpath, handover, openapi
-from everynode.apiserver.exposure import check_bind, host_guard
-from everynode.apiserver.handlers import HandlerOptions, ResourceHandlers
-from everynode.apiserver.http import (
+from everynode.apiserver.description import discovery, openapi
+from everynode.apiserver.edge import handover
+from everynode.apiserver.edge import plain as fastpath
+from everynode.apiserver.edge.exposure import check_bind, host_guard
+from everynode.apiserver.edge.inflight import inflight_limit
+from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
+from everynode.apiserver.registry.namespaces import NamespaceFinalizer, seed_namespaces
+from everynode.apiserver.registry.store import Registry
+from everynode.apiserver.request.handlers import HandlerOptions, ResourceHandlers
+from everynode.apiserver.request.http import (
     MAX_BODY_BYTES,
     REQUEST_TIMEOUT,
     ApiRequest,
@@ -23,13 +29,9 @@ from everynode.apiserver.http import (
     json_response,
     status_errors,
 )
-from everynode.apiserver.http import Middleware as ApiMiddleware
-from everynode.apiserver.inflight import inflight_limit
-from everynode.apiserver.namespaces import NamespaceFinalizer, seed_namespaces
-from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
-from everynode.apiserver.registry import Registry
-from everynode.apiserver.routing import parse_path
-from everynode.apiserver.watchcache import WatchCache
+from everynode.apiserver.request.http import Middleware as ApiMiddleware
+from everynode.apiserver.request.routing import parse_path
+from everynode.apiserver.watch.cache import WatchCache
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.storage import Backend, open_backend
@@ -92,7 +94,7 @@ def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.
 
 def _chain(middlewares: list[ApiMiddleware], handler: Handler) -> Handler:
     """The middlewares around ``handler`` as aiohttp applies them (the first is outermost), for the
-    lean path (``fastpath``), which calls the application without aiohttp."""
+    lean path (``edge.plain``), which calls the application without aiohttp."""
     for middleware in reversed(middlewares):
         handler = functools.partial(_call, middleware, handler)
     return handler
@@ -168,7 +170,7 @@ async def serving(
     app: web.Application, host: str, port: int, *, limits: ConnectionLimits | None = None
 ) -> AsyncIterator[int]:
     """``app`` started and listening (yields the port): connections are accepted by the lean path
-    (``fastpath``), which hands watches and anything unusual to aiohttp."""
+    (``edge.plain``), which hands watches and anything unusual to aiohttp."""
     limits = limits or app.get(LIMITS) or ConnectionLimits()
     runner = web.AppRunner(app, handle_signals=False, **handover.handler_kwargs(limits.idle_timeout))
     await runner.setup()

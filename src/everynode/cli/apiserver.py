@@ -9,7 +9,7 @@ import signal
 from typing import Any
 
 from everynode.apiserver.app import serve
-from everynode.apiserver.exposure import check_bind
+from everynode.apiserver.edge.exposure import check_bind
 from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
 from everynode.cli import aio, common
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from everynode.apiserver.exposure import check_bind
+from everynode.apiserver.edge.exposure import check_bind
 from everynode.cli import aio
 from everynode.cli.nodes import create_nodes, simulated_node
 from everynode.cli.supervisor import Child, GaveUp, Supervisor

@@ -11,8 +11,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from everynode.apiserver import decoding
-from everynode.apiserver.decoding import MAX_DEPTH, load_json, load_yaml, nests_deeper_than
+from everynode.apiserver.request import decoding
+from everynode.apiserver.request.decoding import MAX_DEPTH, load_json, load_yaml, nests_deeper_than
 from everynode.core import errors
 
 

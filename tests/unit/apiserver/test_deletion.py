@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from everynode.apiserver.deletion import DeleteOptions, plan_deletion
-from everynode.apiserver.strategy import STRATEGIES
+from everynode.apiserver.registry.deletion import DeleteOptions, plan_deletion
+from everynode.apiserver.registry.strategy import STRATEGIES
 
 
 def daemonset(finalizers: list[str] | None = None) -> dict:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from everynode.apiserver import discovery
+from everynode.apiserver.description import discovery
 
 V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 V2BETA1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from everynode.apiserver.exposure import check_bind, host_name, is_loopback_host
+from everynode.apiserver.edge.exposure import check_bind, host_name, is_loopback_host
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.0.0.2"])

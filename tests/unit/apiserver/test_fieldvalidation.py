@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from everynode.apiserver import fieldvalidation, schema
+from everynode.apiserver.description import schema
+from everynode.apiserver.request import fieldvalidation
 from everynode.core import errors
 from everynode.core import resources as r
 

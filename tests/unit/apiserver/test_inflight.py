@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from everynode.apiserver.inflight import SeatPool
+from everynode.apiserver.edge.inflight import SeatPool
 
 
 async def test_a_request_beyond_the_limit_waits_for_the_next_free_seat() -> None:

@@ -8,7 +8,7 @@ import ctypes.util
 import orjson
 import pytest
 
-from everynode.apiserver.objects import encode_for_storage, exact_bytes
+from everynode.apiserver.registry.codec import encode_for_storage, exact_bytes
 
 POD = {
     "apiVersion": "v1",

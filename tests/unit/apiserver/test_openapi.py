@@ -13,8 +13,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from everynode.apiserver import openapi
 from everynode.apiserver.app import build_app
+from everynode.apiserver.description import openapi
 from everynode.apiserver.options import ApiServerOptions
 from everynode.core import resources as r
 from everynode.storage.memory import MemoryBackend

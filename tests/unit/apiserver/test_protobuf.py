@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from everynode.apiserver.protobuf import (
+from everynode.apiserver.request.protobuf import (
     ProtobufError,
     UnsupportedProtobuf,
     decode_kubernetes_protobuf,

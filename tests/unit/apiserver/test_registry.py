@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
-from everynode.apiserver import registry as registry_module
-from everynode.apiserver.deletion import DeleteOptions
-from everynode.apiserver.registry import Registry
-from everynode.apiserver.watchcache import WatchCache
+from everynode.apiserver.registry import store as registry_module
+from everynode.apiserver.registry.deletion import DeleteOptions
+from everynode.apiserver.registry.store import Registry
+from everynode.apiserver.watch.cache import WatchCache
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.storage.memory import MemoryBackend

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from everynode.apiserver import request_options
-from everynode.apiserver.leanrequest import LeanRequest
-from everynode.apiserver.request_options import INT64_MAX, integer, list_options, resource_version
+from everynode.apiserver.edge.plain_request import LeanRequest
+from everynode.apiserver.request import options as request_options
+from everynode.apiserver.request.options import INT64_MAX, integer, list_options, resource_version
 from everynode.core import errors
 
 

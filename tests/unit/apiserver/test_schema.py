@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from everynode.apiserver import schema
+from everynode.apiserver.description import schema
 from everynode.core.patch import apply_strategic_merge_patch
 from everynode.core.patch.strategic import PatchSchema
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
-from everynode.apiserver.watchcache import WatchCache
+from everynode.apiserver.watch.cache import WatchCache
 from everynode.core import resources as r
 from everynode.core.errors import Gone
 from everynode.storage.memory import MemoryBackend

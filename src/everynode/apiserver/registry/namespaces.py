@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 import logging
 
-from everynode.apiserver.deletion import DeleteOptions
-from everynode.apiserver.registry import Registry
-from everynode.apiserver.watchcache import decode
+from everynode.apiserver.registry.codec import decode
+from everynode.apiserver.registry.deletion import DeleteOptions
+from everynode.apiserver.registry.store import Registry
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.storage import Conflict, NotFound, StorageError

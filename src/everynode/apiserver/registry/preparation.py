@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from everynode.apiserver import defaults, validation
-from everynode.apiserver.objects import meta
-from everynode.apiserver.strategy import Strategy
+from everynode.apiserver.registry.objects import meta
+from everynode.apiserver.registry.strategy import Strategy
 from everynode.core import errors
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj

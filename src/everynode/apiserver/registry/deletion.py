@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from everynode.apiserver.objects import deep_copy
-from everynode.apiserver.strategy import Strategy, pod_grace_period
+from everynode.apiserver.registry.objects import deep_copy
+from everynode.apiserver.registry.strategy import Strategy, pod_grace_period
 from everynode.core import errors, wellknown
 from everynode.core import resources as r
 from everynode.core.timestamps import now_time

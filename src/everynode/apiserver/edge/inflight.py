@@ -18,7 +18,7 @@ from collections import deque
 
 from aiohttp import web
 
-from everynode.apiserver.http import ApiRequest, Handler, Middleware, error_response
+from everynode.apiserver.request.http import ApiRequest, Handler, Middleware, error_response
 from everynode.core import errors
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})

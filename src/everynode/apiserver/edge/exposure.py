@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from everynode.apiserver.http import ApiRequest, Handler
+from everynode.apiserver.request.http import ApiRequest, Handler
 from everynode.core import errors
 
 _CACHE_SIZE = 256  # Host values remembered (a client sends the same one on every request)

@@ -3,10 +3,10 @@ decoder would refuse it: the wrong apiVersion or kind, or a field that must be a
 
 from __future__ import annotations
 
-from everynode.apiserver import fieldvalidation
-from everynode.apiserver.http import ApiRequest, read_object
-from everynode.apiserver.objects import drop_nulls
-from everynode.apiserver.routing import Target
+from everynode.apiserver.registry.objects import drop_nulls
+from everynode.apiserver.request import fieldvalidation
+from everynode.apiserver.request.http import ApiRequest, read_object
+from everynode.apiserver.request.routing import Target
 from everynode.core import errors
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj

@@ -13,8 +13,12 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiMapping
 
-from everynode.apiserver import decoding
-from everynode.apiserver.protobuf import ProtobufError, UnsupportedProtobuf, decode_kubernetes_protobuf
+from everynode.apiserver.request import decoding
+from everynode.apiserver.request.protobuf import (
+    ProtobufError,
+    UnsupportedProtobuf,
+    decode_kubernetes_protobuf,
+)
 from everynode.core import errors
 
 log = logging.getLogger(__name__)
@@ -36,7 +40,7 @@ class BodyStream(Protocol):
 
 class ApiRequest(Protocol):
     """What the handlers read from a request: aiohttp's ``web.Request`` has it, and so has the lean
-    path's request (``fastpath``), which serves everything but watches without aiohttp's machinery."""
+    path's request (``edge.plain``), which serves everything but watches without aiohttp's machinery."""
 
     @property
     def method(self) -> str: ...

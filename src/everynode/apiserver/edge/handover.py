@@ -11,8 +11,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_request import BaseRequest
 
-from everynode.apiserver.http import error_response
-from everynode.apiserver.leanrequest import MAX_HEAD_BYTES
+from everynode.apiserver.edge.plain_request import MAX_HEAD_BYTES
+from everynode.apiserver.request.http import error_response
 from everynode.core import errors
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def handler_kwargs(idle_timeout: float) -> dict[str, Any]:
 
 
 def handler_factory(server: web.Server, idle_timeout: float) -> Any:
-    """A protocol factory for ``fastpath``: a ``StatusRequestHandler`` of ``server``'s."""
+    """A protocol factory for ``edge.plain``: a ``StatusRequestHandler`` of ``server``'s."""
     loop = asyncio.get_running_loop()
     kwargs = handler_kwargs(idle_timeout)
     return lambda: StatusRequestHandler(server, loop=loop, **kwargs)

@@ -13,19 +13,18 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from everynode.apiserver.binding import bound_to_node
-from everynode.apiserver.deletion import DeleteOptions, check_deletable, plan_deletion, should_delete_now
-from everynode.apiserver.objects import (
-    deep_copy,
-    encode_for_storage,
-    meta,
-    random_suffix,
-    status_success,
-    with_revision,
+from everynode.apiserver.registry.binding import bound_to_node
+from everynode.apiserver.registry.codec import decode, encode_for_storage, with_revision
+from everynode.apiserver.registry.deletion import (
+    DeleteOptions,
+    check_deletable,
+    plan_deletion,
+    should_delete_now,
 )
-from everynode.apiserver.preparation import prepare_create, prepare_update
-from everynode.apiserver.strategy import STRATEGIES, Strategy
-from everynode.apiserver.watchcache import WatchCache, decode
+from everynode.apiserver.registry.objects import deep_copy, meta, random_suffix, status_success
+from everynode.apiserver.registry.preparation import prepare_create, prepare_update
+from everynode.apiserver.registry.strategy import STRATEGIES, Strategy
+from everynode.apiserver.watch.cache import WatchCache
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.resources import ResourceInfo

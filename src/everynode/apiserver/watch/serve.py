@@ -12,7 +12,8 @@ import orjson
 from aiohttp import web
 
 from everynode.apiserver import tables
-from everynode.apiserver.watchcache import CachedEvent, CacheWatcher, Predicate, WatchCache, decode
+from everynode.apiserver.registry.codec import decode
+from everynode.apiserver.watch.cache import CachedEvent, CacheWatcher, Predicate, WatchCache
 from everynode.core import errors
 
 DEFAULT_TIMEOUT = 1800.0  # kube-apiserver's --min-request-timeout; each watch gets [1x, 2x) of it

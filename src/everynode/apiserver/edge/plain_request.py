@@ -1,4 +1,4 @@
-"""A request the lean path (``fastpath``) serves: its head parsed with ``httptools`` and qualified (or
+"""A request the lean path (``edge.plain``) serves: its head parsed with ``httptools`` and qualified (or
 left to aiohttp), its body whole, and what ``http.ApiRequest`` promises the handlers."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, unquote
 import httptools
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
-from everynode.apiserver.http import MAX_BODY_BYTES
+from everynode.apiserver.request.http import MAX_BODY_BYTES
 
 METHODS = frozenset({b"GET", b"POST", b"PUT", b"PATCH", b"DELETE"})
 MAX_HEAD_BYTES = 64 * 1024  # a request head (request line and headers) may be this long, on both paths

@@ -2,14 +2,14 @@
 per group-version, every path with its methods, operation ids, parameters, request and response
 definitions, as kube-apiserver names them (so kubectl finds the PATCH operation of a kind, and its
 ``fieldValidation`` parameter). Made up from :data:`everynode.core.resources.RESOURCES`; written out as
-v3 and v2 by :mod:`everynode.apiserver.openapi`."""
+v3 and v2 by :mod:`everynode.apiserver.description.openapi`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from everynode.apiserver import discovery
-from everynode.apiserver.schema import root_definition
+from everynode.apiserver.description import discovery
+from everynode.apiserver.description.schema import root_definition
 from everynode.core import resources as r
 
 PATCH_TYPES = (

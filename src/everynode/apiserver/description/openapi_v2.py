@@ -1,7 +1,7 @@
 """OpenAPI v2 (Swagger 2.0): the document, and its encoding as gnostic's ``openapi.v2.Document`` protobuf.
 
 The v2 document puts siblings of a ``$ref`` beside it, never in an ``allOf``: kubectl 1.27 crashes
-computing a patch from ``allOf``-wrapped references. Paths come from :mod:`everynode.apiserver.openapi`.
+computing a patch from ``allOf``-wrapped references. Paths come from :mod:`.openapi`.
 
 kubectl 1.27 and 1.28 read OpenAPI v2 only as this protobuf (for validation and ``explain``). Rather
 than depend on ``protobuf`` and commit code generated from gnostic's ``OpenAPIv2.proto``, this writes
@@ -24,7 +24,7 @@ import orjson
 from everynode.core.types import Obj
 
 if TYPE_CHECKING:
-    from everynode.apiserver.openapi_paths import Operation, Param, PathItem
+    from everynode.apiserver.description.openapi_paths import Operation, Param, PathItem
 
 PRODUCES = ("application/json", "application/yaml", "application/vnd.kubernetes.protobuf")
 _V2_REF = "#/definitions/"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from everynode.apiserver.objects import deep_copy
+from everynode.apiserver.registry.objects import deep_copy
 from everynode.core import errors
 from everynode.core.timestamps import now_time
 from everynode.core.types import Obj

@@ -7,9 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
-from everynode.apiserver import bodies, decoding, fieldvalidation, request_options, responses, schema, tables
-from everynode.apiserver.filters import build_predicate
-from everynode.apiserver.http import (
+from everynode.apiserver import tables
+from everynode.apiserver.description import schema
+from everynode.apiserver.registry.codec import decode
+from everynode.apiserver.registry.objects import deep_copy, drop_nulls, status_success
+from everynode.apiserver.registry.store import Registry
+from everynode.apiserver.request import bodies, decoding, fieldvalidation, responses
+from everynode.apiserver.request import options as request_options
+from everynode.apiserver.request.filters import build_predicate
+from everynode.apiserver.request.http import (
     ApiRequest,
     json_response,
     media_type,
@@ -17,11 +23,9 @@ from everynode.apiserver.http import (
     read_object,
     warning_header,
 )
-from everynode.apiserver.objects import deep_copy, drop_nulls, status_success
-from everynode.apiserver.registry import Registry
-from everynode.apiserver.routing import Target
-from everynode.apiserver.watch import FRESHNESS_TIMEOUT, serve_watch
-from everynode.apiserver.watchcache import WatchCache, decode
+from everynode.apiserver.request.routing import Target
+from everynode.apiserver.watch.cache import WatchCache
+from everynode.apiserver.watch.serve import FRESHNESS_TIMEOUT, serve_watch
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.fielderrors import required

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from everynode.apiserver.objects import deep_copy
+from everynode.apiserver.registry.objects import deep_copy
 from everynode.core import resources as r
 from everynode.core import wellknown
 from everynode.core.resources import ResourceInfo

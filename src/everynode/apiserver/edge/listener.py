@@ -17,7 +17,7 @@ At most ``max_connections`` connections are open at once (0: the open-file limit
 ``FD_RESERVE``): beyond that the listener stops accepting, and the next clients wait in the
 kernel's backlog until connections close, so that open connections can never use up the file
 descriptors the server needs for its storage. Slow and idle connections are closed by their
-deadlines (``fastpath``), which is what frees the places.
+deadlines (``edge.plain``), which is what frees the places.
 """
 
 from __future__ import annotations

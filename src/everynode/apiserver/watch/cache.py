@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from everynode.apiserver.objects import with_revision
+from everynode.apiserver.registry.codec import decode, with_revision
 from everynode.core.errors import Gone
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
@@ -72,12 +72,6 @@ class _Recorded:
     def event(self) -> CachedEvent:
         prev = decode(self.prev.value, self.prev.mod_revision) if self.prev is not None else None
         return CachedEvent(self.type, self.key, decode(self.value, self.revision), prev, self.revision)
-
-
-def decode(value: bytes, revision: int) -> Obj:
-    obj: Obj = orjson.loads(value)
-    obj.setdefault("metadata", {})["resourceVersion"] = str(revision)
-    return obj
 
 
 class CacheWatcher:

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from everynode.apiserver.deletion import DeleteOptions
-from everynode.apiserver.http import ApiRequest, media_type, parse_body, read_body
+from everynode.apiserver.registry.deletion import DeleteOptions
+from everynode.apiserver.request.http import ApiRequest, media_type, parse_body, read_body
 from everynode.core import errors
 from everynode.core.fielderrors import FieldError, forbidden, not_supported
 from everynode.core.types import Obj

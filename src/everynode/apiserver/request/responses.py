@@ -7,7 +7,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from everynode.apiserver import tables
-from everynode.apiserver.http import ApiRequest, json_response
+from everynode.apiserver.request.http import ApiRequest, json_response
 from everynode.core import errors
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj

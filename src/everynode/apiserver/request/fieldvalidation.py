@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from everynode.apiserver import schema
+from everynode.apiserver.description import schema
 from everynode.core import errors
 from everynode.core.resources import ResourceInfo
 

@@ -9,13 +9,12 @@ kubectl needs OpenAPI for three things (see the kubectl-compat reference, sectio
   ``application/strategic-merge-patch+json``, else v2, else kubectl's compiled-in types).
 - ``explain`` prints the schemas (v2 on 1.27/1.28, v3 from 1.29).
 
-The operations (paths) are in :mod:`everynode.apiserver.openapi_paths`. Schemas come from upstream's
-definitions (:func:`everynode.apiserver.schema.definitions`, JSON Schema as ``kubernetes-validate``
-ships them) turned back into OpenAPI the way kube-apiserver writes it: ``$ref`` into
-``#/components/schemas`` (v3, with siblings wrapped in a one-element ``allOf``) or ``#/definitions``
-(v2, siblings beside the ``$ref``: kubectl 1.27 crashes on ``allOf`` in v2), one type instead of
-``[X, "null"]``, IntOrString and Quantity as strings, and no ``enum`` pinning ``apiVersion`` and
-``kind``.
+The operations (paths) are in :mod:`.openapi_paths`. Schemas come from upstream's definitions
+(:func:`.schema.definitions`, JSON Schema as ``kubernetes-validate`` ships them) turned back into
+OpenAPI the way kube-apiserver writes it: ``$ref`` into ``#/components/schemas`` (v3, with siblings
+wrapped in a one-element ``allOf``) or ``#/definitions`` (v2, siblings beside the ``$ref``: kubectl
+1.27 crashes on ``allOf`` in v2), one type instead of ``[X, "null"]``, IntOrString and Quantity as
+strings, and no ``enum`` pinning ``apiVersion`` and ``kind``.
 
 Every document is built on first request and kept: the inputs never change while the process runs.
 """
@@ -28,8 +27,8 @@ import re
 
 import orjson
 
-from everynode.apiserver import openapi_v2
-from everynode.apiserver.openapi_paths import (
+from everynode.apiserver.description import openapi_v2
+from everynode.apiserver.description.openapi_paths import (
     KINDS_WITHOUT_PATHS,
     META,
     PATCH_TYPES,
@@ -39,8 +38,8 @@ from everynode.apiserver.openapi_paths import (
     group_version_paths,
     group_versions,
 )
-from everynode.apiserver.openapi_v2 import PRODUCES
-from everynode.apiserver.schema import KUBERNETES_VERSION, definitions, root_definition
+from everynode.apiserver.description.openapi_v2 import PRODUCES
+from everynode.apiserver.description.schema import KUBERNETES_VERSION, definitions, root_definition
 from everynode.core.types import Obj
 
 __all__ = ["PATCH_TYPES", "group_versions", "handle", "v2_document", "v3_document", "v3_index"]
