@@ -766,7 +766,7 @@ def test_afterwards_memory_stayed_bounded_and_every_stored_object_round_trips(
                 status, answer = send(
                     server, "PUT", own + "?dryRun=All&fieldValidation=Strict", body, content_type
                 )
-                assert status == 200, (answer[:500], item)
+                assert status == 200, (answer[:500].decode(errors="replace"), orjson.dumps(item).decode())
                 assert _comparable(orjson.loads(answer)) == _comparable(item)
             checked += 1
     assert checked >= len(KINDS)

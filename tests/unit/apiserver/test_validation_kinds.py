@@ -89,6 +89,14 @@ def test_node_status_updates_use_the_update_rules() -> None:
     ]
 
 
+def test_a_node_with_a_repeated_address_is_refused_at_create_as_its_first_update_would_be() -> None:
+    repeated = node()
+    repeated["status"]["addresses"] = [{"type": "InternalIP", "address": "10.0.0.1"}] * 2
+    assert messages(validate_create("nodes", repeated)) == [
+        'status.addresses[1]: Duplicate value: {"address":"10.0.0.1","type":"InternalIP"}'
+    ]
+
+
 def namespace(name: str = "team-a") -> Obj:
     obj: Obj = {"metadata": {"name": name, **SERVER_META}}
     apply_defaults("namespaces", obj)

@@ -109,6 +109,19 @@ def validate_node(node: Obj) -> Errors:
     errs.extend(_shape(node))
     errs.extend(_taints(as_dict(node.get("spec")).get("taints"), "metadata.taints"))
     errs.extend(_resources(node))
+    # Upstream checks this on update only, so a node created with a repeated address could never be
+    # updated, not even unchanged; here a create is refused as its first update would be.
+    errs.extend(_unique_addresses(node))
+    return errs
+
+
+def _unique_addresses(node: Obj) -> Errors:
+    errs: Errors = []
+    seen: list[Obj] = []
+    for i, address in enumerate(dicts(as_dict(node.get("status")).get("addresses"))):
+        if any(semantic_equal(address, other) for other in seen):
+            errs.append(duplicate(f"status.addresses[{i}]", address))
+        seen.append(address)
     return errs
 
 
@@ -116,11 +129,7 @@ def validate_node_update(new: Obj, old: Obj) -> Errors:
     errs = validate_object_meta_update(new.get("metadata"), old.get("metadata"))
     errs.extend(_shape(new))
     errs.extend(_resources(new))
-    seen: list[Obj] = []
-    for i, address in enumerate(dicts(as_dict(new.get("status")).get("addresses"))):
-        if any(semantic_equal(address, other) for other in seen):
-            errs.append(duplicate(f"status.addresses[{i}]", address))
-        seen.append(address)
+    errs.extend(_unique_addresses(new))
     new_spec, old_spec = as_dict(new.get("spec")), as_dict(old.get("spec"))
     old_cidrs, new_cidrs = strings(old_spec.get("podCIDRs")), strings(new_spec.get("podCIDRs"))
     if old_cidrs:
