@@ -7,14 +7,15 @@ from typing import Any
 
 import pytest
 
-from everynode.apiserver.defaults import apply_defaults, image_pull_policy, qos_class
+from everynode.apiserver.defaults import image_pull_policy, qos_class
+from everynode.apiserver.kinds import kind_of
 from everynode.core.types import Obj
 
 DIGEST = "sha256:" + "ab" * 32
 
 
 def defaulted(resource: str, obj: Obj) -> Obj:
-    apply_defaults(resource, obj)
+    kind_of(resource).apply_defaults(obj)
     return obj
 
 
@@ -106,7 +107,7 @@ def test_host_ports_are_not_defaulted_in_templates() -> None:
     ds = daemonset()
     ds["spec"]["template"]["spec"]["hostNetwork"] = True
     ds["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"containerPort": 9100}]
-    apply_defaults("daemonsets", ds)
+    kind_of("daemonsets").apply_defaults(ds)
     assert ds["spec"]["template"]["spec"]["containers"][0]["ports"] == [
         {"containerPort": 9100, "protocol": "TCP"}
     ]
@@ -115,7 +116,7 @@ def test_host_ports_are_not_defaulted_in_templates() -> None:
 def test_defaulting_is_idempotent() -> None:
     ds = daemonset()
     again = copy.deepcopy(ds)
-    apply_defaults("daemonsets", again)
+    kind_of("daemonsets").apply_defaults(again)
     assert again == ds
 
 
@@ -384,7 +385,7 @@ def test_node_allocatable_defaults_to_capacity() -> None:
     assert node["status"]["capacity"] == {"cpu": "4", "memory": "16Gi"}
 
 
-@pytest.mark.parametrize("resource", ["events", "leases", "controllerrevisions", "widgets"])
+@pytest.mark.parametrize("resource", ["events", "leases", "controllerrevisions"])
 def test_kinds_without_defaults_are_left_alone(resource: str) -> None:
     body: Obj = {"metadata": {"name": "x"}, "spec": {}}
     assert defaulted(resource, copy.deepcopy(body)) == body
@@ -392,5 +393,7 @@ def test_kinds_without_defaults_are_left_alone(resource: str) -> None:
 
 def test_malformed_bodies_are_left_for_validation() -> None:
     for resource in ("pods", "daemonsets", "namespaces", "nodes"):
-        apply_defaults(resource, {"metadata": "x", "spec": [], "status": 1})
-        apply_defaults(resource, {"spec": {"containers": "x", "template": {"spec": 3}, "updateStrategy": []}})
+        kind_of(resource).apply_defaults({"metadata": "x", "spec": [], "status": 1})
+        kind_of(resource).apply_defaults(
+            {"spec": {"containers": "x", "template": {"spec": 3}, "updateStrategy": []}}
+        )

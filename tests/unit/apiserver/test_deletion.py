@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from everynode.apiserver.kinds import kind_of
 from everynode.apiserver.registry.deletion import DeleteOptions, plan_deletion
-from everynode.apiserver.registry.strategy import STRATEGIES
 
 
 def daemonset(finalizers: list[str] | None = None) -> dict:
@@ -34,7 +34,7 @@ def test_policy_finalizers(
     if existing and action == "unchanged":
         obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
         obj["metadata"]["deletionGracePeriodSeconds"] = 0
-    plan = plan_deletion(STRATEGIES["daemonsets"], obj, DeleteOptions(propagation_policy=policy))
+    plan = plan_deletion(kind_of("daemonsets").strategy, obj, DeleteOptions(propagation_policy=policy))
     assert plan.action == action
     if expected is not None:
         assert plan.obj["metadata"]["finalizers"] == expected

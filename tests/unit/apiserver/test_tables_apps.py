@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from everynode.apiserver.kinds import kind_of
 from everynode.apiserver.tables import render_table
 from everynode.core.types import Obj
 
@@ -18,13 +19,13 @@ def ago(**elapsed: float) -> str:
 
 
 def cells(resource: str, obj: Obj) -> list[Any]:
-    table = render_table(resource, [obj], now=NOW)
+    table = render_table(kind_of(resource), [obj], now=NOW)
     (row,) = table["rows"]
     return list(row["cells"])
 
 
 def columns(resource: str) -> list[tuple[str, str, str, int]]:
-    table = render_table(resource, [], now=NOW)
+    table = render_table(kind_of(resource), [], now=NOW)
     return [(c["name"], c["type"], c["format"], c["priority"]) for c in table["columnDefinitions"]]
 
 

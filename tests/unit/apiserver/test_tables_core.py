@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from everynode.apiserver.tables import render_table
+from everynode.apiserver.kinds import kind_of
+from everynode.apiserver.tables import GENERIC, render_table
 from everynode.core.types import Obj
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -22,12 +23,14 @@ def micro_ago(**elapsed: float) -> str:
 
 
 def row_cells(resource: str, obj: Obj) -> list[Any]:
-    (row,) = render_table(resource, [obj], now=NOW)["rows"]
+    (row,) = render_table(kind_of(resource), [obj], now=NOW)["rows"]
     return list(row["cells"])
 
 
 def column_names(resource: str) -> list[tuple[str, int]]:
-    return [(c["name"], c["priority"]) for c in render_table(resource, [], now=NOW)["columnDefinitions"]]
+    return [
+        (c["name"], c["priority"]) for c in render_table(kind_of(resource), [], now=NOW)["columnDefinitions"]
+    ]
 
 
 @pytest.mark.parametrize(
@@ -220,7 +223,7 @@ def test_event_rows(ev: Obj, expected: list[Any]) -> None:
 
 def test_unknown_resource_gets_generic_table() -> None:
     table = render_table(
-        "widgets",
+        GENERIC,
         [
             {"metadata": {"name": "w1", "creationTimestamp": "2024-04-30T10:11:12+02:00"}},
             {"metadata": {"name": "w2"}},

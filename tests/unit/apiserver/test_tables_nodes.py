@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from everynode.apiserver.kinds import kind_of
 from everynode.apiserver.tables import render_table
 from everynode.core.types import Obj
 
@@ -44,7 +45,7 @@ def node(
 
 
 def cell(n: Obj, index: int) -> Any:
-    (row,) = render_table("nodes", [n], now=NOW)["rows"]
+    (row,) = render_table(kind_of("nodes"), [n], now=NOW)["rows"]
     return row["cells"][index]
 
 
@@ -111,7 +112,7 @@ def test_node_row_with_wide_cells() -> None:
             {"type": "ExternalIP", "address": "203.0.113.4"},
         ],
     )
-    (row,) = render_table("nodes", [n], now=NOW)["rows"]
+    (row,) = render_table(kind_of("nodes"), [n], now=NOW)["rows"]
     assert row["cells"] == [
         "node-a",
         "Ready",
@@ -127,7 +128,7 @@ def test_node_row_with_wide_cells() -> None:
 
 
 def test_node_row_without_info() -> None:
-    (row,) = render_table("nodes", [node(info={})], now=NOW)["rows"]
+    (row,) = render_table(kind_of("nodes"), [node(info={})], now=NOW)["rows"]
     assert row["cells"] == [
         "node-a",
         "Ready",
@@ -143,7 +144,7 @@ def test_node_row_without_info() -> None:
 
 
 def test_node_columns() -> None:
-    table = render_table("nodes", [], now=NOW)
+    table = render_table(kind_of("nodes"), [], now=NOW)
     assert [(c["name"], c["priority"]) for c in table["columnDefinitions"]] == [
         ("Name", 0),
         ("Status", 0),

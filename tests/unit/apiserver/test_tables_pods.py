@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from everynode.apiserver.kinds import kind_of
 from everynode.apiserver.tables import render_table
 from everynode.core.types import Obj
 
@@ -80,7 +81,7 @@ SIDECAR = {"name": "sidecar", "image": "envoy", "restartPolicy": "Always"}
 
 
 def summary(p: Obj) -> list[Any]:
-    (row,) = render_table("pods", [p], now=NOW)["rows"]
+    (row,) = render_table(kind_of("pods"), [p], now=NOW)["rows"]
     return list(row["cells"][1:4])
 
 
@@ -295,7 +296,7 @@ def test_pod_init_status(p: Obj, expected: list[Any]) -> None:
 
 
 def test_pod_columns() -> None:
-    table = render_table("pods", [], now=NOW)
+    table = render_table(kind_of("pods"), [], now=NOW)
     assert [(c["name"], c["type"], c["priority"]) for c in table["columnDefinitions"]] == [
         ("Name", "string", 0),
         ("Ready", "string", 0),
@@ -350,7 +351,7 @@ def test_pod_columns() -> None:
     ],
 )
 def test_pod_wide_cells(p: Obj, expected: list[Any]) -> None:
-    (row,) = render_table("pods", [p], now=NOW)["rows"]
+    (row,) = render_table(kind_of("pods"), [p], now=NOW)["rows"]
     assert row["cells"] == expected
 
 
@@ -377,5 +378,5 @@ def test_pod_wide_cells(p: Obj, expected: list[Any]) -> None:
     ],
 )
 def test_pod_row_conditions(phase: str, conditions: list[Obj] | None) -> None:
-    (row,) = render_table("pods", [pod(phase=phase)], now=NOW)["rows"]
+    (row,) = render_table(kind_of("pods"), [pod(phase=phase)], now=NOW)["rows"]
     assert row.get("conditions") == conditions

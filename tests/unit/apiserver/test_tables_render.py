@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from everynode.apiserver.kinds import kind_of
 from everynode.apiserver.tables import render_table, render_watch_object
 from everynode.core.types import Obj
 
@@ -41,7 +42,7 @@ AGENT_CELLS = ["agent", 2, 2, 2, 2, 2, "<none>", "5d", "c", "busybox:1.36", "app
 
 
 def test_list_table_shape() -> None:
-    table = render_table("daemonsets", [DS], resource_version="117", now=NOW)
+    table = render_table(kind_of("daemonsets"), [DS], resource_version="117", now=NOW)
     assert table["kind"] == "Table"
     assert table["apiVersion"] == "meta.k8s.io/v1"
     assert table["metadata"] == {"resourceVersion": "117"}
@@ -60,17 +61,17 @@ def test_list_table_shape() -> None:
 
 def test_list_metadata_continue_and_remaining() -> None:
     table = render_table(
-        "daemonsets", [], resource_version="9", continue_token="tok", remaining_item_count=3, now=NOW
+        kind_of("daemonsets"), [], resource_version="9", continue_token="tok", remaining_item_count=3, now=NOW
     )
     assert table["metadata"] == {"resourceVersion": "9", "continue": "tok", "remainingItemCount": 3}
     assert table["rows"] == []
-    assert render_table("daemonsets", [], now=NOW)["metadata"] == {}
+    assert render_table(kind_of("daemonsets"), [], now=NOW)["metadata"] == {}
 
 
 def test_rows_keep_list_order() -> None:
     other = {**DS, "metadata": {**METADATA, "name": "zeta"}}
     first = {**DS, "metadata": {**METADATA, "name": "alpha"}}
-    table = render_table("daemonsets", [other, first], now=NOW)
+    table = render_table(kind_of("daemonsets"), [other, first], now=NOW)
     assert [r["cells"][0] for r in table["rows"]] == ["zeta", "alpha"]
 
 
@@ -84,14 +85,14 @@ def test_rows_keep_list_order() -> None:
     ],
 )
 def test_include_object(include_object: str, expected: Obj | None) -> None:
-    (row,) = render_table("daemonsets", [DS], include_object=include_object, now=NOW)["rows"]
+    (row,) = render_table(kind_of("daemonsets"), [DS], include_object=include_object, now=NOW)["rows"]
     assert row["object"] == expected
     assert row["cells"] == AGENT_CELLS
 
 
 def test_include_object_fills_missing_type_meta() -> None:
     bare = {k: v for k, v in DS.items() if k not in ("kind", "apiVersion")}
-    (row,) = render_table("daemonsets", [bare], include_object="Object", now=NOW)["rows"]
+    (row,) = render_table(kind_of("daemonsets"), [bare], include_object="Object", now=NOW)["rows"]
     assert row["object"]["kind"] == "DaemonSet"
     assert row["object"]["apiVersion"] == "apps/v1"
     assert row["object"]["spec"] == DS["spec"]
@@ -100,19 +101,19 @@ def test_include_object_fills_missing_type_meta() -> None:
 @pytest.mark.parametrize("include_object", ["metadata", "All", "object", " Metadata"])
 def test_include_object_invalid(include_object: str) -> None:
     with pytest.raises(ValueError, match="includeObject: Invalid value") as err:
-        render_table("daemonsets", [], include_object=include_object, now=NOW)
+        render_table(kind_of("daemonsets"), [], include_object=include_object, now=NOW)
     assert f'"{include_object}"' in str(err.value)
     assert "must be 'Metadata', 'Object', 'None', or empty" in str(err.value)
 
 
 def test_v1beta1_table() -> None:
-    table = render_table("daemonsets", [DS], version="v1beta1", now=NOW)
+    table = render_table(kind_of("daemonsets"), [DS], version="v1beta1", now=NOW)
     assert table["apiVersion"] == "meta.k8s.io/v1beta1"
     assert table["rows"][0]["object"]["apiVersion"] == "meta.k8s.io/v1beta1"
 
 
 def test_watch_first_event_has_columns() -> None:
-    obj = render_watch_object("daemonsets", DS, now=NOW, with_columns=True)
+    obj = render_watch_object(kind_of("daemonsets"), DS, now=NOW, with_columns=True)
     assert obj["kind"] == "Table"
     assert obj["metadata"] == {"resourceVersion": "105"}
     assert [c["name"] for c in obj["columnDefinitions"]][:3] == ["Name", "Desired", "Current"]
@@ -125,7 +126,7 @@ def test_watch_first_event_has_columns() -> None:
 
 
 def test_watch_later_events_omit_columns() -> None:
-    obj = render_watch_object("daemonsets", DS, now=NOW, with_columns=False)
+    obj = render_watch_object(kind_of("daemonsets"), DS, now=NOW, with_columns=False)
     assert obj["columnDefinitions"] is None
     assert obj["rows"][0]["cells"] == AGENT_CELLS
     event = json.loads(json.dumps({"type": "MODIFIED", "object": obj}))
@@ -133,20 +134,26 @@ def test_watch_later_events_omit_columns() -> None:
 
 
 def test_watch_include_object_modes() -> None:
-    assert render_watch_object("daemonsets", DS, include_object="Object", now=NOW)["rows"][0]["object"] == DS
-    assert render_watch_object("daemonsets", DS, include_object="None", now=NOW)["rows"][0]["object"] is None
+    assert (
+        render_watch_object(kind_of("daemonsets"), DS, include_object="Object", now=NOW)["rows"][0]["object"]
+        == DS
+    )
+    assert (
+        render_watch_object(kind_of("daemonsets"), DS, include_object="None", now=NOW)["rows"][0]["object"]
+        is None
+    )
     with pytest.raises(ValueError, match="includeObject"):
-        render_watch_object("daemonsets", DS, include_object="Everything", now=NOW)
+        render_watch_object(kind_of("daemonsets"), DS, include_object="Everything", now=NOW)
 
 
 def test_watch_object_without_resource_version() -> None:
     pod = {"metadata": {"name": "p"}, "spec": {"containers": []}, "status": {"phase": "Pending"}}
-    obj = render_watch_object("pods", pod, now=NOW)
+    obj = render_watch_object(kind_of("pods"), pod, now=NOW)
     assert obj["metadata"] == {}
     assert obj["rows"][0]["cells"][:3] == ["p", "0/0", "Pending"]
 
 
 def test_default_now_is_the_current_time() -> None:
     fresh = {**DS, "metadata": {**METADATA, "creationTimestamp": datetime.now(UTC).isoformat()}}
-    (row,) = render_table("daemonsets", [fresh])["rows"]
+    (row,) = render_table(kind_of("daemonsets"), [fresh])["rows"]
     assert row["cells"][7] in ("0s", "1s", "2s")

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from everynode.apiserver.defaults import apply_defaults
-from everynode.apiserver.validation import validate_create, validate_status_update, validate_update
+from everynode.apiserver.kinds import kind_of
 from everynode.core.types import Obj
 
 SUBDOMAIN_MSG = (
@@ -45,7 +44,7 @@ def daemonset(**spec: Any) -> Obj:
         },
     }
     ds["spec"].update(spec)
-    apply_defaults("daemonsets", ds)
+    kind_of("daemonsets").apply_defaults(ds)
     return ds
 
 
@@ -68,7 +67,7 @@ def with_changes(ds: Obj, path: str, value: Any) -> Obj:
 
 
 def test_a_defaulted_daemonset_is_valid() -> None:
-    assert validate_create("daemonsets", daemonset()) == []
+    assert kind_of("daemonsets").validate_create(daemonset()) == []
 
 
 @pytest.mark.parametrize(
@@ -172,18 +171,18 @@ def test_a_defaulted_daemonset_is_valid() -> None:
     ],
 )
 def test_create_rejects(path: str, value: Any, expected: list[str]) -> None:
-    assert messages(validate_create("daemonsets", with_changes(daemonset(), path, value))) == expected
+    assert messages(kind_of("daemonsets").validate_create(with_changes(daemonset(), path, value))) == expected
 
 
 def test_a_selector_that_does_not_convert_is_not_also_reported_as_a_mismatch() -> None:
     ds = with_changes(daemonset(), "spec.selector", {"matchLabels": {"Bad=Key": "agent"}})
-    errs = validate_create("daemonsets", ds)
+    errs = kind_of("daemonsets").validate_create(ds)
     assert [e.field for e in errs] == ["spec.selector.matchLabels"]
 
 
 def test_template_label_problems_are_reported_at_spec_template_labels() -> None:
     ds = with_changes(daemonset(), "spec.template.metadata.labels", {"app": "agent", "bad key": "x"})
-    assert [e.field for e in validate_create("daemonsets", ds)] == ["spec.template.labels"]
+    assert [e.field for e in kind_of("daemonsets").validate_create(ds)] == ["spec.template.labels"]
 
 
 RU = "spec.updateStrategy.rollingUpdate"
@@ -235,12 +234,12 @@ RU = "spec.updateStrategy.rollingUpdate"
 )
 def test_rolling_update_rules(rolling_update: Obj, expected: list[str]) -> None:
     ds = daemonset(updateStrategy={"type": "RollingUpdate", "rollingUpdate": rolling_update})
-    assert messages(validate_create("daemonsets", ds)) == expected
+    assert messages(kind_of("daemonsets").validate_create(ds)) == expected
 
 
 def test_writing_only_max_surge_is_rejected_because_max_unavailable_defaults_to_one() -> None:
     ds = daemonset(updateStrategy={"rollingUpdate": {"maxSurge": 1}})
-    assert messages(validate_create("daemonsets", ds)) == [
+    assert messages(kind_of("daemonsets").validate_create(ds)) == [
         f"{RU}.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero"
     ]
 
@@ -249,12 +248,12 @@ def test_on_delete_ignores_rolling_update() -> None:
     ds = daemonset(
         updateStrategy={"type": "OnDelete", "rollingUpdate": {"maxUnavailable": -5, "maxSurge": 3}}
     )
-    assert validate_create("daemonsets", ds) == []
+    assert kind_of("daemonsets").validate_create(ds) == []
 
 
 def test_an_unknown_strategy_is_reported_whole_at_update_strategy() -> None:
     ds = with_changes(daemonset(), "spec.updateStrategy", {"type": "Random"})
-    (err,) = validate_create("daemonsets", ds)
+    (err,) = kind_of("daemonsets").validate_create(ds)
     assert err.field == "spec.updateStrategy"
     assert err.reason == "FieldValueNotSupported"
     assert err.message == (
@@ -265,11 +264,11 @@ def test_an_unknown_strategy_is_reported_whole_at_update_strategy() -> None:
 
 def test_rolling_update_without_its_parameters_is_required() -> None:
     ds = with_changes(daemonset(), "spec.updateStrategy", {"type": "RollingUpdate"})
-    assert messages(validate_create("daemonsets", ds)) == [f"{RU}: Required value"]
+    assert messages(kind_of("daemonsets").validate_create(ds)) == [f"{RU}: Required value"]
 
 
 def test_revision_history_limit_zero_is_valid() -> None:
-    assert validate_create("daemonsets", daemonset(revisionHistoryLimit=0)) == []
+    assert kind_of("daemonsets").validate_create(daemonset(revisionHistoryLimit=0)) == []
 
 
 def test_host_network_templates_may_leave_host_ports_unset_but_not_mismatch_them() -> None:
@@ -277,9 +276,9 @@ def test_host_network_templates_may_leave_host_ports_unset_but_not_mismatch_them
     ds = daemonset()
     ds["spec"]["template"]["spec"]["hostNetwork"] = True
     ds["spec"]["template"]["spec"]["containers"][0]["ports"] = ports
-    assert validate_create("daemonsets", ds) == []
+    assert kind_of("daemonsets").validate_create(ds) == []
     ports[0]["hostPort"] = 9200
-    assert messages(validate_create("daemonsets", ds)) == [
+    assert messages(kind_of("daemonsets").validate_create(ds)) == [
         "spec.template.spec.containers[0].ports[0].hostPort: Invalid value: 9200: "
         "must match `containerPort` when `hostNetwork` is true"
     ]
@@ -292,7 +291,7 @@ def test_errors_come_in_upstream_order() -> None:
     ds["spec"]["template"]["spec"]["restartPolicy"] = "Never"
     ds["spec"]["template"]["spec"]["activeDeadlineSeconds"] = 10
     ds["spec"]["updateStrategy"]["rollingUpdate"] = {"maxUnavailable": 0, "maxSurge": 0}
-    assert [e.field for e in validate_create("daemonsets", ds)] == [
+    assert [e.field for e in kind_of("daemonsets").validate_create(ds)] == [
         "metadata.name",
         "spec.template.metadata.labels",
         "spec.template.spec.restartPolicy",
@@ -305,7 +304,7 @@ def test_errors_come_in_upstream_order() -> None:
 
 def test_cause_reasons_match_the_error_types() -> None:
     ds = with_changes(daemonset(), "spec.template.spec.restartPolicy", "Never")
-    (err,) = validate_create("daemonsets", ds)
+    (err,) = kind_of("daemonsets").validate_create(ds)
     assert err.cause() == {
         "reason": "FieldValueNotSupported",
         "field": "spec.template.spec.restartPolicy",
@@ -322,21 +321,21 @@ def test_update_may_change_the_template_and_the_strategy() -> None:
     new["spec"]["template"]["spec"]["containers"][0]["image"] = "registry.local/agent:2.2"
     new["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/os": "linux"}
     new["spec"]["updateStrategy"] = {"type": "OnDelete"}
-    assert validate_update("daemonsets", new, old) == []
+    assert kind_of("daemonsets").validate_update(new, old) == []
 
 
 def test_update_accepts_a_semantically_equal_template() -> None:
     old = daemonset()
     new = copy.deepcopy(old)
     new["spec"]["template"]["spec"]["imagePullSecrets"] = []
-    assert validate_update("daemonsets", new, old) == []
+    assert kind_of("daemonsets").validate_update(new, old) == []
 
 
 def test_selector_is_immutable() -> None:
     old = daemonset()
     new = copy.deepcopy(old)
     new["spec"]["selector"] = {"matchLabels": {"app": "agent", "tier": "node"}}
-    assert messages(validate_update("daemonsets", new, old)) == [
+    assert messages(kind_of("daemonsets").validate_update(new, old)) == [
         "spec.selector: Invalid value: &LabelSelector{MatchLabels:map[string]string{app: agent,tier: node,},"
         "MatchExpressions:[]LabelSelectorRequirement{},}: field is immutable"
     ]
@@ -346,7 +345,7 @@ def test_a_selector_spelled_differently_but_equal_is_not_a_change() -> None:
     old = daemonset()
     new = copy.deepcopy(old)
     new["spec"]["selector"]["matchExpressions"] = []
-    assert validate_update("daemonsets", new, old) == []
+    assert kind_of("daemonsets").validate_update(new, old) == []
 
 
 @pytest.mark.parametrize(
@@ -372,13 +371,13 @@ def test_update_protects_identity_metadata(field: str, value: Any, expected: str
     old = daemonset()
     new = copy.deepcopy(old)
     new["metadata"][field] = value
-    assert expected in messages(validate_update("daemonsets", new, old))
+    assert expected in messages(kind_of("daemonsets").validate_update(new, old))
 
 
 def test_update_reports_each_problem_once() -> None:
     old = daemonset()
     new = with_changes(old, "spec.template.spec.containers", [])
-    assert messages(validate_update("daemonsets", new, old)) == [
+    assert messages(kind_of("daemonsets").validate_update(new, old)) == [
         "spec.template.spec.containers: Required value"
     ]
 
@@ -388,8 +387,8 @@ def test_update_keeps_invalid_selector_values_the_old_object_already_had() -> No
     old = daemonset(selector=selector)
     new = copy.deepcopy(old)
     new["spec"]["minReadySeconds"] = 5
-    assert validate_update("daemonsets", new, old) == []
-    assert [e.field for e in validate_create("daemonsets", old)] == [
+    assert kind_of("daemonsets").validate_update(new, old) == []
+    assert [e.field for e in kind_of("daemonsets").validate_create(old)] == [
         "spec.selector.matchExpressions[0].values[0]"
     ]
 
@@ -412,7 +411,7 @@ def with_status(**status: Any) -> Obj:
 def test_status_update_accepts_progress() -> None:
     old = with_status()
     new = with_status(numberReady=2, numberAvailable=2, updatedNumberScheduled=2, observedGeneration=1)
-    assert validate_status_update("daemonsets", new, old) == []
+    assert kind_of("daemonsets").validate_status_update(new, old) == []
 
 
 @pytest.mark.parametrize(
@@ -430,7 +429,7 @@ def test_status_update_accepts_progress() -> None:
     ],
 )
 def test_status_counters_may_not_be_negative(counter: str) -> None:
-    errs = validate_status_update("daemonsets", with_status(**{counter: -3}), with_status())
+    errs = kind_of("daemonsets").validate_status_update(with_status(**{counter: -3}), with_status())
     assert messages(errs) == [f"status.{counter}: Invalid value: -3: must be greater than or equal to 0"]
 
 
@@ -450,13 +449,13 @@ def test_collision_count_cannot_be_decremented(old: int | None, new: int | None,
         before["status"]["collisionCount"] = old
     if new is not None:
         after["status"]["collisionCount"] = new
-    assert messages(validate_status_update("daemonsets", after, before)) == expected
+    assert messages(kind_of("daemonsets").validate_status_update(after, before)) == expected
 
 
 def test_status_update_checks_metadata_too() -> None:
     old = with_status()
     new = with_status()
     new["metadata"]["name"] = "renamed"
-    assert messages(validate_status_update("daemonsets", new, old)) == [
+    assert messages(kind_of("daemonsets").validate_status_update(new, old)) == [
         'metadata.name: Invalid value: "renamed": field is immutable'
     ]

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from everynode.apiserver.defaults import apply_defaults
-from everynode.apiserver.validation import validate_create, validate_status_update, validate_update
+from everynode.apiserver.kinds import KINDS, kind_of
+from everynode.core import resources as r
+from everynode.core.resources import RESOURCES
 from everynode.core.types import Obj
 
 SERVER_META = {"uid": "u-1", "resourceVersion": "9", "creationTimestamp": "2025-03-01T08:00:00Z"}
@@ -24,13 +25,15 @@ def node(**spec: Any) -> Obj:
         "spec": spec,
         "status": {"capacity": {"cpu": "4", "memory": "16Gi", "pods": "110"}},
     }
-    apply_defaults("nodes", obj)
+    kind_of("nodes").apply_defaults(obj)
     return obj
 
 
 def test_a_node_is_valid() -> None:
     assert (
-        validate_create("nodes", node(taints=[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]))
+        kind_of("nodes").validate_create(
+            node(taints=[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}])
+        )
         == []
     )
 
@@ -56,13 +59,13 @@ def test_a_node_is_valid() -> None:
     ],
 )
 def test_node_taints(taints: list[Obj], expected: list[str]) -> None:
-    assert messages(validate_create("nodes", node(taints=taints))) == expected
+    assert messages(kind_of("nodes").validate_create(node(taints=taints))) == expected
 
 
 def test_node_capacity_must_be_non_negative() -> None:
     obj = node()
     obj["status"]["capacity"]["cpu"] = "-1"
-    assert messages(validate_create("nodes", obj)) == [
+    assert messages(kind_of("nodes").validate_create(obj)) == [
         'status.capacity.cpu: Invalid value: "-1": must be greater than or equal to 0'
     ]
 
@@ -73,9 +76,9 @@ def test_node_updates_may_taint_and_cordon_but_not_change_the_provider_id() -> N
     new["spec"].update(
         unschedulable=True, taints=[{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]
     )
-    assert validate_update("nodes", new, old) == []
+    assert kind_of("nodes").validate_update(new, old) == []
     new["spec"]["providerID"] = "sim://other"
-    assert messages(validate_update("nodes", new, old)) == [
+    assert messages(kind_of("nodes").validate_update(new, old)) == [
         'spec.providerID: Forbidden: node updates may not change providerID except from "" to valid'
     ]
 
@@ -84,7 +87,7 @@ def test_node_status_updates_use_the_update_rules() -> None:
     old = node()
     new = copy.deepcopy(old)
     new["status"]["addresses"] = [{"type": "InternalIP", "address": "10.0.0.1"}] * 2
-    assert messages(validate_status_update("nodes", new, old)) == [
+    assert messages(kind_of("nodes").validate_status_update(new, old)) == [
         'status.addresses[1]: Duplicate value: {"address":"10.0.0.1","type":"InternalIP"}'
     ]
 
@@ -92,25 +95,25 @@ def test_node_status_updates_use_the_update_rules() -> None:
 def test_a_node_with_a_repeated_address_is_refused_at_create_as_its_first_update_would_be() -> None:
     repeated = node()
     repeated["status"]["addresses"] = [{"type": "InternalIP", "address": "10.0.0.1"}] * 2
-    assert messages(validate_create("nodes", repeated)) == [
+    assert messages(kind_of("nodes").validate_create(repeated)) == [
         'status.addresses[1]: Duplicate value: {"address":"10.0.0.1","type":"InternalIP"}'
     ]
 
 
 def namespace(name: str = "team-a") -> Obj:
     obj: Obj = {"metadata": {"name": name, **SERVER_META}}
-    apply_defaults("namespaces", obj)
+    kind_of("namespaces").apply_defaults(obj)
     return obj
 
 
 def test_namespaces() -> None:
-    assert validate_create("namespaces", namespace()) == []
-    assert messages(validate_create("namespaces", namespace("team.a"))) == [
+    assert kind_of("namespaces").validate_create(namespace()) == []
+    assert messages(kind_of("namespaces").validate_create(namespace("team.a"))) == [
         'metadata.name: Invalid value: "team.a": must not contain dots'
     ]
     bad = namespace()
     bad["spec"]["finalizers"] = ["custom"]
-    assert messages(validate_create("namespaces", bad)) == [
+    assert messages(kind_of("namespaces").validate_create(bad)) == [
         'spec.finalizers: Invalid value: "custom": name is neither a standard finalizer name nor is it '
         "fully qualified"
     ]
@@ -120,11 +123,11 @@ def test_namespace_phase_follows_deletion() -> None:
     old = namespace()
     new = copy.deepcopy(old)
     new["status"]["phase"] = "Terminating"
-    assert messages(validate_status_update("namespaces", new, old)) == [
+    assert messages(kind_of("namespaces").validate_status_update(new, old)) == [
         "status.Phase: Invalid value: \"Terminating\": may only be 'Active' if `deletionTimestamp` is empty"
     ]
     old["metadata"]["deletionTimestamp"] = new["metadata"]["deletionTimestamp"] = "2025-03-01T09:00:00Z"
-    assert validate_status_update("namespaces", new, old) == []
+    assert kind_of("namespaces").validate_status_update(new, old) == []
 
 
 def event(**fields: Any) -> Obj:
@@ -141,20 +144,25 @@ def event(**fields: Any) -> Obj:
 
 
 def test_events() -> None:
-    assert validate_create("events", event()) == []
+    assert kind_of("events").validate_create(event()) == []
     assert (
-        validate_create("events", event(metadata={"name": "Node:Agent.1", "namespace": "kube-system"})) == []
+        kind_of("events").validate_create(
+            event(metadata={"name": "Node:Agent.1", "namespace": "kube-system"})
+        )
+        == []
     )
     assert messages(
-        validate_create("events", event(involvedObject={"kind": "Pod", "namespace": "other"}))
+        kind_of("events").validate_create(event(involvedObject={"kind": "Pod", "namespace": "other"}))
     ) == ['involvedObject.namespace: Invalid value: "other": does not match event.namespace']
     assert messages(
-        validate_create("events", event(metadata={"name": "a/b", "namespace": "kube-system"}))
+        kind_of("events").validate_create(event(metadata={"name": "a/b", "namespace": "kube-system"}))
     ) == ["metadata.name: Invalid value: \"a/b\": may not contain '/'"]
 
 
 def test_new_style_events_need_a_reporter() -> None:
-    errs = messages(validate_create("events", event(eventTime="2025-03-01T08:00:00.000000Z", action="")))
+    errs = messages(
+        kind_of("events").validate_create(event(eventTime="2025-03-01T08:00:00.000000Z", action=""))
+    )
     assert errs[0] == "reportingComponent: Required value"
     assert "reportingInstance: Required value" in errs
     assert "action: Required value" in errs
@@ -171,14 +179,14 @@ def revision(**fields: Any) -> Obj:
 
 
 def test_controller_revisions() -> None:
-    assert validate_create("controllerrevisions", revision()) == []
-    assert messages(validate_create("controllerrevisions", revision(data=None, revision=-1))) == [
+    assert kind_of("controllerrevisions").validate_create(revision()) == []
+    assert messages(kind_of("controllerrevisions").validate_create(revision(data=None, revision=-1))) == [
         "data: Required value: data is mandatory",
         "revision: Invalid value: -1: must be greater than or equal to 0",
     ]
     old = revision()
-    assert validate_update("controllerrevisions", revision(revision=3), old) == []
-    assert messages(validate_update("controllerrevisions", revision(data={"x": 1}), old)) == [
+    assert kind_of("controllerrevisions").validate_update(revision(revision=3), old) == []
+    assert messages(kind_of("controllerrevisions").validate_update(revision(data={"x": 1}), old)) == [
         'data: Invalid value: {"x":1}: field is immutable'
     ]
 
@@ -210,14 +218,25 @@ def lease(**spec: Any) -> Obj:
     ],
 )
 def test_leases(spec: Obj, expected: list[str]) -> None:
-    assert messages(validate_create("leases", lease(**spec))) == expected
-    assert messages(validate_update("leases", lease(**spec), lease())) == expected
+    assert messages(kind_of("leases").validate_create(lease(**spec))) == expected
+    assert messages(kind_of("leases").validate_update(lease(**spec), lease())) == expected
 
 
-def test_unknown_resources_have_no_rules() -> None:
-    assert validate_create("widgets", {}) == []
-    assert validate_update("widgets", {}, {}) == []
-    assert validate_status_update("widgets", {}, {}) == []
+def test_every_served_resource_is_declared_once_and_no_other() -> None:
+    assert sorted(kind.info.resource for kind in KINDS) == sorted(info.resource for info in RESOURCES)
+    assert kind_of(r.PODS) is kind_of("pods")
+    with pytest.raises(KeyError):
+        kind_of("widgets")
+
+
+def test_a_kind_without_status_rules_uses_its_update_rules() -> None:
+    old = node()
+    new = copy.deepcopy(old)
+    new["spec"]["providerID"] = "sim://changed"
+    old["spec"]["providerID"] = "sim://first"
+    assert (
+        kind_of("nodes").validate_status_update(new, old) == kind_of("nodes").validate_update(new, old) != []
+    )
 
 
 @pytest.mark.parametrize(
@@ -227,9 +246,9 @@ def test_unknown_resources_have_no_rules() -> None:
     "body", [{}, {"metadata": "x", "spec": [], "status": 3}, {"spec": {"containers": "x", "template": 1}}]
 )
 def test_malformed_bodies_are_reported_not_crashed_on(resource: str, body: Obj) -> None:
-    assert validate_create(resource, body)
-    assert validate_update(resource, body, body)
-    validate_status_update(resource, body, body)
+    assert kind_of(resource).validate_create(body)
+    assert kind_of(resource).validate_update(body, body)
+    kind_of(resource).validate_status_update(body, body)
 
 
 @pytest.mark.parametrize(
@@ -292,4 +311,4 @@ def test_malformed_bodies_are_reported_not_crashed_on(resource: str, body: Obj) 
     ],
 )
 def test_fields_of_the_wrong_json_type_are_rejected(resource: str, body: Obj, expected: str) -> None:
-    assert expected in messages(validate_create(resource, body))
+    assert expected in messages(kind_of(resource).validate_create(body))

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from everynode.apiserver.defaults import apply_defaults
-from everynode.apiserver.validation import validate_create, validate_status_update, validate_update
+from everynode.apiserver.kinds import kind_of
 from everynode.core.types import Obj
 
 C0 = "spec.containers[0]"
@@ -29,12 +28,12 @@ def pod(**spec: Any) -> Obj:
         "status": {"phase": "Pending"},
     }
     obj["spec"].update(spec)
-    apply_defaults("pods", obj)
+    kind_of("pods").apply_defaults(obj)
     return obj
 
 
 def errors(obj: Obj) -> list[str]:
-    return [str(e) for e in validate_create("pods", obj)]
+    return [str(e) for e in kind_of("pods").validate_create(obj)]
 
 
 def container(**fields: Any) -> Obj:
@@ -526,7 +525,7 @@ UPDATABLE = (
 def updated(old: Obj, change: Any) -> list[str]:
     new = copy.deepcopy(old)
     change(new["spec"])
-    return [str(e) for e in validate_update("pods", new, old)]
+    return [str(e) for e in kind_of("pods").validate_update(new, old)]
 
 
 def test_image_changes_are_allowed() -> None:
@@ -602,7 +601,7 @@ def test_termination_grace_may_go_from_negative_to_one() -> None:
 def status_errors(old: Obj, change: Any) -> list[str]:
     new = copy.deepcopy(old)
     change(new)
-    return [str(e) for e in validate_status_update("pods", new, old)]
+    return [str(e) for e in kind_of("pods").validate_status_update(new, old)]
 
 
 def test_status_may_report_running() -> None:

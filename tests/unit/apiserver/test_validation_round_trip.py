@@ -10,9 +10,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from everynode.apiserver.defaults import apply_defaults
 from everynode.apiserver.description.schema import field_problems
-from everynode.apiserver.validation import validate_create, validate_status_update, validate_update
+from everynode.apiserver.kinds import kind_of
 from everynode.core.resources import BY_RESOURCE
 from everynode.core.types import Obj
 
@@ -100,17 +99,17 @@ def test_an_object_that_passes_create_passes_an_unchanged_update(case: tuple[str
     if overflowing or mistyped:
         return  # refused as Go's typed decoder refuses it (400), before any rule runs
     try:
-        apply_defaults(resource, obj)
+        kind_of(resource).apply_defaults(obj)
     except (TypeError, AttributeError, KeyError, ValueError):
         return  # a body of the wrong shape: refused before validation (400)
     obj["metadata"] = (
         {**obj["metadata"], **META} if isinstance(obj.get("metadata"), dict) else obj["metadata"]
     )
     try:
-        created = validate_create(resource, obj)
+        created = kind_of(resource).validate_create(obj)
     except (TypeError, AttributeError, KeyError, ValueError):
         return
     if created:
         return
-    assert validate_update(resource, copy.deepcopy(obj), obj) == [], obj
-    assert validate_status_update(resource, copy.deepcopy(obj), obj) == [], obj
+    assert kind_of(resource).validate_update(copy.deepcopy(obj), obj) == [], obj
+    assert kind_of(resource).validate_status_update(copy.deepcopy(obj), obj) == [], obj

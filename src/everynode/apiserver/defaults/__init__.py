@@ -1,14 +1,12 @@
 """Defaulting of the objects the API server serves, as upstream's ``SetDefaults_*`` functions (and,
 for pods, the admission plugins every pod passes) fill them in.
 
-``apply_defaults`` runs on every create and update body, before validation, and changes the object
-in place. It is idempotent: defaulting a stored object changes nothing.
+One defaulter per kind (``apiserver.kinds`` declares which); each runs on every create and update
+body, before validation, and changes the object in place. Each is idempotent: defaulting a stored
+object changes nothing.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 from everynode.apiserver.defaults.pod import pod_defaults, qos_class
 from everynode.apiserver.defaults.podspec import (
@@ -21,7 +19,14 @@ from everynode.apiserver.defaults.podspec import (
 from everynode.core import wellknown
 from everynode.core.types import Obj
 
-__all__ = ["apply_defaults", "image_pull_policy", "qos_class"]
+__all__ = [
+    "daemonset_defaults",
+    "image_pull_policy",
+    "namespace_defaults",
+    "node_defaults",
+    "pod_defaults",
+    "qos_class",
+]
 
 
 def daemonset_defaults(ds: Obj) -> None:
@@ -71,19 +76,3 @@ def node_defaults(node: Obj) -> None:
         status["allocatable"] = dict(capacity)
     for section in ("capacity", "allocatable"):
         resource_list(status, section)
-
-
-_DEFAULTERS: dict[str, Callable[[Obj], None]] = {
-    "daemonsets": daemonset_defaults,
-    "pods": pod_defaults,
-    "namespaces": namespace_defaults,
-    "nodes": node_defaults,
-    # Events, Leases and ControllerRevisions have no defaults upstream.
-}
-
-
-def apply_defaults(resource: str, obj: dict[str, Any]) -> None:
-    """Fill in the defaults of an object of ``resource`` (e.g. ``"daemonsets"``), in place."""
-    defaulter = _DEFAULTERS.get(resource)
-    if defaulter is not None:
-        defaulter(obj)

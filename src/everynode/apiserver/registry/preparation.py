@@ -1,4 +1,4 @@
-"""How a request body becomes the object to store: the strategy's hooks, defaults and validation.
+"""How a request body becomes the object to store: the kind's strategy hooks, defaults and validation.
 
 Pure rules, no storage: ``prepare_create`` for a new object (after the registry has set the
 server-owned metadata), ``prepare_update`` for a replacement of ``old`` — metadata the client may not
@@ -12,9 +12,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from everynode.apiserver import defaults, validation
+from everynode.apiserver.kinds import Kind
 from everynode.apiserver.registry.objects import meta
-from everynode.apiserver.registry.strategy import Strategy
 from everynode.core import errors
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
@@ -23,21 +22,21 @@ _CARRIED_META = ("name", "namespace", "creationTimestamp", "generateName")
 _DELETION_META = ("deletionTimestamp", "deletionGracePeriodSeconds")
 
 
-def prepare_create(strategy: Strategy, obj: Obj) -> None:
+def prepare_create(kind: Kind, obj: Obj) -> None:
     """Make ``obj`` (in place) what a create stores, or raise 400/422."""
-    info = strategy.info
+    info = kind.info
     obj["apiVersion"], obj["kind"] = info.api_version, info.kind
     with malformed(info):
-        strategy.prepare_for_create(obj)
-        defaults.apply_defaults(info.resource, obj)
-        problems = validation.validate_create(info.resource, obj)
+        kind.strategy.prepare_for_create(obj)
+        kind.apply_defaults(obj)
+        problems = kind.validate_create(obj)
     check(info, obj, problems)
 
 
-def prepare_update(strategy: Strategy, old: Obj, new: Obj, subresource: str | None) -> Obj:
+def prepare_update(kind: Kind, old: Obj, new: Obj, subresource: str | None) -> Obj:
     """The object an update of ``old`` to ``new`` stores (``new``, changed in place, unless the status
     strategy builds another), or raise 400/422."""
-    info = strategy.info
+    info, strategy = kind.info, kind.strategy
     with malformed(info):
         old_meta, new_meta = old["metadata"], meta(new)
         new["apiVersion"], new["kind"] = info.api_version, info.kind
@@ -53,10 +52,10 @@ def prepare_update(strategy: Strategy, old: Obj, new: Obj, subresource: str | No
                 else:
                     new_meta.pop(field, None)
             strategy.prepare_for_update(new, old)
-            defaults.apply_defaults(info.resource, new)
+            kind.apply_defaults(new)
         new_meta["resourceVersion"] = old_meta["resourceVersion"]
-        rules = validation.validate_status_update if subresource == "status" else validation.validate_update
-        problems = rules(info.resource, new, old)
+        rules = kind.validate_status_update if subresource == "status" else kind.validate_update
+        problems = rules(new, old)
     check(info, new, problems)
     return new
 

@@ -4,7 +4,8 @@ It owns the rules every kind shares: metadata the server sets (uid, creationTime
 generateName, generation, resourceVersion), namespaces that must exist, optimistic concurrency
 (a resourceVersion precondition → 409; otherwise read-modify-write retried on conflict),
 defaulting and validation before anything is stored (``preparation``), ``dryRun``, graceful
-deletion, finalizers and propagation policies. Per-kind differences come from ``strategy``.
+deletion, finalizers and propagation policies. Per-kind differences come from the kind's
+declaration (``apiserver.kinds``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from everynode.apiserver.kinds import kind_of
 from everynode.apiserver.registry.binding import bound_to_node
 from everynode.apiserver.registry.codec import decode, encode_for_storage, with_revision
 from everynode.apiserver.registry.deletion import (
@@ -23,7 +25,7 @@ from everynode.apiserver.registry.deletion import (
 )
 from everynode.apiserver.registry.objects import deep_copy, meta, random_suffix, status_success
 from everynode.apiserver.registry.preparation import prepare_create, prepare_update
-from everynode.apiserver.registry.strategy import STRATEGIES, Strategy
+from everynode.apiserver.registry.strategy import Strategy
 from everynode.apiserver.watch.cache import WatchCache
 from everynode.core import errors
 from everynode.core import resources as r
@@ -53,7 +55,7 @@ class Registry:
     async def create(
         self, info: ResourceInfo, namespace: str | None, obj: Obj, *, dry_run: bool = False
     ) -> Obj:
-        strategy = STRATEGIES[info.resource]
+        kind = kind_of(info)
         metadata = meta(obj)
         if info.namespaced:
             await self.require_namespace(namespace or "", creating=True)
@@ -67,7 +69,7 @@ class Registry:
             metadata["name"] = str(metadata["generateName"]) + random_suffix()
         metadata["uid"] = str(uuid.uuid4())
         metadata["creationTimestamp"] = now_time()
-        prepare_create(strategy, obj)
+        prepare_create(kind, obj)
         if dry_run:
             return obj
         attempts = GENERATE_NAME_ATTEMPTS if generated else 1
@@ -117,7 +119,8 @@ class Registry:
         dry_run: bool = False,
     ) -> tuple[Obj, bool]:
         """PUT. Returns the stored object and whether it was created (PUT-as-create)."""
-        strategy = STRATEGIES[info.resource]
+        kind = kind_of(info)
+        strategy = kind.strategy
         body_meta = meta(body)
         if body_meta.get("name") not in (None, name):
             raise errors.BadRequest(
@@ -137,7 +140,7 @@ class Registry:
             return await self.create(info, namespace, body, dry_run=dry_run), True
 
         def mutate(old: Obj) -> Obj:
-            return prepare_update(strategy, old, deep_copy(body), subresource)
+            return prepare_update(kind, old, deep_copy(body), subresource)
 
         stored = await self._guaranteed_update(
             info, key, name, mutate, precondition=precondition, dry_run=dry_run, current=current
@@ -156,7 +159,7 @@ class Registry:
     ) -> Obj:
         """PATCH: ``apply_patch`` makes the desired object from the current one, which it must not change
         (then as for PUT)."""
-        strategy = STRATEGIES[info.resource]
+        kind = kind_of(info)
         key = info.key(namespace, name)
         precondition: list[str | None] = [None]
 
@@ -167,7 +170,7 @@ class Registry:
             wanted = meta(desired).get("resourceVersion")
             if wanted and wanted != old["metadata"]["resourceVersion"]:
                 precondition[0] = wanted
-            return prepare_update(strategy, old, desired, subresource)
+            return prepare_update(kind, old, desired, subresource)
 
         return await self._update_from_cache(info, key, name, mutate, dry_run, late_precondition=precondition)
 
@@ -266,7 +269,8 @@ class Registry:
     ) -> tuple[Obj, int]:
         """DELETE: the response body and HTTP code. See ``deletion`` for what happens."""
         check_deletable(info, name)
-        strategy = STRATEGIES[info.resource]
+        kind = kind_of(info)
+        strategy = kind.strategy
         key = info.key(namespace, name)
         cached = None if options.dry_run else self._cached(info, key)
         for _ in range(MAX_RETRIES):

@@ -76,17 +76,6 @@ class Strategy:
         return merged
 
 
-STRATEGIES: dict[str, Strategy] = {
-    "namespaces": Strategy(r.NAMESPACES),
-    "nodes": Strategy(r.NODES),
-    "pods": Strategy(r.PODS, return_deleted_object=True),
-    "events": Strategy(r.EVENTS, allow_create_on_update=True),
-    "daemonsets": Strategy(r.DAEMONSETS, tracks_generation=True),
-    "controllerrevisions": Strategy(r.CONTROLLER_REVISIONS),
-    "leases": Strategy(r.LEASES, allow_create_on_update=True),
-}
-
-
 def pod_grace_period(pod: Obj, requested: int | None) -> int:
     """Upstream's pod deletion grace: requested, else the pod's own, forced to 0 when unbound or done."""
     spec, status = pod.get("spec", {}), pod.get("status", {})

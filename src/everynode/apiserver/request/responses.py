@@ -7,6 +7,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from everynode.apiserver import tables
+from everynode.apiserver.kinds import kind_of
 from everynode.apiserver.request.http import ApiRequest, json_response
 from everynode.core import errors
 from everynode.core.resources import ResourceInfo
@@ -23,7 +24,7 @@ def object_response(request: ApiRequest, info: ResourceInfo, obj: Obj) -> web.Re
         request,
         accept,
         lambda inc, v: tables.render_table(
-            info.resource, [obj], include_object=inc, resource_version=rv, version=v
+            kind_of(info), [obj], include_object=inc, resource_version=rv, version=v
         ),
     )
 
@@ -38,7 +39,7 @@ def list_response(
         request,
         accept,
         lambda inc, v: tables.render_table(
-            info.resource,
+            kind_of(info),
             items,
             include_object=inc,
             resource_version=str(revision),

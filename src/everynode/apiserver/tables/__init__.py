@@ -10,21 +10,21 @@ any other resource gets the generic Name / Created At table.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from everynode.apiserver.tables.accept import content_type_for, negotiate_table_version
-from everynode.apiserver.tables.apps import CONTROLLER_REVISIONS, DAEMONSETS
 from everynode.apiserver.tables.columns import Printer
-from everynode.apiserver.tables.core import DEFAULT, EVENTS, LEASES, NAMESPACES
-from everynode.apiserver.tables.nodes import NODES
-from everynode.apiserver.tables.pods import PODS
+from everynode.apiserver.tables.core import DEFAULT
 from everynode.apiserver.tables.timefmt import human_duration, short_human_duration
-from everynode.core.resources import BY_RESOURCE
+from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
 
 __all__ = [
+    "GENERIC",
     "INCLUDE_OBJECT_VALUES",
+    "Printed",
     "human_duration",
     "include_object_error",
     "render_table",
@@ -35,15 +35,24 @@ __all__ = [
     "wants_table",
 ]
 
-PRINTERS: dict[str, Printer] = {
-    "namespaces": NAMESPACES,
-    "nodes": NODES,
-    "pods": PODS,
-    "events": EVENTS,
-    "daemonsets": DAEMONSETS,
-    "controllerrevisions": CONTROLLER_REVISIONS,
-    "leases": LEASES,
-}
+
+class Printed(Protocol):
+    """What a table is rendered for: a kind's printer (its columns) and resource info. A served kind
+    (``apiserver.kinds.Kind``) is one; ``GENERIC`` prints any other resource."""
+
+    @property
+    def printer(self) -> Printer: ...
+    @property
+    def info(self) -> ResourceInfo | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Generic:
+    printer: Printer = DEFAULT
+    info: ResourceInfo | None = None
+
+
+GENERIC = _Generic()  # the Name / Created At table of a resource without a printer of its own
 
 # "" is what an absent ?includeObject= means: the default, Metadata.
 INCLUDE_OBJECT_VALUES = ("", "Metadata", "Object", "None")
@@ -72,11 +81,10 @@ def include_object_error(include_object: str) -> str | None:
     return f'includeObject: Invalid value: "{include_object}": {allowed}'
 
 
-def _row_object(resource: str, obj: Mapping[str, Any], include_object: str, version: str) -> Any:
+def _row_object(info: ResourceInfo | None, obj: Mapping[str, Any], include_object: str, version: str) -> Any:
     if include_object == "None":
         return None  # upstream encodes the empty RawExtension as null
     if include_object == "Object":
-        info = BY_RESOURCE.get(resource)
         if info is None or ("kind" in obj and "apiVersion" in obj):
             return obj
         return {"kind": info.kind, "apiVersion": info.api_version, **obj}
@@ -88,20 +96,26 @@ def _row_object(resource: str, obj: Mapping[str, Any], include_object: str, vers
 
 
 def _rows(
-    printer: Printer, resource: str, objects: list[Obj], *, include_object: str, version: str, now: datetime
+    printer: Printer,
+    info: ResourceInfo | None,
+    objects: list[Obj],
+    *,
+    include_object: str,
+    version: str,
+    now: datetime,
 ) -> list[Obj]:
     rows: list[Obj] = []
     for obj in objects:
         row: Obj = {"cells": printer.cells(obj, now)}
         if printer.conditions is not None and (conditions := printer.conditions(obj)):
             row["conditions"] = conditions
-        row["object"] = _row_object(resource, obj, include_object, version)
+        row["object"] = _row_object(info, obj, include_object, version)
         rows.append(row)
     return rows
 
 
 def render_table(
-    resource: str,
+    source: Printed,
     objects: list[dict[str, Any]],
     *,
     include_object: str = "Metadata",
@@ -114,7 +128,7 @@ def render_table(
 ) -> dict[str, Any]:
     """A ``Table`` of ``objects`` (a list's items, or one object for a GET).
 
-    ``resource`` is the plural resource name (``daemonsets``). ``include_object`` is the
+    ``source`` is the kind (its printer and resource info). ``include_object`` is the
     ``?includeObject=`` value: ``Metadata`` (or ``""``) puts a PartialObjectMetadata in each row,
     ``Object`` the full object, ``None`` nothing (``null``); anything else raises ``ValueError`` (400).
     ``resource_version`` / ``continue_token`` / ``remaining_item_count`` are the list's metadata (for a
@@ -124,7 +138,7 @@ def render_table(
     """
     if (message := include_object_error(include_object)) is not None:
         raise ValueError(message)
-    printer = PRINTERS.get(resource, DEFAULT)
+    printer = source.printer
     clock = now or datetime.now(UTC)
     metadata: Obj = {}
     if resource_version:
@@ -140,7 +154,7 @@ def render_table(
         "columnDefinitions": [c.definition() for c in printer.columns] if with_columns else None,
         "rows": _rows(
             printer,
-            resource,
+            source.info,
             objects,
             include_object=include_object,
             version=version,
@@ -150,7 +164,7 @@ def render_table(
 
 
 def render_watch_object(
-    resource: str,
+    source: Printed,
     obj: dict[str, Any],
     *,
     include_object: str = "Metadata",
@@ -165,7 +179,7 @@ def render_watch_object(
     meta = obj.get("metadata")
     rv = meta.get("resourceVersion") if isinstance(meta, Mapping) else None
     return render_table(
-        resource,
+        source,
         [obj],
         include_object=include_object,
         resource_version=rv if isinstance(rv, str) else "",

@@ -12,6 +12,7 @@ import orjson
 from aiohttp import web
 
 from everynode.apiserver import tables
+from everynode.apiserver.kinds import kind_of
 from everynode.apiserver.registry.codec import decode
 from everynode.apiserver.watch.cache import CachedEvent, CacheWatcher, Predicate, WatchCache
 from everynode.core import errors
@@ -27,10 +28,11 @@ def event_line(kind: str, event: CachedEvent) -> bytes:
 def _table_lines(cache: WatchCache, include: str, version: str) -> Callable[[str, CachedEvent], bytes]:
     """Watch events whose object is a one-row Table; column definitions only on the first."""
     first = [True]
+    printed = kind_of(cache.info)
 
     def line(kind: str, event: CachedEvent) -> bytes:
         obj = tables.render_watch_object(
-            cache.info.resource, event.obj, include_object=include, with_columns=first[0], version=version
+            printed, event.obj, include_object=include, with_columns=first[0], version=version
         )
         first[0] = False
         return orjson.dumps({"type": kind, "object": obj}) + b"\n"

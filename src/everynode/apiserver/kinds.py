@@ -1,0 +1,130 @@
+"""The kinds the API server serves, each declared once: its resource info, its registry strategy, its
+defaults, its validation rules and its table columns. Everything else is generic: routing, the
+handlers, the watch caches, discovery and OpenAPI (from upstream's schema for the kind's group,
+version and kind) serve every kind declared here.
+
+Adding a kind: its ``ResourceInfo`` in ``core.resources`` (and in ``RESOURCES``), then one ``Kind``
+below; defaults, rules and printer where upstream has them (a kind without defaults or rules has
+none, one without a printer gets the generic Name / Created At table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from everynode.apiserver import defaults
+from everynode.apiserver.registry.strategy import Strategy
+from everynode.apiserver.tables.apps import CONTROLLER_REVISIONS, DAEMONSETS
+from everynode.apiserver.tables.columns import Printer
+from everynode.apiserver.tables.core import DEFAULT, EVENTS, LEASES, NAMESPACES
+from everynode.apiserver.tables.nodes import NODES
+from everynode.apiserver.tables.pods import PODS
+from everynode.apiserver.validation import controllerrevision, daemonset, event, lease, namespace, node, pod
+from everynode.apiserver.validation._util import Errors, dedupe
+from everynode.core import resources as r
+from everynode.core.fielderrors import FieldError
+from everynode.core.resources import ResourceInfo
+from everynode.core.types import Obj
+
+CreateRules = Callable[[Obj], Errors]
+UpdateRules = Callable[[Obj, Obj], Errors]
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    info: ResourceInfo
+    strategy: Strategy
+    printer: Printer = DEFAULT
+    defaults: Callable[[Obj], None] | None = None
+    create_rules: CreateRules | None = None
+    update_rules: UpdateRules | None = None
+    status_update_rules: UpdateRules | None = None  # None: the update rules
+
+    def apply_defaults(self, obj: Obj) -> None:
+        """Fill in upstream's defaults, in place (before validation, on every create and update)."""
+        if self.defaults is not None:
+            self.defaults(obj)
+
+    def validate_create(self, obj: Obj) -> list[FieldError]:
+        """Errors in a new object (each reported once)."""
+        return dedupe(self.create_rules(obj)) if self.create_rules else []
+
+    def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
+        """Errors in ``new`` replacing ``old`` through the main resource."""
+        return dedupe(self.update_rules(new, old)) if self.update_rules else []
+
+    def validate_status_update(self, new: Obj, old: Obj) -> list[FieldError]:
+        """Errors in ``new`` replacing ``old`` through ``/status``."""
+        rules = self.status_update_rules or self.update_rules
+        return dedupe(rules(new, old)) if rules else []
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind(
+        r.NAMESPACES,
+        Strategy(r.NAMESPACES),
+        NAMESPACES,
+        defaults.namespace_defaults,
+        namespace.validate_namespace,
+        namespace.validate_namespace_update,
+        namespace.validate_namespace_status_update,
+    ),
+    Kind(
+        r.NODES,
+        Strategy(r.NODES),
+        NODES,
+        defaults.node_defaults,
+        node.validate_node,
+        node.validate_node_update,
+    ),
+    Kind(
+        r.PODS,
+        Strategy(r.PODS, return_deleted_object=True),
+        PODS,
+        defaults.pod_defaults,
+        pod.validate_pod_create,
+        pod.validate_pod_update,
+        pod.validate_pod_status_update,
+    ),
+    Kind(
+        r.EVENTS,
+        Strategy(r.EVENTS, allow_create_on_update=True),
+        EVENTS,
+        None,
+        event.validate_event,
+        event.validate_event_update,
+    ),
+    Kind(
+        r.DAEMONSETS,
+        Strategy(r.DAEMONSETS, tracks_generation=True),
+        DAEMONSETS,
+        defaults.daemonset_defaults,
+        daemonset.validate_daemonset,
+        daemonset.validate_daemonset_update,
+        daemonset.validate_daemonset_status_update,
+    ),
+    Kind(
+        r.CONTROLLER_REVISIONS,
+        Strategy(r.CONTROLLER_REVISIONS),
+        CONTROLLER_REVISIONS,
+        None,
+        controllerrevision.validate_controller_revision,
+        controllerrevision.validate_controller_revision_update,
+    ),
+    Kind(
+        r.LEASES,
+        Strategy(r.LEASES, allow_create_on_update=True),
+        LEASES,
+        None,
+        lease.validate_lease,
+        lease.validate_lease_update,
+    ),
+)
+_BY_RESOURCE = {kind.info.resource: kind for kind in KINDS}
+assert set(_BY_RESOURCE) == {info.resource for info in r.RESOURCES}, "every served resource is a Kind"
+
+
+def kind_of(resource: str | ResourceInfo) -> Kind:
+    """The declaration of a served resource (``"daemonsets"``, or its ``ResourceInfo``)."""
+    return _BY_RESOURCE[resource if isinstance(resource, str) else resource.resource]
