@@ -22,8 +22,8 @@ from everynode.apiserver.registry.namespaces import NamespaceFinalizer, seed_nam
 from everynode.apiserver.registry.store import Registry
 from everynode.apiserver.request.handlers import HandlerOptions, ResourceHandlers
 from everynode.apiserver.request.http import (
+    CONNECTION_LIMITS,
     MAX_BODY_BYTES,
-    REQUEST_TIMEOUT,
     ApiRequest,
     Handler,
     json_response,
@@ -43,7 +43,6 @@ BACKEND: web.AppKey[Backend] = web.AppKey("backend", Backend)
 HANDLERS: web.AppKey[ResourceHandlers] = web.AppKey("handlers", ResourceHandlers)
 CACHES: web.AppKey[dict[str, WatchCache]] = web.AppKey("caches", dict)
 ROUTE: web.AppKey[Handler] = web.AppKey("route")  # every request's path, middlewares included
-LIMITS: web.AppKey[ConnectionLimits] = web.AppKey("limits", ConnectionLimits)
 
 
 def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.Application:
@@ -54,8 +53,7 @@ def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.
         middlewares=[cast(Middleware, m) for m in chain], client_max_size=MAX_BODY_BYTES + 1
     )
     app[ROUTE] = _chain(chain, _route)
-    app[LIMITS] = options.connections
-    app[REQUEST_TIMEOUT] = options.connections.request_timeout
+    app[CONNECTION_LIMITS] = options.connections
     store = backend if backend is not None else open_backend(options.storage)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -171,7 +169,7 @@ async def serving(
 ) -> AsyncIterator[int]:
     """``app`` started and listening (yields the port): connections are accepted by the lean path
     (``edge.plain``), which hands watches and anything unusual to aiohttp."""
-    limits = limits or app.get(LIMITS) or ConnectionLimits()
+    limits = limits or app.get(CONNECTION_LIMITS) or ConnectionLimits()
     runner = web.AppRunner(app, handle_signals=False, **handover.handler_kwargs(limits.idle_timeout))
     await runner.setup()
     try:

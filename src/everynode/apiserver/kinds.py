@@ -4,8 +4,8 @@ handlers, the watch caches, discovery and OpenAPI (from upstream's schema for th
 version and kind) serve every kind declared here.
 
 Adding a kind: its ``ResourceInfo`` in ``core.resources`` (and in ``RESOURCES``), then one ``Kind``
-below; defaults, rules and printer where upstream has them (a kind without defaults or rules has
-none, one without a printer gets the generic Name / Created At table).
+below, around its ``Strategy``; defaults, rules and printer where upstream has them (a kind without
+defaults or rules has none, one without a printer gets the generic Name / Created At table).
 """
 
 from __future__ import annotations
@@ -33,13 +33,16 @@ UpdateRules = Callable[[Obj, Obj], Errors]
 
 @dataclass(frozen=True, slots=True)
 class Kind:
-    info: ResourceInfo
-    strategy: Strategy
+    strategy: Strategy  # its ResourceInfo is the kind's
     printer: Printer = DEFAULT
     defaults: Callable[[Obj], None] | None = None
     create_rules: CreateRules | None = None
     update_rules: UpdateRules | None = None
     status_update_rules: UpdateRules | None = None  # None: the update rules
+
+    @property
+    def info(self) -> ResourceInfo:
+        return self.strategy.info
 
     def apply_defaults(self, obj: Obj) -> None:
         """Fill in upstream's defaults, in place (before validation, on every create and update)."""
@@ -62,7 +65,6 @@ class Kind:
 
 KINDS: tuple[Kind, ...] = (
     Kind(
-        r.NAMESPACES,
         Strategy(r.NAMESPACES),
         NAMESPACES,
         defaults.namespace_defaults,
@@ -71,7 +73,6 @@ KINDS: tuple[Kind, ...] = (
         namespace.validate_namespace_status_update,
     ),
     Kind(
-        r.NODES,
         Strategy(r.NODES),
         NODES,
         defaults.node_defaults,
@@ -79,7 +80,6 @@ KINDS: tuple[Kind, ...] = (
         node.validate_node_update,
     ),
     Kind(
-        r.PODS,
         Strategy(r.PODS, return_deleted_object=True),
         PODS,
         defaults.pod_defaults,
@@ -88,7 +88,6 @@ KINDS: tuple[Kind, ...] = (
         pod.validate_pod_status_update,
     ),
     Kind(
-        r.EVENTS,
         Strategy(r.EVENTS, allow_create_on_update=True),
         EVENTS,
         None,
@@ -96,7 +95,6 @@ KINDS: tuple[Kind, ...] = (
         event.validate_event_update,
     ),
     Kind(
-        r.DAEMONSETS,
         Strategy(r.DAEMONSETS, tracks_generation=True),
         DAEMONSETS,
         defaults.daemonset_defaults,
@@ -105,7 +103,6 @@ KINDS: tuple[Kind, ...] = (
         daemonset.validate_daemonset_status_update,
     ),
     Kind(
-        r.CONTROLLER_REVISIONS,
         Strategy(r.CONTROLLER_REVISIONS),
         CONTROLLER_REVISIONS,
         None,
@@ -113,7 +110,6 @@ KINDS: tuple[Kind, ...] = (
         controllerrevision.validate_controller_revision_update,
     ),
     Kind(
-        r.LEASES,
         Strategy(r.LEASES, allow_create_on_update=True),
         LEASES,
         None,

@@ -9,7 +9,6 @@ import signal
 from typing import Any
 
 from everynode.apiserver.app import serve
-from everynode.apiserver.edge.exposure import check_bind
 from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
 from everynode.cli import aio, common
 
@@ -68,7 +67,6 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     common.setup_logging(args.log_level)
-    check_bind(args.bind)
     for name in ("request_timeout", "request_header_timeout", "idle_timeout"):
         if getattr(args, name) <= 0:
             raise ValueError(f"--{name.replace('_', '-')} must be positive")

@@ -9,7 +9,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
-_LATEST = 253402300799.0  # 9999-12-31T23:59:59Z: the last second RFC 3339 can write
+LATEST_SECOND = 253402300799  # 9999-12-31T23:59:59Z: the last second RFC 3339 can write
 
 
 _RFC3339 = re.compile(
@@ -56,7 +56,7 @@ def format_time(epoch: float) -> str:
 def now_time(offset_seconds: float = 0) -> str:
     """Now plus ``offset_seconds`` as a ``metav1.Time``; an offset past the year 9999 (a grace
     period of 2**63 s is valid) gives the last second RFC 3339 can write."""
-    return format_time(min(max(time.time() + offset_seconds, 0.0), _LATEST))
+    return format_time(min(max(time.time() + offset_seconds, 0.0), LATEST_SECOND))
 
 
 def format_micro_time(moment: datetime | None = None) -> str:

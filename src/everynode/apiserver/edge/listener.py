@@ -62,11 +62,6 @@ class Listener:
         for sock in self.sockets:
             self._loop.add_reader(sock.fileno(), self._accept_all, sock)
 
-    @property
-    def open_connections(self) -> int:
-        self._sweep()
-        return len(self._open) + len(self._handovers)
-
     def _sweep(self) -> None:
         self._open = {transport for transport in self._open if not transport.is_closing()}
         self._sweep_at = max(1024, 2 * len(self._open))

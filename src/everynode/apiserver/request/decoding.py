@@ -205,9 +205,7 @@ class _Builder:
         else:
             value = self._construct(event)
         size = len(text) + 3  # the text, quotes or a separator: about its JSON size
-        self.size += size
-        if self.size > self.size_limit:
-            self._grow(0)
+        self._grow(size)
         if event.anchor is not None:
             self.anchors[event.anchor] = (value, size, 0)
         self._add(value, 0)

@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiMapping
 
+from everynode.apiserver.options import ConnectionLimits
 from everynode.apiserver.request import decoding
 from everynode.apiserver.request.protobuf import (
     ProtobufError,
@@ -24,8 +25,7 @@ from everynode.core import errors
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 3 * 1024 * 1024  # kube-apiserver's limit for a request body is 3 MiB
-DEFAULT_REQUEST_TIMEOUT = 60.0  # seconds a body may take to arrive (kube-apiserver's --request-timeout)
-REQUEST_TIMEOUT: web.AppKey[float] = web.AppKey("request_timeout", float)
+CONNECTION_LIMITS: web.AppKey[ConnectionLimits] = web.AppKey("connection_limits", ConnectionLimits)
 # The media types upstream's API server decodes a body from (an absent Content-Type is JSON);
 # anything else is 415, which is also what keeps a web page's form or text/plain POST out.
 JSON_TYPES = ("application/json", "")
@@ -128,7 +128,7 @@ async def read_body(request: ApiRequest) -> bytes:
         )
     chunks: list[bytes] = []
     size = 0
-    timeout = request.app.get(REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)
+    timeout = (request.app.get(CONNECTION_LIMITS) or ConnectionLimits()).request_timeout
     try:
         async with asyncio.timeout(timeout):
             async for chunk in request.content.iter_any():

@@ -29,12 +29,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from everynode.core.timestamps import format_time
+from everynode.core.timestamps import LATEST_SECOND, format_time
 
 __all__ = ["MAGIC", "ProtobufError", "UnsupportedProtobuf", "decode_kubernetes_protobuf", "supported_kinds"]
 
 MAGIC = b"k8s\x00"
-_LATEST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 
 VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
 _WIRE_NAMES = {VARINT: "varint", FIXED64: "fixed64", LENGTH: "length-delimited", FIXED32: "fixed32"}
@@ -187,7 +186,7 @@ def _time(message: _Message | None) -> str | None:
     nanos = message.int64(2, "nanos") or 0
     if seconds == 0 and nanos == 0:
         return None  # the zero Time: JSON has null, which the server treats as absent
-    if not 0 <= seconds <= _LATEST_SECOND:
+    if not 0 <= seconds <= LATEST_SECOND:
         raise ProtobufError(f"{message.what}: timestamp {seconds} is out of range")
     return format_time(seconds)
 
