@@ -22,6 +22,7 @@ from everynode.core import resources as r
 from everynode.core.nodeaffinity import pinned_node_name
 from everynode.core.pods import is_ready
 from everynode.core.types import Obj
+from everynode.runtime.manager import Manager
 from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration.simkubelet import SimKubelet
 from tests.integration.support import (
@@ -66,10 +67,11 @@ async def cluster(
     server: ApiServerProcess, *, kubelet: bool = True
 ) -> AsyncIterator[tuple[RestClient, DaemonSetService]]:
     async with RestClient(ClientConfig(server=server.url)) as client:
-        service = DaemonSetService(client)
+        manager = Manager(client)
+        service = DaemonSetService(client, manager)
         sim = SimKubelet(client)
         try:
-            async with running(service, *([sim.run()] if kubelet else [])):
+            async with running(manager, *([sim.run()] if kubelet else [])):
                 yield client, service
         finally:
             await sim.close()

@@ -15,6 +15,7 @@ from everynode.controllers.garbagecollector.service import GarbageCollectorServi
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.types import Obj
+from everynode.runtime.manager import Manager
 from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration.support import create_namespace, eventually, own_apiserver, running
 
@@ -32,8 +33,9 @@ def server(
 @contextlib.asynccontextmanager
 async def collector(server: ApiServerProcess) -> AsyncIterator[tuple[RestClient, GarbageCollectorService]]:
     async with RestClient(ClientConfig(server=server.url)) as client:
-        service = GarbageCollectorService(client, workers=4)
-        async with running(service):
+        manager = Manager(client)
+        service = GarbageCollectorService(client, manager, workers=4)
+        async with running(manager):
             yield client, service
 
 

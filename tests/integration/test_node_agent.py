@@ -23,6 +23,7 @@ from everynode.core import resources as r
 from everynode.core.pods import is_ready
 from everynode.core.timestamps import parse_time
 from everynode.core.types import Obj
+from everynode.runtime.manager import Manager
 from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration import support
 from tests.integration.support import create_namespace, eventually, own_apiserver, running, unique
@@ -44,8 +45,10 @@ async def agent(
     server: ApiServerProcess, **options: Any
 ) -> AsyncIterator[tuple[RestClient, NodeAgentService]]:
     async with RestClient(ClientConfig(server=server.url)) as client:
-        service = NodeAgentService(client, lease_interval=options.pop("lease_interval", INTERVAL), **options)
-        async with running(service):
+        manager = Manager(client)
+        interval = options.pop("lease_interval", INTERVAL)
+        service = NodeAgentService(client, manager, lease_interval=interval, **options)
+        async with running(manager):
             yield client, service
 
 

@@ -20,6 +20,7 @@ from everynode.controllers.nodelifecycle.service import NodeLifecycleService
 from everynode.core import resources as r
 from everynode.core.timestamps import format_micro_time, format_time
 from everynode.core.types import Obj
+from everynode.runtime.manager import Manager
 from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration import support
 from tests.integration.support import eventually, own_apiserver, running, unique
@@ -120,11 +121,12 @@ class Agent:
 @contextlib.asynccontextmanager
 async def cluster(server: ApiServerProcess) -> AsyncIterator[tuple[RestClient, Agent]]:
     async with RestClient(ClientConfig(server=server.url)) as client:
-        service = NodeLifecycleService(
-            client, grace_period=GRACE, monitor_period=0.2, startup_grace_period=GRACE
+        manager = Manager(client)
+        NodeLifecycleService(
+            client, manager, grace_period=GRACE, monitor_period=0.2, startup_grace_period=GRACE
         )
         agent = Agent(client)
-        async with running(service):
+        async with running(manager):
             try:
                 yield client, agent
             finally:

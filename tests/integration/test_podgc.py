@@ -14,6 +14,7 @@ from everynode.controllers.podgc.service import PodGCService
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.types import Obj
+from everynode.runtime.manager import Manager
 from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration.support import create_namespace, eventually, node, own_apiserver, running, unique
 
@@ -34,8 +35,11 @@ async def podgc(
     server: ApiServerProcess, *, threshold: int = 12500
 ) -> AsyncIterator[tuple[RestClient, PodGCService]]:
     async with RestClient(ClientConfig(server=server.url)) as client:
-        service = PodGCService(client, interval=0.2, quarantine=QUARANTINE, terminated_threshold=threshold)
-        async with running(service):
+        manager = Manager(client)
+        service = PodGCService(
+            client, manager, interval=0.2, quarantine=QUARANTINE, terminated_threshold=threshold
+        )
+        async with running(manager):
             yield client, service
 
 

@@ -20,6 +20,7 @@ from everynode.client.config import ClientConfig
 from everynode.client.rest import RestClient
 from everynode.core import resources as r
 from everynode.core.types import Obj
+from everynode.runtime.manager import Manager
 from everynode.scheduler.service import SchedulerService
 from everynode.spawn.apiserver import ApiServerProcess
 from tests.integration import support
@@ -37,8 +38,9 @@ def server(
 @contextlib.asynccontextmanager
 async def scheduler(server: ApiServerProcess) -> AsyncIterator[tuple[RestClient, SchedulerService]]:
     async with RestClient(ClientConfig(server=server.url)) as client:
-        service = SchedulerService(client)
-        async with running(service):
+        manager = Manager(client)
+        service = SchedulerService(client, manager)
+        async with running(manager):
             yield client, service
 
 

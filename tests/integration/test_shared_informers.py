@@ -55,7 +55,7 @@ async def test_all_components_share_one_watch_per_resource() -> None:
         args = controller_manager_args("--pod-gc-interval", "0.5")
         names = controller_manager.selected("*")
         assert len(names) == 5
-        task = asyncio.create_task(controller_manager.run_controllers(client, args, names))
+        task = asyncio.create_task(controller_manager.build_manager(client, args, names).run())
         try:
             await eventually(
                 lambda: open_watches(app) == EXPECTED_WATCHES,

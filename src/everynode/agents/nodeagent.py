@@ -21,7 +21,6 @@ nothing for it, and the controller's ``Ready=Unknown`` stands until the annotati
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import contextlib
 import logging
@@ -37,12 +36,11 @@ from everynode.agents.stages import StageSet, default_stages
 from everynode.client.rest import RestClient
 from everynode.core import errors, wellknown
 from everynode.core import resources as r
-from everynode.core.clock import Clock, RealClock
 from everynode.core.pods import is_deleting, is_ready, is_terminal
 from everynode.core.types import Obj
-from everynode.informers.informer import Informer
 from everynode.informers.store import by_node_name, object_key
-from everynode.runtime.controller import run_workers
+from everynode.runtime.manager import Manager, Task, Workers
+from everynode.runtime.result import DONE, Result, failed, requeue_after
 from everynode.workqueue.delaying import RateLimitingQueue
 from everynode.workqueue.ratelimiters import ItemExponentialFailureRateLimiter
 
@@ -76,27 +74,26 @@ class NodeAgentService:
     def __init__(
         self,
         client: RestClient,
+        manager: Manager,
         *,
         stages: StageSet | None = None,
         lease_interval: float = 10.0,
         lease_duration: int = LEASE_DURATION,
         workers: int = WORKERS,
-        clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
         """``stages``: the stage set (default: the shipped ``fast.yaml``); ``lease_interval``: seconds
         between renewals of each Lease; ``workers``: concurrent status writes."""
         if workers < 1:
             raise ValueError("the node agent needs at least one worker")
-        self.clock = clock or RealClock()
+        self.clock = manager.clock
         self.rng = rng or random.Random()
         self.lifecycle = Lifecycle(stages or default_stages())
-        self.workers = workers
         self.node_api = client.resource(r.NODES)
         self.pod_api = client.resource(r.PODS)
         self.namespace_api = client.resource(r.NAMESPACES)
-        self.nodes = Informer(self.node_api, clock=self.clock)
-        self.pods = Informer(self.pod_api, indexers={NODE_INDEX: by_node_name}, clock=self.clock)
+        self.nodes = manager.informers.informer(r.NODES)
+        self.pods = manager.informers.informer(r.PODS, indexers={NODE_INDEX: by_node_name})
         self.queue: RateLimitingQueue[Key] = RateLimitingQueue(
             self.clock, ItemExponentialFailureRateLimiter(RETRY_BASE, RETRY_MAX), urgent=self._starting
         )
@@ -110,23 +107,16 @@ class NodeAgentService:
         self.managed: set[str] = set()
         self.plans: dict[Key, Plan] = {}
         self.writes: collections.Counter[str] = collections.Counter()  # by stage name
-        self.synced = asyncio.Event()
         self.nodes.add_handlers(self._node_added, self._node_updated, self._node_deleted)
         self.pods.add_handlers(self._pod_changed, lambda old, new: self._pod_changed(new), self._pod_deleted)
+        needs = (self.nodes, self.pods)
+        manager.add(Task("node-agent-leases", self._renew_leases), needs=needs)
+        manager.add(Workers("node-agent", self.queue, self.sync, workers), needs=needs)
 
-    async def run(self) -> None:
-        """Run until cancelled; ``synced`` is set once both caches have listed."""
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self.nodes.run(), name="node-agent-informer-nodes")
-            group.create_task(self.pods.run(), name="node-agent-informer-pods")
-            await self._ensure_lease_namespace()
-            await asyncio.gather(self.nodes.synced.wait(), self.pods.synced.wait())
-            self.synced.set()
-            log.info("node agent: caches synced; %d simulated nodes", len(self.managed))
-            group.create_task(self.renewer.run(), name="node-agent-leases")
-            group.create_task(
-                run_workers(self.queue, self.sync, self.workers, name="node-agent"), name="node-agent-workers"
-            )
+    async def _renew_leases(self) -> None:
+        await self._ensure_lease_namespace()
+        log.info("node agent: %d simulated nodes", len(self.managed))
+        await self.renewer.run()
 
     async def _ensure_lease_namespace(self) -> None:
         """Create ``kube-node-lease`` if the server did not seed it (retrying until the server answers)."""
@@ -218,26 +208,30 @@ class NodeAgentService:
             return None, None
         return pod, self.nodes.store.get(node_name)
 
-    async def sync(self, key: Key) -> None:
-        """Plan ``key``'s stage, or apply it if it is due. Raises (to be retried) on a failed write."""
+    async def sync(self, key: Key) -> Result:
+        """Plan ``key``'s stage (due again when it falls due), or apply it if it is due (a failed
+        write is retried with backoff)."""
         obj, node = self._lookup(key)
         resource = key[0]
         stage = self.lifecycle.match(resource, obj) if obj is not None else None
         if obj is None or stage is None:
             self.plans.pop(key, None)
-            return
+            return DONE
         now = self.clock.wall()
         plan = self.plans.get(key)
         if plan is None or plan.stage != stage.name:
             plan = Plan(stage.name, now + self.lifecycle.delay(stage, obj, now=now, rng=self.rng))
             self.plans[key] = plan
         if plan.due > now:
-            self.queue.add_after(key, plan.due - now)
-            return
+            return requeue_after(plan.due - now)
         action = self.lifecycle.render(stage, obj, now=now, node=node)
-        await self._apply(resource, obj, action)
+        try:
+            await self._apply(resource, obj, action)
+        except errors.ApiError as exc:
+            return failed(exc)
         if self.plans.get(key) is plan:
             del self.plans[key]
+        return DONE
 
     async def _apply(self, resource: str, obj: Obj, action: Action) -> None:
         meta = obj["metadata"]

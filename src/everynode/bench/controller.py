@@ -105,7 +105,9 @@ class _Bench:
     async def sync(self) -> float:
         """One sync; its CPU seconds."""
         started = time.process_time()
-        await self.controller.sync(self.key)
+        result = await self.controller.reconcile(self.key)
+        if result.error is not None:
+            raise result.error
         return time.process_time() - started
 
     def mark_ready(self) -> None:

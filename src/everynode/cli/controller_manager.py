@@ -11,63 +11,58 @@ import argparse
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 from everynode.cli import aio, common
 from everynode.client.rest import RestClient
 from everynode.controllers.daemonset.service import DaemonSetService
+from everynode.controllers.garbagecollector.service import DEFAULT_WORKERS as GC_WORKERS
 from everynode.controllers.garbagecollector.service import GarbageCollectorService
 from everynode.controllers.nodelifecycle.controller import GRACE_PERIOD
-from everynode.controllers.nodelifecycle.service import NodeLifecycleService
-from everynode.controllers.podgc.controller import QUARANTINE
+from everynode.controllers.nodelifecycle.service import MONITOR_PERIOD, NodeLifecycleService
+from everynode.controllers.podgc.controller import QUARANTINE, TERMINATED_THRESHOLD
+from everynode.controllers.podgc.service import INTERVAL as POD_GC_INTERVAL
 from everynode.controllers.podgc.service import PodGCService
-from everynode.informers.shared import SharedInformers
 from everynode.runtime.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
+from everynode.runtime.manager import Manager
 from everynode.scheduler.service import SchedulerService
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "everynode-controller-manager"
 
 
-class Component(Protocol):
-    async def run(self) -> None: ...
+# Builds a component on the process's manager: building only asks for informers, adds handlers and
+# registers runnables, so every component is built before the manager runs.
+Builder = Callable[[RestClient, argparse.Namespace, Manager], object]
 
 
-# Builds a component on the process's shared informers; building only asks for informers and adds
-# handlers, so every component is built before the informers start.
-Builder = Callable[[RestClient, argparse.Namespace, SharedInformers], Component]
+def _daemonset(client: RestClient, args: argparse.Namespace, manager: Manager) -> object:
+    return DaemonSetService(client, manager, workers=args.workers)
 
 
-def _daemonset(client: RestClient, args: argparse.Namespace, informers: SharedInformers) -> Component:
-    return DaemonSetService(client, workers=args.workers, informers=informers)
-
-
-def _nodelifecycle(client: RestClient, args: argparse.Namespace, informers: SharedInformers) -> Component:
+def _nodelifecycle(client: RestClient, args: argparse.Namespace, manager: Manager) -> object:
     return NodeLifecycleService(
-        client,
-        grace_period=args.node_grace_period,
-        monitor_period=args.node_monitor_period,
-        informers=informers,
+        client, manager, grace_period=args.node_grace_period, monitor_period=args.node_monitor_period
     )
 
 
-def _garbagecollector(client: RestClient, args: argparse.Namespace, informers: SharedInformers) -> Component:
-    return GarbageCollectorService(client, workers=args.concurrent_gc_syncs, informers=informers)
+def _garbagecollector(client: RestClient, args: argparse.Namespace, manager: Manager) -> object:
+    return GarbageCollectorService(client, manager, workers=args.concurrent_gc_syncs)
 
 
-def _podgc(client: RestClient, args: argparse.Namespace, informers: SharedInformers) -> Component:
+def _podgc(client: RestClient, args: argparse.Namespace, manager: Manager) -> object:
     return PodGCService(
         client,
+        manager,
         interval=args.pod_gc_interval,
         quarantine=args.pod_gc_quarantine,
         terminated_threshold=args.terminated_pod_gc_threshold,
-        informers=informers,
     )
 
 
-def _scheduler(client: RestClient, args: argparse.Namespace, informers: SharedInformers) -> Component:
-    return SchedulerService(client, informers=informers)
+def _scheduler(client: RestClient, args: argparse.Namespace, manager: Manager) -> object:
+    return SchedulerService(client, manager)
 
 
 CONTROLLERS: dict[str, Builder] = {
@@ -99,9 +94,11 @@ def add_parser(commands: Any) -> None:
         metavar="SECONDS",
         help="without a heartbeat this long a node becomes Unknown and is tainted unreachable",
     )
-    parser.add_argument("--node-monitor-period", type=float, default=5.0, metavar="SECONDS")
-    parser.add_argument("--concurrent-gc-syncs", type=int, default=20, help="garbage collector workers")
-    parser.add_argument("--pod-gc-interval", type=float, default=20.0, metavar="SECONDS")
+    parser.add_argument("--node-monitor-period", type=float, default=MONITOR_PERIOD, metavar="SECONDS")
+    parser.add_argument(
+        "--concurrent-gc-syncs", type=int, default=GC_WORKERS, help="garbage collector workers"
+    )
+    parser.add_argument("--pod-gc-interval", type=float, default=POD_GC_INTERVAL, metavar="SECONDS")
     parser.add_argument(
         "--pod-gc-quarantine",
         type=float,
@@ -112,7 +109,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--terminated-pod-gc-threshold",
         type=int,
-        default=12500,
+        default=TERMINATED_THRESHOLD,
         help="terminated pods kept before the oldest are deleted (0: never)",
     )
     parser.set_defaults(run=run)
@@ -142,20 +139,15 @@ def run(args: argparse.Namespace) -> int:
     )
 
 
-async def run_controllers(client: RestClient, args: argparse.Namespace, names: Sequence[str]) -> None:
-    """Build the named components on one ``SharedInformers``, then run it and them until cancelled.
-
-    One informer per (resource, namespace, selectors) serves every component, so each watch is opened
-    and decoded once in the process. Under leader election this runs only while leading: informers
-    start when leadership is acquired, and the process exits when it is lost.
-    """
-    informers = SharedInformers(client)
-    components = {name: CONTROLLERS[name](client, args, informers) for name in names}
-    log.info("starting controllers: %s (%d shared informers)", ", ".join(names), len(informers.informers()))
-    async with asyncio.TaskGroup() as group:
-        group.create_task(informers.run(), name="shared-informers")
-        for name, component in components.items():
-            group.create_task(component.run(), name=f"controller-{name}")
+def build_manager(
+    client: RestClient, args: argparse.Namespace, names: list[str], *, elector: LeaderElector | None = None
+) -> Manager:
+    """The named components on one manager: one informer per (resource, namespace, selectors)
+    serves them all, and under leader election nothing starts before the Lease is held."""
+    manager = Manager(client, elector=elector)
+    for name in names:
+        CONTROLLERS[name](client, args, manager)
+    return manager
 
 
 def run_components(args: argparse.Namespace, names: list[str], *, lease_name: str, user_agent: str) -> int:
@@ -176,15 +168,9 @@ def run_components(args: argparse.Namespace, names: list[str], *, lease_name: st
     async def main() -> int:
         common.cancel_on_signals()
         async with RestClient(config) as client:
-
-            async def controllers() -> None:
-                await run_controllers(client, args, names)
-
+            elector = None if election is None else LeaderElector(client, election)
             try:
-                if election is None:
-                    await controllers()
-                else:
-                    await LeaderElector(client, election).run(controllers)
+                await build_manager(client, args, names, elector=elector).run()
             except asyncio.CancelledError:
                 return 0
             except LeadershipLost:

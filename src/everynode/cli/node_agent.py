@@ -11,6 +11,7 @@ from everynode.agents.nodeagent import NodeAgentService
 from everynode.agents.stages import default_stages, load_stages
 from everynode.cli import aio, common
 from everynode.client.rest import RestClient
+from everynode.runtime.manager import Manager
 
 
 def add_parser(commands: Any) -> None:
@@ -37,8 +38,10 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> None:
         common.cancel_on_signals()
         async with RestClient(config) as client:
+            manager = Manager(client)
+            NodeAgentService(client, manager, stages=stages, lease_interval=args.lease_interval)
             with contextlib.suppress(asyncio.CancelledError):
-                await NodeAgentService(client, stages=stages, lease_interval=args.lease_interval).run()
+                await manager.run()
 
     with contextlib.suppress(KeyboardInterrupt):
         aio.run(main())

@@ -1,7 +1,8 @@
 """The loop every controller runs: workers take keys from a rate-limited queue and reconcile them.
 
-A reconcile that raises is retried with the queue's rate limiter (per-key exponential backoff under
-a global bucket); one that succeeds is forgotten by the limiter. The queue guarantees a key is never
+A reconcile returns a ``Result`` (``runtime.result``): done, due again after a delay, or failed. A
+failure is retried with the queue's rate limiter (per-key exponential backoff under a global bucket);
+anything else makes the limiter forget the key's failures. The queue guarantees a key is never
 reconciled by two workers at once, and a change that arrives meanwhile queues it again.
 """
 
@@ -9,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Hashable
 from typing import TypeVar
 
+from everynode.runtime.result import Reconciler, Result
 from everynode.workqueue.delaying import RateLimitingQueue
 from everynode.workqueue.queue import ShutDown
 
@@ -19,8 +21,22 @@ log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
 
 
+def settle(queue: RateLimitingQueue[K], key: K, result: Result, *, name: str = "controller") -> None:
+    """Do what ``result`` asks of ``queue`` for ``key`` (the worker loop's step after a reconcile)."""
+    if result.error is not None:
+        level = logging.INFO if result.routine else logging.WARNING
+        log.log(
+            level, "%s: syncing %r failed (retry %d): %s", name, key, queue.num_requeues(key), result.error
+        )
+        queue.add_rate_limited(key)
+    else:
+        queue.forget(key)
+    if result.after is not None:
+        queue.add_after(key, result.after)
+
+
 async def process_items(
-    queue: RateLimitingQueue[K], reconcile: Callable[[K], Awaitable[None]], *, name: str = "controller"
+    queue: RateLimitingQueue[K], reconcile: Reconciler[K], *, name: str = "controller"
 ) -> None:
     """One worker: reconcile keys until the queue is shut down."""
     while True:
@@ -29,25 +45,20 @@ async def process_items(
         except ShutDown:
             return
         try:
-            await reconcile(key)
+            result = await reconcile(key)
         except asyncio.CancelledError:
             queue.done(key)
             raise
-        except Exception as exc:
-            level = logging.INFO if getattr(exc, "expected", False) else logging.WARNING
-            log.log(level, "%s: syncing %r failed (retry %d): %s", name, key, queue.num_requeues(key), exc)
+        except Exception:
+            log.exception("%s: reconciling %r raised (a bug); retrying it with backoff", name, key)
             queue.add_rate_limited(key)
         else:
-            queue.forget(key)
+            settle(queue, key, result, name=name)
         queue.done(key)
 
 
 async def run_workers(
-    queue: RateLimitingQueue[K],
-    reconcile: Callable[[K], Awaitable[None]],
-    workers: int,
-    *,
-    name: str = "controller",
+    queue: RateLimitingQueue[K], reconcile: Reconciler[K], workers: int, *, name: str = "controller"
 ) -> None:
     """``workers`` workers until cancelled or the queue shuts down; the queue is closed on the way out."""
     try:

@@ -14,14 +14,10 @@
   nodes by name are woken only by events on those nodes. After each failed attempt a pod waits
   1 s, 2 s, 4 s … (at most 10 s) before it is tried again, and every parked pod is retried anyway
   once it has waited ``retry_unschedulable_after`` seconds (upstream waits five minutes).
-
-The informers come from ``informers`` (a ``SharedInformers`` other components use too, run by its
-owner) or, without one, from a factory of the service's own that ``run`` runs.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,14 +26,13 @@ from typing import Any
 from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
-from everynode.core.clock import Clock, RealClock
 from everynode.core.pods import is_deleting, is_terminal
 from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
-from everynode.informers.shared import SharedInformers, wait_synced
 from everynode.informers.store import object_key
-from everynode.runtime.controller import run_workers
 from everynode.runtime.events import NORMAL, WARNING, EventRecorder
+from everynode.runtime.manager import Every, Manager, Workers
+from everynode.runtime.result import DONE, Result, failed
 from everynode.scheduler.cache import SchedulerCache
 from everynode.scheduler.decide import Unschedulable, decide
 from everynode.scheduler.filters import candidate_nodes
@@ -98,23 +93,19 @@ class SchedulerService:
     def __init__(
         self,
         client: RestClient,
+        manager: Manager,
         *,
         workers: int = 64,
-        clock: Clock | None = None,
         scheduler_name: str = DEFAULT_SCHEDULER,
         retry_unschedulable_after: float = 60.0,
-        informers: SharedInformers | None = None,
     ) -> None:
         self.client = client
-        self.clock = clock or RealClock()
-        self.workers = workers
+        self.clock = manager.clock
         self.scheduler_name = scheduler_name
         self.retry_unschedulable_after = retry_unschedulable_after
-        self.owns_informers = informers is None
-        self.shared_informers = SharedInformers(client, clock=self.clock) if informers is None else informers
         self.informers = {
-            "pods": self.shared_informers.informer(r.PODS),
-            "nodes": self.shared_informers.informer(r.NODES),
+            "pods": manager.informers.informer(r.PODS),
+            "nodes": manager.informers.informer(r.NODES),
         }
         self.cache = SchedulerCache()
         self.queue: RateLimitingQueue[str] = RateLimitingQueue(
@@ -128,26 +119,13 @@ class SchedulerService:
         self._last_attempt: dict[str, float] = {}
         self._next_start = 0
         self.bound = 0  # bindings written (for logs and tests)
-        self.synced = asyncio.Event()
         self.informers["pods"].add_handlers(self.on_pod_add, self.on_pod_update, self.on_pod_delete)
         self.informers["nodes"].add_handlers(self.on_node_add, self.on_node_update, self.on_node_delete)
-
-    async def run(self) -> None:
-        """Run until cancelled."""
-        try:
-            async with asyncio.TaskGroup() as group:
-                if self.owns_informers:
-                    group.create_task(self.shared_informers.run(), name="scheduler-informers")
-                await wait_synced(self.informers.values())
-                self.synced.set()
-                log.info("scheduler: caches synced; starting %d workers", self.workers)
-                group.create_task(self._flush_parked(), name="scheduler-flush")
-                group.create_task(
-                    run_workers(self.queue, self.schedule, self.workers, name="scheduler"),
-                    name="scheduler-workers",
-                )
-        finally:
-            await self.recorder.close()
+        needs = self.informers.values()
+        manager.add(Workers("scheduler", self.queue, self.schedule, workers), needs=needs)
+        flush_every = min(FLUSH_INTERVAL, retry_unschedulable_after)
+        manager.add(Every("scheduler-flush", flush_every, self.flush_parked, self.clock), needs=needs)
+        manager.on_stop(self.recorder.close)
 
     # -- which pods are ours -----------------------------------------------------------------------
 
@@ -254,27 +232,27 @@ class SchedulerService:
         for key in [*self._parked_anywhere, *self._parked_on.get(node, ())]:
             self._requeue(key)
 
-    async def _flush_parked(self) -> None:
-        while True:
-            await self.clock.sleep(min(FLUSH_INTERVAL, self.retry_unschedulable_after))
-            due = self.clock.now() - self.retry_unschedulable_after
-            for key in [k for k, parked in self._parked.items() if parked.since <= due]:
-                self._requeue(key)
+    async def flush_parked(self) -> None:
+        """Retry the pods parked for ``retry_unschedulable_after`` seconds or more."""
+        due = self.clock.now() - self.retry_unschedulable_after
+        for key in [k for k, parked in self._parked.items() if parked.since <= due]:
+            self._requeue(key)
 
     # -- one attempt -------------------------------------------------------------------------------
 
-    async def schedule(self, key: str) -> None:
-        """Decide and bind one pod (the worker's reconcile)."""
+    async def schedule(self, key: str) -> Result:
+        """Decide and bind one pod (the worker's reconcile). A binding the server refused for a
+        reason other than a lost race is retried with the pod's backoff."""
         pod = self.informers["pods"].store.get(key)
         if pod is None or not self.responsible_for(pod) or self.cache.is_assumed(key):
-            return
+            return DONE
         snapshot = self.cache.snapshot()
         start = self._next_start
         decision = decide(pod, snapshot, start=start)
         self._last_attempt[key] = self.clock.now()
         if isinstance(decision, Unschedulable):
             await self._unschedulable(key, pod, decision.message)
-            return
+            return DONE
         if len(snapshot):
             self._next_start = (start + decision.evaluated) % len(snapshot)
         node = decision.node
@@ -284,7 +262,10 @@ class SchedulerService:
         except (errors.Conflict, errors.NotFound) as exc:
             log.info("scheduler: not binding %s to %s: %s", key, node, exc)
             self._forget(key)
-            return
+            return DONE
+        except errors.ApiError as exc:
+            self._forget(key)
+            return failed(exc)
         except BaseException:
             self._forget(key)
             raise
@@ -297,6 +278,7 @@ class SchedulerService:
             "Scheduled",
             f"Successfully assigned {meta.get('namespace', '')}/{meta.get('name', '')} to {node}",
         )
+        return DONE
 
     async def _bind(self, pod: Mapping[str, Any], node: str) -> None:
         meta = pod["metadata"]

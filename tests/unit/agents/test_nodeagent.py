@@ -16,6 +16,7 @@ from everynode.core import errors
 from everynode.core.clock import FakeClock
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
+from everynode.runtime.manager import Manager
 
 EPOCH = 1_700_000_000.0
 
@@ -52,9 +53,8 @@ class FakeClient:
 @pytest.fixture
 async def agent() -> AsyncIterator[tuple[NodeAgentService, FakeClient, FakeClock]]:
     client, clock = FakeClient(), FakeClock(wall_offset=EPOCH)
-    service = NodeAgentService(
-        cast(RestClient, client), clock=clock, rng=random.Random(5), lease_interval=1.0
-    )
+    rest = cast(RestClient, client)
+    service = NodeAgentService(rest, Manager(rest, clock=clock), rng=random.Random(5), lease_interval=1.0)
     try:
         yield service, client, clock
     finally:
@@ -144,10 +144,12 @@ async def test_a_plan_keeps_its_due_time_while_the_object_changes(
     add_node(service, node("sim"))
     add_pod(service, pod("web", "sim"))
     key = ("Pod", "ns/web")
-    await service.sync(key)
+    result = await service.sync(key)
     plan = service.plans[key]
     assert plan.stage == "pod-start-ready"
     assert EPOCH + 0.5 <= plan.due <= EPOCH + 1.5
+    assert result.error is None
+    assert result.after == pytest.approx(plan.due - clock.wall())  # the worker comes back when it is due
     await clock.advance(0.2)
     add_pod(service, pod("web", "sim", rv="11", labels={"x": "y"}))  # a change that keeps the stage
     await service.sync(key)
@@ -183,8 +185,8 @@ async def test_a_conflict_is_left_to_the_watch_and_an_error_is_retried(
     await service.sync(key)
     plan = service.plans[key]
     await clock.advance(2)
-    with pytest.raises(errors.ServiceUnavailable):
-        await service.sync(key)
+    result = await service.sync(key)
+    assert isinstance(result.error, errors.ServiceUnavailable)  # retried with backoff by the worker
     assert service.plans[key] is plan  # still due: the retry writes at once
     pods.fail = None
     await service.sync(key)
@@ -248,7 +250,8 @@ async def test_a_write_that_changes_nothing_is_not_sent() -> None:
         "stages: [{name: hold, resource: Pod, next: {status: running}}]\n"
     )
     client, clock = FakeClient(), FakeClock(wall_offset=EPOCH)
-    service = NodeAgentService(cast(RestClient, client), stages=stages, clock=clock)
+    rest = cast(RestClient, client)
+    service = NodeAgentService(rest, Manager(rest, clock=clock), stages=stages)
     try:
         add_node(service, node("sim"))
         add_pod(service, pod("web", "sim"))
@@ -265,5 +268,6 @@ async def test_a_write_that_changes_nothing_is_not_sent() -> None:
 
 
 def test_workers_must_be_positive() -> None:
+    rest = cast(RestClient, FakeClient())
     with pytest.raises(ValueError, match="at least one worker"):
-        NodeAgentService(cast(RestClient, FakeClient()), workers=0)
+        NodeAgentService(rest, Manager(rest), workers=0)

@@ -12,6 +12,7 @@ from everynode.core import errors
 from everynode.core.clock import FakeClock
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
+from everynode.runtime.manager import Every, Manager
 from everynode.scheduler.service import SchedulerService, backoff, scheduling_changed, truncate
 from tests.unit.scheduler.objects import node, pinned, pod
 
@@ -71,7 +72,7 @@ Env = tuple[SchedulerService, FakeClient, FakeClock]
 async def env() -> AsyncIterator[Env]:
     client = FakeClient()
     clock = FakeClock(1000.0, wall_offset=1.7e9)
-    service = SchedulerService(client, clock=clock)  # type: ignore[arg-type]
+    service = SchedulerService(client, Manager(client, clock=clock))  # type: ignore[arg-type]
     try:
         yield service, client, clock
     finally:
@@ -181,7 +182,9 @@ async def test_an_empty_scheduler_name_is_the_default_scheduler(env: Env) -> Non
 
 
 async def test_a_custom_scheduler_name() -> None:
-    service = SchedulerService(FakeClient(), clock=FakeClock(), scheduler_name="mine")  # type: ignore[arg-type]
+    client = FakeClient()
+    manager = Manager(client, clock=FakeClock())  # type: ignore[arg-type]
+    service = SchedulerService(client, manager, scheduler_name="mine")  # type: ignore[arg-type]
     try:
         assert service.responsible_for(pod(schedulerName="mine"))
         assert not service.responsible_for(pod())
@@ -350,7 +353,7 @@ async def test_parked_pods_are_retried_periodically(env: Env) -> None:
     add_node(service, node("a", labels={"x": "1"}))
     add_pod(service, pod("p", nodeSelector={"x": "2"}))
     await run_queue(service)
-    flusher = asyncio.create_task(service._flush_parked())
+    flusher = asyncio.create_task(Every("flush", 15.0, service.flush_parked, clock).run())
     try:
         await clock.advance(45)
         assert service.parked == {"default/p"}
@@ -377,13 +380,13 @@ async def test_a_conflict_on_binding_is_not_an_error(env: Env) -> None:
     assert client.events() == []
 
 
-async def test_other_binding_errors_are_raised_for_a_retry(env: Env) -> None:
+async def test_other_binding_errors_fail_the_attempt_for_a_retry(env: Env) -> None:
     service, client, _ = env
     add_node(service, node("a", cpu="2"))
     add_pod(service, pod("p", cpu="1"))
     client.fail["p"] = errors.ServiceUnavailable("down")
-    with pytest.raises(errors.ServiceUnavailable):
-        await service.schedule("default/p")
+    result = await service.schedule("default/p")
+    assert isinstance(result.error, errors.ServiceUnavailable)
     assert not service.cache.is_assumed("default/p")
     del client.fail["p"]
     await service.schedule("default/p")

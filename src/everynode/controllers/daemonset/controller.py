@@ -1,6 +1,6 @@
 """The DaemonSet controller's I/O shell: read the caches, ask the pure decision functions, write.
 
-``sync(key)`` follows upstream's ``syncDaemonSet`` (upstream-daemonset.md §2.3): history, then — only
+``reconcile(key)`` follows upstream's ``syncDaemonSet`` (upstream-daemonset.md §2.3): history, then — only
 when the expectations of earlier writes are met — ``manage`` and the rolling update, history cleanup,
 and always the status. Writes go through ``DaemonSetApi``; events through a non-blocking sink.
 """
@@ -30,6 +30,7 @@ from everynode.core.clock import Clock, RealClock
 from everynode.core.types import Obj
 from everynode.runtime.backoff import Backoff
 from everynode.runtime.expectations import Expectations
+from everynode.runtime.result import DONE, Result, earliest, failed
 from everynode.workqueue.delaying import RateLimitingQueue
 from everynode.workqueue.ratelimiters import default_controller_rate_limiter
 
@@ -114,11 +115,14 @@ class DaemonSetController:
         del self._own_status[key]
         return ds
 
-    async def sync(self, key: str) -> None:
+    async def reconcile(self, key: str) -> Result:
+        """One ``syncDaemonSet`` of ``key``: done, due again (a backoff or minReadySeconds window
+        ending), or failed with the first error (a failure to manage pods wins over a failure to
+        write the status, as upstream reports it)."""
         ds = self.current(key)
         if ds is None:
             self.expectations.forget(key)
-            return
+            return DONE
         nodes = self.caches.nodes.objects()
         selector = ds.get("spec", {}).get("selector")
         compiled = self.caches.selector(ds)
@@ -129,32 +133,33 @@ class DaemonSetController:
                 "SelectingAll",
                 "This daemon set is selecting all pods. A non-empty selector is required.",
             )
-            return
+            return DONE
         if ds["metadata"].get("deletionTimestamp") or compiled is None:
-            return
+            return DONE
         try:
             current, old = await self.construct_history(ds)
         except (errors.ApiError, SyncError, ClaimError) as exc:
-            raise SyncError(f"failed to construct revisions of DaemonSet: {exc}") from exc
+            return failed(SyncError(f"failed to construct revisions of DaemonSet: {exc}"), cause=exc)
         revision_hash = history.revision_hash(current)
-        if not self.expectations.satisfied(key):
-            await self.update_status(ds, nodes, revision_hash, observe_generation=False)
-            return
-        failure: Exception | None = None
+        result = DONE
+        managing = self.expectations.satisfied(key)
+        if managing:
+            try:
+                result = result.sooner(await self.manage_and_roll(ds, nodes, revision_hash, old))
+            except (errors.ApiError, SyncError, ClaimError, ValueError, LookupError) as exc:
+                result = failed(exc)
         try:
-            await self.manage_and_roll(ds, nodes, revision_hash, old)
-        except (errors.ApiError, SyncError, ClaimError, ValueError, LookupError) as exc:
-            failure = exc
-        try:
-            await self.update_status(ds, nodes, revision_hash, observe_generation=True)
+            status_due = await self.update_status(ds, nodes, revision_hash, observe_generation=managing)
         except (errors.ApiError, ClaimError) as exc:
-            if failure is None:
-                raise
-            log.warning("DaemonSet %s: status update failed too: %s", key, exc)
-        if failure is not None:
-            raise failure
+            if result.error is not None:
+                log.warning("DaemonSet %s: status update failed too: %s", key, exc)
+            return result.failing(exc)
+        return result.sooner(status_due)
 
-    async def manage_and_roll(self, ds: Obj, nodes: list[Obj], revision_hash: str, old: list[Obj]) -> None:
+    async def manage_and_roll(
+        self, ds: Obj, nodes: list[Obj], revision_hash: str, old: list[Obj]
+    ) -> float | None:
+        """Create and delete pods as ``manage`` and the rolling update plan; when to come back."""
         key = _key(ds)
         placement = self.placement(ds)
         node_pods = await self.node_pods(ds)
@@ -167,7 +172,7 @@ class DaemonSetController:
             backoff=self.backoff,
             placement=placement,
         )
-        await self.carry_out(ds, plan, revision_hash)
+        due = await self.carry_out(ds, plan, revision_hash)
         if self.expectations.satisfied(key) and is_rolling_update(ds):
             node_pods = await self.node_pods(ds)
             by_name = {node["metadata"]["name"]: node for node in nodes}
@@ -175,11 +180,12 @@ class DaemonSetController:
             plan = rolling_update(
                 ds, by_name, node_pods, revision_hash=revision_hash, now=now, placement=placement
             )
-            await self.carry_out(ds, plan, revision_hash)
+            due = earliest(due, await self.carry_out(ds, plan, revision_hash))
         try:
             await self.cleanup_history(ds, old)
         except errors.ApiError as exc:
             raise SyncError(f"failed to clean up revisions of DaemonSet: {exc}") from exc
+        return due
 
     async def daemon_pods(self, ds: Obj) -> list[Obj]:
         selector = self.caches.selector(ds)
@@ -204,14 +210,14 @@ class DaemonSetController:
 
     # -- writing pods ------------------------------------------------------------------------------
 
-    async def carry_out(self, ds: Obj, plan: Plan, revision_hash: str) -> None:
-        """Emit the plan's events, requeue as it asks, and create/delete its pods (``syncNodes``)."""
+    async def carry_out(self, ds: Obj, plan: Plan, revision_hash: str) -> float | None:
+        """Emit the plan's events and create/delete its pods (``syncNodes``); when the plan asks
+        to come back."""
         for event_type, reason, message in plan.events:
             self.events.emit(ds, event_type, reason, message)
-        if plan.requeue_after is not None:
-            self.queue.add_after(_key(ds), plan.requeue_after)
         if plan.create_on or plan.delete:
             await self.sync_nodes(ds, plan.delete, plan.create_on, revision_hash)
+        return plan.requeue_after
 
     async def sync_nodes(
         self, ds: Obj, to_delete: list[Obj], create_on: list[str], revision_hash: str
@@ -360,7 +366,9 @@ class DaemonSetController:
 
     async def update_status(
         self, ds: Obj, nodes: list[Obj], revision_hash: str, *, observe_generation: bool
-    ) -> None:
+    ) -> float | None:
+        """Write the status if it changed; when to come back (pods Ready but not yet available
+        are due to become available within minReadySeconds)."""
         node_pods = await self.node_pods(ds)
         now = self.clock.wall()
         counters = compute_status(
@@ -383,7 +391,8 @@ class DaemonSetController:
                 self._own_status[_key(ds)] = (replaced, written)
         min_ready = int(ds.get("spec", {}).get("minReadySeconds") or 0)
         if min_ready > 0 and counters["numberReady"] != counters["numberAvailable"]:
-            self.queue.add_after(_key(ds), float(min_ready))
+            return float(min_ready)
+        return None
 
 
 def _namespace_terminating(exc: errors.ApiError) -> bool:

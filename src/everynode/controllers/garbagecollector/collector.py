@@ -42,6 +42,7 @@ from everynode.core import errors
 from everynode.core.clock import Clock, RealClock
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
+from everynode.runtime.result import DONE, Result, failed
 from everynode.workqueue.delaying import RateLimitingQueue
 from everynode.workqueue.ratelimiters import default_controller_rate_limiter
 
@@ -53,15 +54,13 @@ ORPHAN_CONCURRENCY = 32
 class Retry(Exception):
     """The item must be looked at again later (the message says why)."""
 
-    def __init__(self, message: str, *, expected: bool = False) -> None:
+    def __init__(self, message: str, *, routine: bool = False) -> None:
         super().__init__(message)
-        self.expected = expected  # routine (logged at INFO by the worker loop), not a failure
+        self.routine = routine  # an expected race (logged at INFO by the worker loop), not a failure
 
 
 class NotObservedYet(Exception):
     """A virtual node's object exists but no informer has shown it yet: poll until one does."""
-
-    expected = True  # routine: logged at INFO by the worker loop
 
 
 def _namespace(info: ResourceInfo, identity: Identity) -> str | None:
@@ -113,26 +112,36 @@ class GarbageCollector:
 
     # -- attempt to delete -------------------------------------------------------------------------
 
-    async def attempt_to_delete(self, uid: str) -> None:
+    async def attempt_to_delete(self, uid: str) -> Result:
+        """Delete ``uid`` if its owners are gone (or finish its foreground deletion); a failure —
+        or a virtual node's object that no informer has shown yet — is retried with backoff."""
+        try:
+            return await self._attempt_to_delete(uid)
+        except Retry as exc:
+            return failed(exc, routine=exc.routine)
+        except errors.ApiError as exc:
+            return failed(exc)
+
+    async def _attempt_to_delete(self, uid: str) -> Result:
         node = self.graph.get(uid)
         if node is None:
-            return
+            return DONE
         if not node.observed and not node.dependents:
             self.graph.drop(uid)  # a virtual node nobody refers to any more has nothing to tell
-            return
+            return DONE
         if node.being_deleted and not node.deleting_dependents:
-            return  # on its way out; its dependents are looked at when it is gone
+            return DONE  # on its way out; its dependents are looked at when it is gone
         identity = node.identity
         info = identity.resource
         if info is None or (info.namespaced and not identity.namespace):
-            return  # a kind we do not serve (or a namespaced kind without a namespace): never looked up
+            return DONE  # a kind we do not serve (or a namespaced kind without a namespace): never looked up
         latest = await self._latest(info, identity)
         if latest is None:
             self.graph.virtual_delete(identity)
-            return
+            return DONE
         if node.deleting_dependents:
             await self._finish_foreground(node, info, identity)
-            return
+            return DONE
         refs = owner_refs(latest)
         if refs:
             states = [(ref, await self._owner_state(ref, identity)) for ref in refs]
@@ -145,7 +154,8 @@ class GarbageCollector:
             )
             await self._apply(decision, info, identity, latest)
         if not node.observed and self.graph.get(uid) is node:
-            raise NotObservedYet(f"{identity} exists but has not been observed yet")
+            return failed(NotObservedYet(f"{identity} exists but has not been observed yet"), routine=True)
+        return DONE
 
     async def _latest(self, info: ResourceInfo, identity: Identity) -> Obj | None:
         """The object as the API server has it now; None if it is gone (or the name has a new uid)."""
@@ -214,7 +224,7 @@ class GarbageCollector:
             self.graph.virtual_delete(identity)
             return
         if owner_refs(fresh) != owner_refs(latest):
-            raise Retry(f"the owners of {identity} changed while it was being collected", expected=True)
+            raise Retry(f"the owners of {identity} changed while it was being collected", routine=True)
         try:
             await self.api.delete(
                 info,
@@ -257,7 +267,17 @@ class GarbageCollector:
 
     # -- attempt to orphan -------------------------------------------------------------------------
 
-    async def attempt_to_orphan(self, uid: str) -> None:
+    async def attempt_to_orphan(self, uid: str) -> Result:
+        """Remove ``uid`` from its dependents' owner references, then its ``orphan`` finalizer."""
+        try:
+            await self._attempt_to_orphan(uid)
+        except Retry as exc:
+            return failed(exc, routine=exc.routine)
+        except errors.ApiError as exc:
+            return failed(exc)
+        return DONE
+
+    async def _attempt_to_orphan(self, uid: str) -> None:
         node = self.graph.get(uid)
         if node is None:
             return

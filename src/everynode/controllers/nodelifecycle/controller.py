@@ -81,15 +81,6 @@ class NodeLifecycleController:
         self.limit = asyncio.Semaphore(concurrency)
         self.passes = 0
 
-    async def run(self, monitor_period: float) -> None:
-        """A pass, then ``monitor_period`` of rest, until cancelled."""
-        while True:
-            try:
-                await self.monitor()
-            except Exception:
-                log.exception("node lifecycle: monitoring pass failed")
-            await self.clock.sleep(monitor_period)
-
     async def monitor(self) -> int:
         """One pass over every cached node; the number of nodes that needed writes."""
         now, wall = self.clock.now(), self.clock.wall()

@@ -1,17 +1,11 @@
-"""The node lifecycle controller wired to a live API server: two informers and the monitoring loop.
+"""The node lifecycle controller wired to a live API server: two informers and the monitoring pass.
 
 Informers on nodes and on the Leases of ``kube-node-lease`` feed the ``HealthTracker`` (when each node
 last showed life); once both have listed, a pass runs every ``monitor_period`` seconds. Events
 (``NodeNotReady``) are recorded as ``node-controller``, upstream's component name.
-
-The informers come from ``informers`` (a ``SharedInformers`` other components use too, run by its
-owner) or, without one, from a factory of the service's own that ``run`` runs.
 """
 
 from __future__ import annotations
-
-import asyncio
-import logging
 
 from everynode.client.rest import RestClient
 from everynode.controllers.nodelifecycle.api import RestNodeApi
@@ -23,34 +17,29 @@ from everynode.controllers.nodelifecycle.controller import (
 from everynode.controllers.nodelifecycle.health import HealthTracker
 from everynode.core import resources as r
 from everynode.core import wellknown
-from everynode.core.clock import Clock, RealClock
-from everynode.informers.shared import SharedInformers, wait_synced
 from everynode.runtime.events import EventRecorder
+from everynode.runtime.manager import Every, Manager
 
-log = logging.getLogger(__name__)
 COMPONENT = "node-controller"
+MONITOR_PERIOD = 5.0  # upstream's --node-monitor-period
 
 
 class NodeLifecycleService:
     def __init__(
         self,
         client: RestClient,
+        manager: Manager,
         *,
         grace_period: float = GRACE_PERIOD,
-        monitor_period: float = 5.0,
+        monitor_period: float = MONITOR_PERIOD,
         startup_grace_period: float = STARTUP_GRACE_PERIOD,
-        clock: Clock | None = None,
-        informers: SharedInformers | None = None,
     ) -> None:
         if grace_period <= 0 or monitor_period <= 0 or startup_grace_period <= 0:
             raise ValueError("grace_period, monitor_period and startup_grace_period must be positive")
-        self.clock = clock or RealClock()
-        self.monitor_period = monitor_period
-        self.owns_informers = informers is None
-        self.shared_informers = SharedInformers(client, clock=self.clock) if informers is None else informers
+        self.clock = manager.clock
         self.informers = {
-            "nodes": self.shared_informers.informer(r.NODES),
-            "leases": self.shared_informers.informer(r.LEASES, namespace=wellknown.KUBE_NODE_LEASE),
+            "nodes": manager.informers.informer(r.NODES),
+            "leases": manager.informers.informer(r.LEASES, namespace=wellknown.KUBE_NODE_LEASE),
         }
         self.tracker = HealthTracker(self.clock)
         self.informers["nodes"].add_handlers(
@@ -69,19 +58,8 @@ class NodeLifecycleService:
             grace_period=grace_period,
             startup_grace_period=startup_grace_period,
         )
-        self.synced = asyncio.Event()
-
-    async def run(self) -> None:
-        """Run until cancelled."""
-        try:
-            async with asyncio.TaskGroup() as group:
-                if self.owns_informers:
-                    group.create_task(self.shared_informers.run(), name="nodelifecycle-informers")
-                await wait_synced(self.informers.values())
-                self.synced.set()
-                log.info(
-                    "node lifecycle controller: caches synced; monitoring every %s s", self.monitor_period
-                )
-                group.create_task(self.controller.run(self.monitor_period), name="nodelifecycle-monitor")
-        finally:
-            await self.recorder.close()
+        manager.add(
+            Every("node-lifecycle", monitor_period, self.controller.monitor, self.clock),
+            needs=self.informers.values(),
+        )
+        manager.on_stop(self.recorder.close)

@@ -367,13 +367,13 @@ class Harness:
     # -- running ----------------------------------------------------------------------------------
 
     async def sync(self, ds: Obj) -> Exception | None:
-        """One sync of ``ds``; the error it raised, if any (upstream's harness only logs it)."""
+        """One sync of ``ds``; the error it failed with, if any (upstream's harness only logs it). A
+        request to come back later is queued, as the worker loop would; a failure is not retried."""
         key = f"{ds['metadata']['namespace']}/{ds['metadata']['name']}"
-        try:
-            await self.controller.sync(key)
-        except Exception as exc:
-            return exc
-        return None
+        result = await self.controller.reconcile(key)
+        if result.after is not None:
+            self.controller.queue.add_after(key, result.after)
+        return result.error
 
     def reset_counts(self) -> None:
         """Upstream's ``clearExpectations``: forget what was recorded and the expectations."""

@@ -28,6 +28,7 @@ from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
 from everynode.informers.informer import Informer
 from everynode.informers.store import by_namespace
+from everynode.runtime.controller import settle
 from tests.unit.controllers.daemonset.harness import (
     SIMPLE_LABELS,
     SIMPLE_LABELS_2,
@@ -126,11 +127,11 @@ async def queued_keys(h: Harness) -> list[str]:
 
 
 async def process_next(h: Harness) -> None:
-    """``processNextWorkItem``: take a key, sync it, mark it done."""
+    """``processNextWorkItem``: take a key, sync it, do what the result asks, mark it done."""
     queue = h.controller.queue
     key = await queue.get()
     try:
-        await h.controller.sync(key)
+        settle(queue, key, await h.controller.reconcile(key))
     finally:
         queue.done(key)
 

@@ -206,7 +206,7 @@ def make(cluster: FakeCluster | None = None) -> tuple[FakeCluster, GarbageCollec
 
 
 async def drain(collector: GarbageCollector, *, limit: int = 1000) -> list[tuple[str, str, Exception]]:
-    """Work both queues until they are empty; the errors raised, as (queue, uid, error)."""
+    """Work both queues until they are empty; the failures, as (queue, uid, error)."""
     failures: list[tuple[str, str, Exception]] = []
     for _ in range(limit):
         for name, queue, work in (
@@ -216,11 +216,11 @@ async def drain(collector: GarbageCollector, *, limit: int = 1000) -> list[tuple
             if len(queue):
                 uid = await queue.get()
                 try:
-                    await work(uid)
-                except Exception as exc:
-                    failures.append((name, uid, exc))
+                    result = await work(uid)
                 finally:
                     queue.done(uid)
+                if result.error is not None:
+                    failures.append((name, uid, result.error))
                 break
         else:
             return failures

@@ -18,6 +18,7 @@ from everynode.core import errors
 from everynode.core.clock import FakeClock
 from everynode.core.types import Obj
 from everynode.informers.store import Store
+from everynode.runtime.manager import Every
 from tests.unit.controllers.nodelifecycle.helpers import (
     EPOCH_CREATED,
     conditions_by_type,
@@ -299,7 +300,7 @@ async def test_a_node_the_tracker_has_not_seen_starts_its_grace_at_the_pass() ->
 async def test_run_passes_every_monitor_period() -> None:
     h = Harness()
     h.server.add(node(conditions=healthy_conditions()))
-    task = asyncio.create_task(h.controller.run(5.0))
+    task = asyncio.create_task(Every("monitor", 5.0, h.controller.monitor, h.clock).run())
     try:
         await h.clock.advance(0)
         assert h.controller.passes == 1
