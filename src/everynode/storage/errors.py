@@ -72,3 +72,18 @@ class InvalidContinueToken(StorageError):
 
 class StorageUnavailable(StorageError):
     """The store could not be reached or failed; for a write, its outcome is unknown."""
+
+
+def read_revision(revision: int, *, head: int, compacted: int) -> int:
+    """The revision a read at ``revision`` (0: the head) sees, in a store whose newest revision is
+    ``head`` and whose history before ``compacted`` is gone: ``Compacted`` or ``FutureRevision``
+    when it is out of that range, ``ValueError`` when negative."""
+    if revision < 0:
+        raise ValueError("revision must be >= 0")
+    if revision == 0:
+        return head
+    if revision < compacted:
+        raise Compacted(revision, compacted)
+    if revision > head:
+        raise FutureRevision(revision, head)
+    return revision

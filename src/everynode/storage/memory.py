@@ -19,6 +19,7 @@ from everynode.storage.errors import (
     KeyExists,
     NotFound,
     StorageUnavailable,
+    read_revision,
 )
 from everynode.storage.records import Deleted, Event, EventType, KeyValue, ListResult
 
@@ -164,15 +165,7 @@ class MemoryBackend:
         return current
 
     def _read_revision(self, revision: int) -> int:
-        if revision < 0:
-            raise ValueError("revision must be >= 0")
-        if revision == 0:
-            return self._revision
-        if revision < self._compacted:
-            raise Compacted(revision, self._compacted)
-        if revision > self._revision:
-            raise FutureRevision(revision, self._revision)
-        return revision
+        return read_revision(revision, head=self._revision, compacted=self._compacted)
 
     async def _replay(self, prefix: str, after: int, upto: int) -> builtins.list[Event]:
         if after < self._compacted:

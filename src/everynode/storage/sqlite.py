@@ -25,7 +25,7 @@ from everynode.storage import continuation
 from everynode.storage import sqlite_schema as sql
 from everynode.storage.batch import Write, WriteKind
 from everynode.storage.broadcaster import Broadcaster, LocalWatch
-from everynode.storage.errors import Compacted, FutureRevision, NotFound, StorageUnavailable
+from everynode.storage.errors import Compacted, FutureRevision, NotFound, StorageUnavailable, read_revision
 from everynode.storage.records import Deleted, Event, EventType, KeyValue, ListResult
 from everynode.storage.sqlite_writer import Checkpointer, WriteOp, Writer
 
@@ -158,15 +158,7 @@ class SQLiteBackend:
     def _read_revision(self, revision: int) -> int:
         """The revision to read at, checked against compaction and the head."""
         writer = self._require()[0]
-        if revision < 0:
-            raise ValueError("revision must be >= 0")
-        if revision == 0:
-            return writer.revision
-        if revision < writer.compact_target:
-            raise Compacted(revision, writer.compact_target)
-        if revision > writer.revision:
-            raise FutureRevision(revision, writer.revision)
-        return revision
+        return read_revision(revision, head=writer.revision, compacted=writer.compact_target)
 
     async def get(self, key: str, *, revision: int = 0) -> KeyValue:
         writer, conn = self._require()

@@ -155,11 +155,7 @@ def _v3_operation(operation: Operation) -> Obj:
         code: {"description": text, **({"content": _v3_content(d, PRODUCES)} if d else {})}
         for code, text, d in operation.responses
     }
-    if operation.action:
-        group, version, kind = operation.gvk
-        out["x-kubernetes-action"] = operation.action
-        out["x-kubernetes-group-version-kind"] = {"group": group, "kind": kind, "version": version}
-    return out
+    return out | operation.extensions()
 
 
 @functools.cache

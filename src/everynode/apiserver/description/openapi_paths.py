@@ -46,6 +46,14 @@ class Operation:
     responses: tuple[tuple[str, str, str | None], ...]  # (code, description, definition)
     consumes: tuple[str, ...] = ("*/*",)
 
+    def extensions(self) -> dict[str, object]:
+        """Its ``x-kubernetes-action`` and ``-group-version-kind`` (both OpenAPI versions carry them)."""
+        if not self.action:
+            return {}
+        group, version, kind = self.gvk
+        gvk = {"group": group, "kind": kind, "version": version}
+        return {"x-kubernetes-action": self.action, "x-kubernetes-group-version-kind": gvk}
+
 
 @dataclass(frozen=True, slots=True)
 class PathItem:

@@ -52,11 +52,7 @@ def _v2_operation(operation: Operation) -> Obj:
         code: {"description": text, **({"schema": {"$ref": _V2_REF + d}} if d else {})}
         for code, text, d in operation.responses
     }
-    if operation.action:
-        group, version, kind = operation.gvk
-        out["x-kubernetes-action"] = operation.action
-        out["x-kubernetes-group-version-kind"] = {"group": group, "kind": kind, "version": version}
-    return out
+    return out | operation.extensions()
 
 
 def document(items: list[PathItem], definitions: dict[str, Obj], version: str) -> Obj:
