@@ -56,6 +56,16 @@ def daemonset_manifest(namespace: str) -> Obj:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Before:
+    """What a phase's figures are measured from: taken as it starts."""
+
+    started: float
+    revision: int
+    writes: Counter[str]
+    cpu: dict[str, ProcSample | None]
+
+
 @dataclass
 class PhaseRecord:
     name: str
@@ -110,10 +120,8 @@ class ClusterBench:
     ) -> PhaseRecord:
         """Run ``act`` (which returns the DaemonSet's new generation) and wait for the rollout's end."""
         observer = self.observer
-        revision, writes, cpu = await self.revision(client), observer.writes.copy(), self.samples()
-        track = PhaseTrack(
-            name, time.monotonic(), image, generation=0, budget=budget_nodes, surge_budget=surge
-        )
+        before = await self._before(client)
+        track = PhaseTrack(name, before.started, image, generation=0, budget=budget_nodes, surge_budget=surge)
         observer.begin(track)
         track.generation = await act()
         observer._check_goal(time.monotonic())
@@ -124,23 +132,38 @@ class ClusterBench:
             check=self.processes.check,
         )
         assert track.done_at is not None
+        return await self._record(client, name, before, track.done_at, track=track)
+
+    async def _before(self, client: RestClient) -> _Before:
+        return _Before(
+            time.monotonic(), await self.revision(client), self.observer.writes.copy(), self.samples()
+        )
+
+    async def _record(
+        self,
+        client: RestClient,
+        name: str,
+        before: _Before,
+        ended: float,
+        *,
+        track: PhaseTrack | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> PhaseRecord:
+        """The phase ``name`` from the figures taken at its start (``before``), now it has ended."""
+        after = self.samples()
         record = PhaseRecord(
             name,
-            track.started,
-            track.done_at,
-            (revision, await self.revision(client)),
-            observer.writes - writes,
-            {k: (v, None) for k, v in cpu.items()},
+            before.started,
+            ended,
+            (before.revision, await self.revision(client)),
+            self.observer.writes - before.writes,
+            {process: (sample, after.get(process)) for process, sample in before.cpu.items()},
             track,
+            extra or {},
         )
-        self._close(record)
-        observer.phase = None
-        return record
-
-    def _close(self, record: PhaseRecord) -> None:
-        after = self.samples()
-        record.cpu = {name: (before, after.get(name)) for name, (before, _) in record.cpu.items()}
         self.records.append(record)
+        self.observer.phase = None
+        return record
 
     async def run(self) -> None:
         observer = self.observer
@@ -165,12 +188,7 @@ class ClusterBench:
                         await task
 
     async def _setup(self, client: RestClient) -> None:
-        started, revision, writes, cpu = (
-            time.monotonic(),
-            await self.revision(client),
-            self.observer.writes.copy(),
-            self.samples(),
-        )
+        before = await self._before(client)
         await client.resource(r.NAMESPACES).create({"metadata": {"name": NAMESPACE}})
         nodes = client.resource(r.NODES)
         limit = asyncio.Semaphore(64)
@@ -187,16 +205,10 @@ class ClusterBench:
             what=f"{self.options.nodes} nodes Ready",
             check=self.processes.check,
         )
-        record = PhaseRecord(
-            "setup",
-            started,
-            time.monotonic(),
-            (revision, await self.revision(client)),
-            self.observer.writes - writes,
-            {k: (v, None) for k, v in cpu.items()},
-            extra={"nodes_created_seconds": round(created - started, 3)},
+        setup_seconds = round(created - before.started, 3)
+        await self._record(
+            client, "setup", before, time.monotonic(), extra={"nodes_created_seconds": setup_seconds}
         )
-        self._close(record)
 
     async def _convergence(self, client: RestClient) -> None:
         async def apply() -> int:
@@ -239,8 +251,8 @@ class ClusterBench:
 
     async def _steady(self, client: RestClient) -> None:
         observer = self.observer
-        revision, writes, cpu = await self.revision(client), observer.writes.copy(), self.samples()
-        track = PhaseTrack("steady", time.monotonic(), IMAGES[2], generation=0, budget=0, surge_budget=0)
+        before = await self._before(client)
+        track = PhaseTrack("steady", before.started, IMAGES[2], generation=0, budget=0, surge_budget=0)
         observer.begin(track)
         deadline = track.started + self.options.steady_seconds
         while (left := deadline - time.monotonic()) > 0:
@@ -248,14 +260,4 @@ class ClusterBench:
             await asyncio.sleep(min(1.0, left))
         ended = time.monotonic()
         observer._track(ended)
-        record = PhaseRecord(
-            "steady",
-            track.started,
-            ended,
-            (revision, await self.revision(client)),
-            observer.writes - writes,
-            {k: (v, None) for k, v in cpu.items()},
-            track,
-        )
-        self._close(record)
-        observer.phase = None
+        await self._record(client, "steady", before, ended, track=track)

@@ -202,17 +202,20 @@ class GarbageCollector:
         await self._delete(info, identity, latest, decision.policy)
 
     async def _delete(self, info: ResourceInfo, identity: Identity, latest: Obj, policy: str) -> None:
-        namespace = _namespace(info, identity)
         version = metadata(latest).get("resourceVersion")
-        try:
+
+        async def delete(resource_version: str | None) -> None:
             await self.api.delete(
                 info,
-                namespace,
+                _namespace(info, identity),
                 identity.name,
                 uid=identity.uid,
-                resource_version=version if isinstance(version, str) else None,
+                resource_version=resource_version,
                 propagation_policy=policy,
             )
+
+        try:
+            await delete(version if isinstance(version, str) else None)
             return
         except errors.NotFound:
             self.graph.virtual_delete(identity)
@@ -226,14 +229,7 @@ class GarbageCollector:
         if owner_refs(fresh) != owner_refs(latest):
             raise Retry(f"the owners of {identity} changed while it was being collected", routine=True)
         try:
-            await self.api.delete(
-                info,
-                namespace,
-                identity.name,
-                uid=identity.uid,
-                resource_version=None,
-                propagation_policy=policy,
-            )
+            await delete(None)
         except errors.NotFound:
             self.graph.virtual_delete(identity)
 
