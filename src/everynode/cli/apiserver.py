@@ -10,7 +10,7 @@ from typing import Any
 
 from everynode.apiserver.app import serve
 from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
-from everynode.cli import aio, common
+from everynode.cli import component, eventloop
 
 
 def add_parser(commands: Any) -> None:
@@ -61,12 +61,12 @@ def add_parser(commands: Any) -> None:
         default=0,
         help="connections open at once (0: the open-file limit less a reserve)",
     )
-    common.add_log_level(parser)
+    component.add_log_level(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    common.setup_logging(args.log_level)
+    component.setup_logging(args.log_level)
     for name in ("request_timeout", "request_header_timeout", "idle_timeout"):
         if getattr(args, name) <= 0:
             raise ValueError(f"--{name.replace('_', '-')} must be positive")
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             max_connections=args.max_connections,
         ),
     )
-    aio.run(_until_signalled(options))
+    eventloop.run(_until_signalled(options))
     return 0
 
 

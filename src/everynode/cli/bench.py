@@ -16,7 +16,7 @@ from everynode.bench.controller import ControllerBenchOptions, run_controller_be
 from everynode.bench.stats import phase_line
 from everynode.bench.storage import StorageBenchOptions
 from everynode.bench.storage import run as run_storage_bench
-from everynode.cli import aio
+from everynode.cli import eventloop
 from everynode.spawn.apiserver import ApiServerProcess
 
 
@@ -102,7 +102,7 @@ def _run_storage(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         spawn_etcd=args.spawn_etcd,
     )
-    result = run_storage_bench(options, aio.run)
+    result = run_storage_bench(options, eventloop.run)
     print(
         f"storage bench: {result['storage']}  ops={result['ops']}  value={result['value_bytes']} B  "
         f"concurrency={result['concurrency']}"
@@ -125,7 +125,7 @@ def _run_api(args: argparse.Namespace) -> int:
     try:
         url = server.url if server is not None else args.server
         options = ApiBenchOptions(server=url, ops=args.ops, concurrency=args.concurrency)
-        result = aio.run(run_api_bench(options))
+        result = eventloop.run(run_api_bench(options))
     finally:
         if server is not None:
             server.stop()
@@ -143,7 +143,7 @@ def _run_api(args: argparse.Namespace) -> int:
 
 def _run_controller(args: argparse.Namespace) -> int:
     options = ControllerBenchOptions(nodes=args.nodes, steady_syncs=args.steady_syncs)
-    result = aio.run(run_controller_bench(options))
+    result = eventloop.run(run_controller_bench(options))
     print(f"controller bench: {result['nodes']} nodes (in-memory API: the controller's CPU alone)")
     header = ("phase", "syncs", "CPU s", "ms/sync p50", "ms/sync max", "µs/node/sync")
     print(f"{header[0]:<10} {header[1]:>6} {header[2]:>8} {header[3]:>12} {header[4]:>12} {header[5]:>13}")
@@ -168,7 +168,7 @@ def _run_cluster(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         probe=args.probe,
     )
-    result = run_cluster_bench(options, aio.run)
+    result = run_cluster_bench(options, eventloop.run)
     print(cluster_summary(result))
     print(orjson.dumps(result).decode())
     return 0

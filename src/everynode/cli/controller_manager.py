@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from everynode.cli import aio, common
+from everynode.cli import component, eventloop
 from everynode.client.rest import RestClient
 from everynode.controllers.daemonset.service import DaemonSetService
 from everynode.controllers.garbagecollector.service import DEFAULT_WORKERS as GC_WORKERS
@@ -76,7 +76,7 @@ CONTROLLERS: dict[str, Builder] = {
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("controller-manager", help="run the controllers (DaemonSet, …)")
-    common.add_client_arguments(parser)
+    component.add_client_arguments(parser)
     parser.add_argument(
         "--controllers",
         default="*",
@@ -152,8 +152,8 @@ def build_manager(
 
 def run_components(args: argparse.Namespace, names: list[str], *, lease_name: str, user_agent: str) -> int:
     """Run the named components in one process (under leader election with ``--leader-elect``)."""
-    common.setup_logging(args.log_level)
-    config = common.client_config(args, user_agent=user_agent)
+    component.setup_logging(args.log_level)
+    config = component.client_config(args, user_agent=user_agent)
     election = (
         LeaderElectionConfig(
             lease_name=lease_name,
@@ -166,7 +166,7 @@ def run_components(args: argparse.Namespace, names: list[str], *, lease_name: st
     )
 
     async def main() -> int:
-        common.cancel_on_signals()
+        component.cancel_on_signals()
         async with RestClient(config) as client:
             elector = None if election is None else LeaderElector(client, election)
             try:
@@ -178,5 +178,5 @@ def run_components(args: argparse.Namespace, names: list[str], *, lease_name: st
         return 0
 
     with contextlib.suppress(KeyboardInterrupt):
-        return aio.run(main())
+        return eventloop.run(main())
     return 0

@@ -9,14 +9,14 @@ from typing import Any
 
 from everynode.agents.nodeagent import NodeAgentService
 from everynode.agents.stages import default_stages, load_stages
-from everynode.cli import aio, common
+from everynode.cli import component, eventloop
 from everynode.client.rest import RestClient
 from everynode.runtime.manager import Manager
 
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("node-agent", help="run the simulated nodes (kubelets)")
-    common.add_client_arguments(parser)
+    component.add_client_arguments(parser)
     parser.add_argument("--stages", default=None, help="YAML stage file (default: the built-in fast stages)")
     parser.add_argument(
         "--lease-interval",
@@ -29,14 +29,14 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    common.setup_logging(args.log_level)
+    component.setup_logging(args.log_level)
     if args.lease_interval <= 0:
         raise ValueError("--lease-interval must be positive")
     stages = load_stages(args.stages) if args.stages else default_stages()
-    config = common.client_config(args, user_agent="everynode-node-agent")
+    config = component.client_config(args, user_agent="everynode-node-agent")
 
     async def main() -> None:
-        common.cancel_on_signals()
+        component.cancel_on_signals()
         async with RestClient(config) as client:
             manager = Manager(client)
             NodeAgentService(client, manager, stages=stages, lease_interval=args.lease_interval)
@@ -44,5 +44,5 @@ def run(args: argparse.Namespace) -> int:
                 await manager.run()
 
     with contextlib.suppress(KeyboardInterrupt):
-        aio.run(main())
+        eventloop.run(main())
     return 0

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from everynode.cli import aio
+from everynode.cli import eventloop
 from everynode.client.config import load_kubeconfig
 from everynode.client.rest import RestClient
 from everynode.core import errors, wellknown
@@ -125,7 +125,7 @@ def run_create(args: argparse.Namespace) -> int:
             return await create_nodes(client, nodes)
 
     try:
-        names = aio.run(main())
+        names = eventloop.run(main())
     except errors.ApiError as exc:
         raise ValueError(f"creating nodes failed: {exc}") from None
     for name in names:

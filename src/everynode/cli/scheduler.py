@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from everynode.cli import common, controller_manager
+from everynode.cli import component, controller_manager
 
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("scheduler", help="run the scheduler on its own")
-    common.add_client_arguments(parser)
+    component.add_client_arguments(parser)
     parser.add_argument("--leader-elect", action="store_true", help="act only while holding the Lease")
     parser.set_defaults(run=run)
 

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from everynode.apiserver.edge.exposure import check_bind
-from everynode.cli import aio
+from everynode.cli import eventloop
 from everynode.cli.nodes import create_nodes, simulated_node
 from everynode.cli.supervisor import Child, GaveUp, Supervisor
 from everynode.client.config import ClientConfig, kubeconfig_document
@@ -162,7 +162,7 @@ def _ensure_nodes(server: str, count: int) -> list[str]:
             return await create_nodes(client, nodes, exist_ok=True)
 
     try:
-        return aio.run(create())
+        return eventloop.run(create())
     except errors.ApiError as exc:
         raise RuntimeError(f"creating the nodes failed: {exc}") from None
 
