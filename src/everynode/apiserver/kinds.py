@@ -4,7 +4,8 @@ handlers, the watch caches, discovery and OpenAPI (from upstream's schema for th
 version and kind) serve every kind declared here.
 
 Adding a kind: its ``ResourceInfo`` in ``core.resources`` (and in ``RESOURCES``), then one ``Kind``
-below, around its ``Strategy``; defaults, rules and printer where upstream has them (a kind without
+below, around its ``Strategy`` (its own create/update steps as hooks, ``registry.hooks``); defaults,
+rules and printer where upstream has them (a kind without
 defaults or rules has none, one without a printer gets the generic Name / Created At table).
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from everynode.apiserver import defaults
+from everynode.apiserver.registry import hooks
 from everynode.apiserver.registry.strategy import Strategy
 from everynode.apiserver.tables.apps import CONTROLLER_REVISIONS, DAEMONSETS
 from everynode.apiserver.tables.columns import Printer
@@ -65,7 +67,7 @@ class Kind:
 
 KINDS: tuple[Kind, ...] = (
     Kind(
-        Strategy(r.NAMESPACES),
+        Strategy(r.NAMESPACES, on_create=hooks.namespace_created),
         NAMESPACES,
         defaults.namespace_defaults,
         namespace.validate_namespace,
@@ -80,7 +82,7 @@ KINDS: tuple[Kind, ...] = (
         node.validate_node_update,
     ),
     Kind(
-        Strategy(r.PODS, return_deleted_object=True),
+        Strategy(r.PODS, return_deleted_object=True, on_create=hooks.pod_created),
         PODS,
         defaults.pod_defaults,
         pod.validate_pod_create,
@@ -95,7 +97,12 @@ KINDS: tuple[Kind, ...] = (
         event.validate_event_update,
     ),
     Kind(
-        Strategy(r.DAEMONSETS, tracks_generation=True),
+        Strategy(
+            r.DAEMONSETS,
+            tracks_generation=True,
+            on_create=hooks.daemonset_created,
+            on_update=hooks.daemonset_updated,
+        ),
         DAEMONSETS,
         defaults.daemonset_defaults,
         daemonset.validate_daemonset,

@@ -4,43 +4,34 @@ what a create resets, what an update may change, when ``generation`` moves, and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from everynode.apiserver.registry.objects import deep_copy
-from everynode.core import resources as r
-from everynode.core import wellknown
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
+
+ObjectHook = Callable[[Obj], None]
+UpdateHook = Callable[[Obj, Obj], None]
 
 
 @dataclass(frozen=True, slots=True)
 class Strategy:
+    """A kind's registry rules: the generic ones as flags, its own as hooks (``registry.hooks``)."""
+
     info: ResourceInfo
     allow_create_on_update: bool = False
     tracks_generation: bool = False  # metadata.generation starts at 1 and moves on spec changes
     default_propagation: str = "Background"
     return_deleted_object: bool = False  # DELETE answers with the object rather than a Status
+    on_create: ObjectHook | None = None  # the kind's initial state (a new pod is Pending, …)
+    on_update: UpdateHook | None = None  # what else an update of the main resource moves
 
     def prepare_for_create(self, obj: Obj) -> None:
-        meta = obj["metadata"]
         if self.tracks_generation:
-            meta["generation"] = 1
-        info = self.info
-        if info is r.DAEMONSETS:
-            obj["status"] = {
-                "currentNumberScheduled": 0,
-                "numberMisscheduled": 0,
-                "desiredNumberScheduled": 0,
-                "numberReady": 0,
-            }
-            annotations = meta.setdefault("annotations", {})
-            annotations[wellknown.ANNOTATION_DS_TEMPLATE_GENERATION] = "1"
-        elif info is r.PODS:
-            obj["status"] = {"phase": "Pending"}
-        elif info is r.NAMESPACES:
-            obj["status"] = {"phase": "Active"}
-            spec = obj.setdefault("spec", {})
-            spec.setdefault("finalizers", ["kubernetes"])
+            obj["metadata"]["generation"] = 1
+        if self.on_create is not None:
+            self.on_create(obj)
 
     def prepare_for_update(self, new: Obj, old: Obj) -> None:
         """The main resource: status comes from the old object; generation follows spec changes."""
@@ -48,20 +39,13 @@ class Strategy:
             new["status"] = deep_copy(old["status"])
         elif self.info.has_status:
             new.pop("status", None)
-        meta, old_meta = new["metadata"], old["metadata"]
         if self.tracks_generation:
-            generation = int(old_meta.get("generation", 1))
+            generation = int(old["metadata"].get("generation", 1))
             if new.get("spec") != old.get("spec"):
                 generation += 1
-            meta["generation"] = generation
-        if self.info is r.DAEMONSETS:
-            old_generation = int(
-                old_meta.get("annotations", {}).get(wellknown.ANNOTATION_DS_TEMPLATE_GENERATION, "1")
-            )
-            changed = new.get("spec", {}).get("template") != old.get("spec", {}).get("template")
-            meta.setdefault("annotations", {})[wellknown.ANNOTATION_DS_TEMPLATE_GENERATION] = str(
-                old_generation + int(changed)
-            )
+            new["metadata"]["generation"] = generation
+        if self.on_update is not None:
+            self.on_update(new, old)
 
     def prepare_for_status_update(self, new: Obj, old: Obj) -> Obj:
         """``/status``: everything but the status comes from the old object.
