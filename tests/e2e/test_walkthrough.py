@@ -17,6 +17,8 @@ import yaml
 
 from everynode.core.types import Obj
 from everynode.spawn.etcd import free_port
+from tests import builders
+from tests.builders import namespace
 from tests.e2e.cluster import (
     KUBECTL,
     Cluster,
@@ -79,10 +81,6 @@ def seed_applied(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> 
 # -- manifests and reads ----------------------------------------------------------------------------
 
 
-def namespace(name: str) -> Obj:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-
-
 def daemonset(
     name: str,
     ns: str,
@@ -92,23 +90,13 @@ def daemonset(
     tolerations: list[Obj] | None = None,
     strategy: Obj | None = None,
 ) -> Obj:
-    pod_spec: Obj = {"containers": [{"name": "agent", "image": image_name}]}
-    if node_selector:
-        pod_spec["nodeSelector"] = node_selector
-    if tolerations:
-        pod_spec["tolerations"] = tolerations
-    spec: Obj = {
-        "selector": {"matchLabels": {"app": name}},
-        "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec},
-    }
-    if strategy:
-        spec["updateStrategy"] = strategy
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {"name": name, "namespace": ns},
-        "spec": spec,
-    }
+    return builders.daemonset(
+        name,
+        namespace=ns,
+        containers=[builders.container("agent", image=image_name)],
+        pod_spec=builders.present(nodeSelector=node_selector or None, tolerations=tolerations or None),
+        strategy=strategy or None,
+    )
 
 
 def converged(

@@ -84,20 +84,3 @@ async def create_all(
             await resource.create(obj, namespace)
 
     await asyncio.gather(*(one(obj) for obj in objects))
-
-
-def node(
-    name: str,
-    *,
-    labels: dict[str, str] | None = None,
-    annotations: dict[str, str] | None = None,
-    taints: list[Obj] | None = None,
-) -> Obj:
-    """A Node; ``labels`` and ``annotations`` are set only where given."""
-    meta: Obj = {"name": name}
-    if labels is not None:
-        meta["labels"] = labels
-    if annotations is not None:
-        meta["annotations"] = annotations
-    spec: Obj = {"taints": taints} if taints else {}
-    return {"apiVersion": "v1", "kind": "Node", "metadata": meta, "spec": spec}

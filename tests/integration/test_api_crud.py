@@ -12,7 +12,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from everynode.spawn.apiserver import ApiServerProcess
-from tests.integration.builders import daemonset, node, pod
+from tests.builders import daemonset, node, pod
 from tests.integration.conftest import Clients
 
 
@@ -353,7 +353,7 @@ def test_leases_and_events(k8s: Clients, namespace: str) -> None:
 
 
 def test_all_three_patch_types(k8s: Clients, namespace: str) -> None:
-    body = daemonset("web")
+    body = daemonset("web", labels={})  # the JSON patch below adds to its labels
     body["spec"]["template"]["spec"]["containers"].append({"name": "side", "image": "busybox:1"})
     k8s.apps.create_namespaced_daemon_set(namespace, body)
     # JSON patch (RFC 6902)

@@ -18,7 +18,7 @@ from kubernetes.client.exceptions import ApiException
 from everynode.client.config import ClientConfig
 from everynode.client.rest import RestClient
 from everynode.spawn.apiserver import ApiServerProcess
-from tests.integration.builders import node, pod
+from tests.builders import node, pod
 from tests.integration.conftest import Clients, make_clients
 
 

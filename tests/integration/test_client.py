@@ -13,13 +13,11 @@ from everynode.client.rest import RestClient
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.spawn.apiserver import ApiServerProcess
+from tests import builders
 
 
 def pod(name: str) -> dict:
-    return {
-        "metadata": {"name": name, "labels": {"app": "c"}},
-        "spec": {"containers": [{"name": "c", "image": "busybox:1"}]},
-    }
+    return builders.pod(name, labels={"app": "c"}, containers=[builders.container("c", image="busybox:1")])
 
 
 async def test_crud_errors_and_watch(apiserver: ApiServerProcess) -> None:

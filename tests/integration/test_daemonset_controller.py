@@ -24,13 +24,14 @@ from everynode.core.pods import is_ready
 from everynode.core.types import Obj
 from everynode.runtime.manager import Manager
 from everynode.spawn.apiserver import ApiServerProcess
+from tests import builders
+from tests.builders import node
 from tests.integration.simkubelet import SimKubelet
 from tests.integration.support import (
     BACKENDS,
     create_all,
     create_namespace,
     eventually,
-    node,
     own_apiserver,
     running,
 )
@@ -45,21 +46,8 @@ def server(
 
 
 def daemonset(name: str, *, image: str = "fluentd:v1", strategy: Obj | None = None, **spec: Any) -> Obj:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {"name": name},
-        "spec": {
-            "selector": {"matchLabels": labels},
-            "updateStrategy": strategy or {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "main", "image": image}], **spec.pop("pod_spec", {})},
-            },
-            **spec,
-        },
-    }
+    rolling = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}}
+    return builders.daemonset(name, image=image, strategy=strategy or rolling, **spec)
 
 
 @contextlib.asynccontextmanager

@@ -14,6 +14,7 @@ from everynode.apiserver.app import build_app, serving
 from everynode.apiserver.edge import plain as fastpath
 from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
 from everynode.apiserver.request.handlers import ResourceHandlers
+from tests import builders
 from tests.integration.support import eventually
 
 NAMESPACES = "/api/v1/namespaces"
@@ -77,7 +78,7 @@ def request(method: str, path: str, body: bytes = b"", headers: str = "", versio
 
 
 def namespace(name: str) -> bytes:
-    return orjson.dumps({"metadata": {"name": name}})
+    return orjson.dumps(builders.namespace(name))
 
 
 async def test_keep_alive_requests_are_answered_by_the_lean_path(port: int) -> None:

@@ -17,6 +17,8 @@ from everynode.core import resources as r
 from everynode.core.types import Obj
 from everynode.runtime.manager import Manager
 from everynode.spawn.apiserver import ApiServerProcess
+from tests import builders
+from tests.builders import owner_ref
 from tests.integration.support import create_namespace, eventually, own_apiserver, running
 
 HOLD = "everynode.io/test-hold"
@@ -39,64 +41,22 @@ async def collector(server: ApiServerProcess) -> AsyncIterator[tuple[RestClient,
             yield client, service
 
 
-def owner_ref(owner: Obj, *, controller: bool = True) -> Obj:
-    return {
-        "apiVersion": owner.get("apiVersion", "apps/v1"),
-        "kind": owner.get("kind", "DaemonSet"),
-        "name": owner["metadata"]["name"],
-        "uid": owner["metadata"]["uid"],
-        "controller": controller,
-        "blockOwnerDeletion": True,
-    }
-
-
 async def create_daemonset(client: RestClient, namespace: str, name: str) -> Obj:
-    labels = {"app": name}
-    return await client.resource(r.DAEMONSETS).create(
-        {
-            "apiVersion": "apps/v1",
-            "kind": "DaemonSet",
-            "metadata": {"name": name},
-            "spec": {
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {"containers": [{"name": "main", "image": "fluentd:v1"}]},
-                },
-            },
-        },
-        namespace,
-    )
+    return await client.resource(r.DAEMONSETS).create(builders.daemonset(name, image="fluentd:v1"), namespace)
 
 
 async def create_pod(
     client: RestClient, namespace: str, name: str, refs: list[Obj], *, finalizers: list[str] | None = None
 ) -> Obj:
-    metadata: Obj = {"name": name, "ownerReferences": refs}
-    if finalizers:
-        metadata["finalizers"] = finalizers
-    return await client.resource(r.PODS).create(
-        {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": metadata,
-            "spec": {"containers": [{"name": "main", "image": "fluentd:v1"}]},
-        },
-        namespace,
-    )
+    main = builders.container(image="fluentd:v1")
+    body = builders.pod(name, owners=refs, finalizers=finalizers or None, containers=[main])
+    return await client.resource(r.PODS).create(body, namespace)
 
 
 async def create_revision(client: RestClient, namespace: str, name: str, owner: Obj) -> Obj:
-    return await client.resource(r.CONTROLLER_REVISIONS).create(
-        {
-            "apiVersion": "apps/v1",
-            "kind": "ControllerRevision",
-            "metadata": {"name": name, "ownerReferences": [owner_ref(owner)]},
-            "data": {"spec": {"template": {"$patch": "replace"}}},
-            "revision": 1,
-        },
-        namespace,
-    )
+    data = {"spec": {"template": {"$patch": "replace"}}}
+    body = builders.revision(name, data=data, owners=[owner_ref(owner)])
+    return await client.resource(r.CONTROLLER_REVISIONS).create(body, namespace)
 
 
 async def daemonset_family(
@@ -245,11 +205,7 @@ async def test_dependents_of_an_owner_that_never_existed_are_collected(server: A
     dependents go — also when the collector starts after the owner was deleted."""
     async with RestClient(ClientConfig(server=server.url)) as client:
         namespace = await create_namespace(client, "gc")
-        ghost = {
-            "apiVersion": "apps/v1",
-            "kind": "DaemonSet",
-            "metadata": {"name": "ghost", "uid": str(uuid.uuid4())},
-        }
+        ghost = builders.daemonset("ghost", uid=str(uuid.uuid4()))
         pod = await create_pod(client, namespace, "haunted", [owner_ref(ghost)])
         unknown = {
             "apiVersion": "example.com/v1",

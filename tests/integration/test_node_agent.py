@@ -25,7 +25,7 @@ from everynode.core.timestamps import parse_time
 from everynode.core.types import Obj
 from everynode.runtime.manager import Manager
 from everynode.spawn.apiserver import ApiServerProcess
-from tests.integration import support
+from tests import builders
 from tests.integration.support import create_namespace, eventually, own_apiserver, running, unique
 
 INTERVAL = 0.5  # lease renewal interval in these tests
@@ -53,7 +53,7 @@ async def agent(
 
 
 def node(name: str, *, simulated: bool = True, annotations: dict[str, str] | None = None) -> Obj:
-    return support.node(name, annotations={**(SIMULATED if simulated else {}), **(annotations or {})})
+    return builders.node(name, annotations={**(SIMULATED if simulated else {}), **(annotations or {})})
 
 
 def pod(
@@ -64,12 +64,8 @@ def pod(
     annotations: dict[str, str] | None = None,
     **ctr: Any,
 ) -> Obj:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "annotations": annotations or {}},
-        "spec": {"nodeName": node_name, "containers": [{"name": "main", "image": image, **ctr}]},
-    }
+    main = builders.container(image=image, **ctr)
+    return builders.pod(name, annotations=annotations or {}, node=node_name, containers=[main])
 
 
 @contextlib.asynccontextmanager

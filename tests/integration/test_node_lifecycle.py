@@ -22,7 +22,7 @@ from everynode.core.timestamps import format_micro_time, format_time
 from everynode.core.types import Obj
 from everynode.runtime.manager import Manager
 from everynode.spawn.apiserver import ApiServerProcess
-from tests.integration import support
+from tests import builders
 from tests.integration.support import eventually, own_apiserver, running, unique
 
 GRACE = 2.0
@@ -77,19 +77,12 @@ class Agent:
     async def register(
         self, name: str, *, ready: str | None = "True", taints: list[Obj] | None = None
     ) -> None:
-        node = support.node(name, taints=taints)
+        conditions = None if ready is None else [ready_condition(ready)]
+        await self.nodes.create(builders.node(name, taints=taints or None, conditions=conditions))
         if ready is not None:
-            node["status"] = {"conditions": [ready_condition(ready)]}
-        await self.nodes.create(node)
-        if ready is not None:
-            lease = {
-                "metadata": {"name": name, "namespace": LEASES},
-                "spec": {
-                    "holderIdentity": name,
-                    "leaseDurationSeconds": 40,
-                    "renewTime": format_micro_time(),
-                },
-            }
+            lease = builders.lease(
+                name, namespace=LEASES, holder=name, duration=40, renewed=format_micro_time()
+            )
             await self.leases.create(lease, LEASES)
             self.start(name)
 

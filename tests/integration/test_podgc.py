@@ -16,7 +16,8 @@ from everynode.core import resources as r
 from everynode.core.types import Obj
 from everynode.runtime.manager import Manager
 from everynode.spawn.apiserver import ApiServerProcess
-from tests.integration.support import create_namespace, eventually, node, own_apiserver, running, unique
+from tests import builders
+from tests.integration.support import create_namespace, eventually, own_apiserver, running, unique
 
 HOLD = "everynode.io/test-hold"
 QUARANTINE = 1.0
@@ -44,7 +45,7 @@ async def podgc(
 
 
 async def create_node(client: RestClient, name: str, *, taints: list[Obj] | None = None) -> Obj:
-    return await client.resource(r.NODES).create(node(name, taints=taints))
+    return await client.resource(r.NODES).create(builders.node(name, taints=taints or None))
 
 
 async def create_pod(
@@ -55,15 +56,9 @@ async def create_pod(
     node: str | None = None,
     finalizers: list[str] | None = None,
 ) -> Obj:
-    spec: Obj = {"containers": [{"name": "main", "image": "busybox:1.36"}]}
-    if node:
-        spec["nodeName"] = node
-    metadata: Obj = {"name": name}
-    if finalizers:
-        metadata["finalizers"] = finalizers
-    return await client.resource(r.PODS).create(
-        {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}, namespace
-    )
+    main = builders.container(image="busybox:1.36")
+    body = builders.pod(name, node=node or None, finalizers=finalizers or None, containers=[main])
+    return await client.resource(r.PODS).create(body, namespace)
 
 
 async def set_phase(client: RestClient, namespace: str, name: str, phase: str) -> None:

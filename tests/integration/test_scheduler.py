@@ -23,7 +23,7 @@ from everynode.core.types import Obj
 from everynode.runtime.manager import Manager
 from everynode.scheduler.service import SchedulerService
 from everynode.spawn.apiserver import ApiServerProcess
-from tests.integration import support
+from tests import builders
 from tests.integration.support import create_all, create_namespace, eventually, own_apiserver, running
 
 
@@ -45,23 +45,12 @@ async def scheduler(server: ApiServerProcess) -> AsyncIterator[tuple[RestClient,
 
 
 def node(name: str, *, group: str, cpu: str | None = None, taints: list[Obj] | None = None) -> Obj:
-    obj = support.node(name, labels={"group": group}, taints=taints)
-    if cpu is not None:
-        allocatable = {"cpu": cpu, "memory": "8Gi", "pods": "110"}
-        obj["status"] = {"allocatable": allocatable, "capacity": dict(allocatable)}
-    return obj
+    allocatable = None if cpu is None else {"cpu": cpu, "memory": "8Gi", "pods": "110"}
+    return builders.node(name, labels={"group": group}, taints=taints or None, allocatable=allocatable)
 
 
 def pod(name: str, *, cpu: str | None = None, **spec: Any) -> Obj:
-    container: Obj = {"name": "main", "image": "busybox:1.36"}
-    if cpu is not None:
-        container["resources"] = {"requests": {"cpu": cpu}}
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name},
-        "spec": {"containers": [container], **spec},
-    }
+    return builders.pod(name, containers=[builders.container(image="busybox:1.36", cpu=cpu)], **spec)
 
 
 def pinned_to(node_name: str) -> Obj:

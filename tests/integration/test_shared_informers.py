@@ -20,8 +20,8 @@ from everynode.cli import controller_manager
 from everynode.client.config import ClientConfig
 from everynode.client.rest import RestClient
 from everynode.core import resources as r
-from tests.integration.builders import daemonset
-from tests.integration.support import create_namespace, eventually, node
+from tests.builders import daemonset, node
+from tests.integration.support import create_namespace, eventually
 
 EXPECTED_WATCHES = {"pods": 1, "nodes": 1, "leases": 1, "daemonsets": 1, "controllerrevisions": 1}
 

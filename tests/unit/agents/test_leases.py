@@ -16,6 +16,7 @@ from everynode.client.rest import ResourceClient
 from everynode.core import errors, wellknown
 from everynode.core.clock import FakeClock
 from everynode.core.types import Obj
+from tests import builders
 
 MICRO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
@@ -87,7 +88,7 @@ class FakeLeases:
 
 
 def node(name: str, uid: str = "") -> Obj:
-    return {"metadata": {"name": name, "uid": uid or f"uid-{name}"}}
+    return builders.node(name, uid=uid or f"uid-{name}")
 
 
 @contextlib.asynccontextmanager

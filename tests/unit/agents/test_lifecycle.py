@@ -18,6 +18,7 @@ from everynode.core.clock import FakeClock
 from everynode.core.pods import is_ready
 from everynode.core.timestamps import format_time, parse_time
 from everynode.core.types import Obj
+from tests import builders
 
 EPOCH = 1_700_000_000.0  # a whole second, so timestamps truncate nothing at the start
 LIFECYCLE = Lifecycle(default_stages())
@@ -26,23 +27,25 @@ LIFECYCLE = Lifecycle(default_stages())
 def make_pod(
     *, annotations: dict[str, str] | None = None, image: str = "nginx:1.27", **container: Any
 ) -> Obj:
-    return {
-        "metadata": {"name": "web", "namespace": "default", "uid": "uid-1", "annotations": annotations or {}},
-        "spec": {"nodeName": "node-1", "containers": [{"name": "main", "image": image, **container}]},
-        "status": {"phase": "Pending", "qosClass": "BestEffort"},
-    }
+    return builders.pod(
+        "web",
+        namespace="default",
+        uid="uid-1",
+        annotations=annotations or {},
+        node="node-1",
+        containers=[builders.container(image=image, **container)],
+        phase="Pending",
+        status={"qosClass": "BestEffort"},
+    )
 
 
 def make_node(**annotations: str) -> Obj:
-    return {
-        "metadata": {
-            "name": "node-1",
-            "uid": "node-uid",
-            "labels": {"team": "a"},
-            "annotations": {"everynode.io/simulated": "true", **annotations},
-        },
-        "spec": {},
-    }
+    return builders.node(
+        "node-1",
+        uid="node-uid",
+        labels={"team": "a"},
+        annotations={"everynode.io/simulated": "true", **annotations},
+    )
 
 
 class Walk:

@@ -17,6 +17,7 @@ from everynode.core.clock import FakeClock
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
 from everynode.runtime.manager import Manager
+from tests import builders
 
 EPOCH = 1_700_000_000.0
 
@@ -64,17 +65,20 @@ async def agent() -> AsyncIterator[tuple[NodeAgentService, FakeClient, FakeClock
 def node(name: str, *, simulated: bool = True, rv: str = "1", **annotations: str) -> Obj:
     if simulated:
         annotations["everynode.io/simulated"] = "true"
-    return {
-        "metadata": {"name": name, "uid": f"uid-{name}", "resourceVersion": rv, "annotations": annotations}
-    }
+    return builders.node(name, uid=f"uid-{name}", resource_version=rv, annotations=annotations)
 
 
 def pod(name: str, node_name: str, *, rv: str = "10", **meta: Any) -> Obj:
-    return {
-        "metadata": {"name": name, "namespace": "ns", "uid": f"uid-{name}", "resourceVersion": rv, **meta},
-        "spec": {"nodeName": node_name, "containers": [{"name": "c", "image": "nginx"}]},
-        "status": {"phase": "Pending"},
-    }
+    return builders.pod(
+        name,
+        namespace="ns",
+        uid=f"uid-{name}",
+        resource_version=rv,
+        metadata=meta,
+        node=node_name,
+        containers=[builders.container("c", image="nginx")],
+        phase="Pending",
+    )
 
 
 def add_node(service: NodeAgentService, obj: Obj) -> None:

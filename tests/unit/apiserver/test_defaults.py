@@ -10,6 +10,7 @@ import pytest
 from everynode.apiserver.defaults import image_pull_policy, qos_class
 from everynode.apiserver.kinds import kind_of
 from everynode.core.types import Obj
+from tests import builders
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -20,17 +21,10 @@ def defaulted(resource: str, obj: Obj) -> Obj:
 
 
 def daemonset(**spec: Any) -> Obj:
-    body: Obj = {
-        "metadata": {"name": "log-shipper", "namespace": "ops"},
-        "spec": {
-            "selector": {"matchLabels": {"app": "shipper"}},
-            "template": {
-                "metadata": {"labels": {"app": "shipper"}},
-                "spec": {"containers": [{"name": "shipper", "image": "shipper:3"}]},
-            },
-            **spec,
-        },
-    }
+    shipper = builders.container("shipper", image="shipper:3")
+    body = builders.daemonset(
+        "log-shipper", namespace="ops", match_labels={"app": "shipper"}, containers=[shipper], **spec
+    )
     return defaulted("daemonsets", body)
 
 
@@ -149,8 +143,7 @@ def test_image_pull_policy(image: str, policy: str) -> None:
 
 
 def pod_spec_after_defaults(**spec: Any) -> Obj:
-    pod: Obj = {"metadata": {"name": "p", "namespace": "ops"}, "spec": spec}
-    return defaulted("pods", pod)["spec"]
+    return defaulted("pods", builders.pod("p", namespace="ops", **spec))["spec"]
 
 
 def test_an_explicit_pull_policy_is_kept() -> None:

@@ -6,13 +6,7 @@ import pytest
 
 from everynode.apiserver.kinds import kind_of
 from everynode.apiserver.registry.deletion import DeleteOptions, plan_deletion
-
-
-def daemonset(finalizers: list[str] | None = None) -> dict:
-    meta: dict = {"name": "ds", "namespace": "default", "uid": "u1", "resourceVersion": "5"}
-    if finalizers is not None:
-        meta["finalizers"] = finalizers
-    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta}
+from tests import builders
 
 
 @pytest.mark.parametrize(
@@ -30,7 +24,7 @@ def daemonset(finalizers: list[str] | None = None) -> dict:
 def test_policy_finalizers(
     existing: list[str] | None, policy: str | None, action: str, expected: list[str] | None
 ) -> None:
-    obj = daemonset(existing)
+    obj = builders.daemonset("ds", namespace="default", uid="u1", resource_version="5", finalizers=existing)
     if existing and action == "unchanged":
         obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
         obj["metadata"]["deletionGracePeriodSeconds"] = 0

@@ -16,6 +16,7 @@ from everynode.apiserver.watch.cache import WatchCache
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.storage.memory import MemoryBackend
+from tests import builders
 
 
 @pytest.fixture
@@ -42,8 +43,8 @@ def suffixes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return queue
 
 
-def pod(**metadata: str) -> dict:
-    return {"metadata": dict(metadata), "spec": {"containers": [{"name": "c", "image": "pause"}]}}
+def pod(name: str = "", **metadata: str) -> dict:
+    return builders.pod(name, containers=[builders.container("c", image="pause")], metadata=metadata)
 
 
 async def test_a_generated_name_that_is_taken_is_generated_again(

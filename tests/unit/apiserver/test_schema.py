@@ -10,6 +10,7 @@ import pytest
 from everynode.apiserver.description import schema
 from everynode.core.patch import apply_strategic_merge_patch
 from everynode.core.patch.strategic import PatchSchema
+from tests import builders
 
 IN_SCOPE = [
     ("", "v1", "Namespace", "io.k8s.api.core.v1.Namespace"),
@@ -117,41 +118,32 @@ def test_lookups_are_memoised() -> None:
 
 
 def daemonset() -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {
-            "name": "web",
-            "namespace": "default",
-            "labels": {"app": "web", "any/key": "v"},
-            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}\n"},
+    main = builders.container(
+        "c",
+        image="nginx:1.25",
+        env=[{"name": "A", "value": "1"}],
+        ports=[{"containerPort": 80, "protocol": "TCP"}],
+        resources={"limits": {"cpu": "100m", "example.com/gpu": 1}},
+        volumeMounts=[{"name": "data", "mountPath": "/data"}],
+    )
+    return builders.daemonset(
+        "web",
+        namespace="default",
+        labels={"app": "web", "any/key": "v"},
+        annotations={"kubectl.kubernetes.io/last-applied-configuration": "{}\n"},
+        metadata={
             "finalizers": ["a/b"],
             "managedFields": [{"manager": "kubectl", "fieldsV1": {"f:spec": {"f:x": {}}}}],
         },
-        "spec": {
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {
-                "metadata": {"labels": {"app": "web"}},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "c",
-                            "image": "nginx:1.25",
-                            "env": [{"name": "A", "value": "1"}],
-                            "ports": [{"containerPort": 80, "protocol": "TCP"}],
-                            "resources": {"limits": {"cpu": "100m", "example.com/gpu": 1}},
-                            "volumeMounts": [{"name": "data", "mountPath": "/data"}],
-                        }
-                    ],
-                    "volumes": [{"name": "data", "emptyDir": {}}],
-                    "tolerations": [{"key": "a", "operator": "Exists"}],
-                    "nodeSelector": {"kubernetes.io/os": "linux"},
-                },
-            },
-            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "10%"}},
+        containers=[main],
+        pod_spec={
+            "volumes": [{"name": "data", "emptyDir": {}}],
+            "tolerations": [{"key": "a", "operator": "Exists"}],
+            "nodeSelector": {"kubernetes.io/os": "linux"},
         },
-        "status": {"currentNumberScheduled": 1, "desiredNumberScheduled": 1, "numberMisscheduled": 0},
-    }
+        strategy={"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "10%"}},
+        status={"currentNumberScheduled": 1, "desiredNumberScheduled": 1, "numberMisscheduled": 0},
+    )
 
 
 def with_changes(obj: dict[str, Any], *changes: tuple[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import pytest
 from everynode.apiserver.kinds import kind_of
 from everynode.apiserver.tables import render_table
 from everynode.core.types import Obj
+from tests import builders
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -38,23 +39,16 @@ def daemonset(
     selector: Obj | None = None,
     created: str | None = None,
 ) -> Obj:
-    pod_spec: Obj = {"containers": containers or [{"name": "fluentd", "image": "fluentd:v2"}]}
-    if node_selector is not None:
-        pod_spec["nodeSelector"] = node_selector
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {
-            "name": name,
-            "namespace": "kube-system",
-            "creationTimestamp": created or ago(minutes=5),
-        },
-        "spec": {
-            "selector": selector if selector is not None else {"matchLabels": {"name": name}},
-            "template": {"metadata": {"labels": {"name": name}}, "spec": pod_spec},
-        },
-        "status": status or {},
-    }
+    return builders.daemonset(
+        name,
+        namespace="kube-system",
+        created=created or ago(minutes=5),
+        match_labels={"name": name},
+        containers=containers or [builders.container("fluentd", image="fluentd:v2")],
+        pod_spec=builders.present(nodeSelector=node_selector),
+        status=status or {},
+        **builders.present(selector=selector),
+    )
 
 
 ALL_ONE = {
@@ -187,14 +181,13 @@ def test_daemonset_invalid_selector_prints_error() -> None:
 
 
 def revision(owners: list[Obj] | None, number: int = 1, created: str | None = None) -> Obj:
-    meta: Obj = {
-        "name": "agent-5d9c8b7f4",
-        "namespace": "default",
-        "creationTimestamp": created or ago(minutes=3),
-    }
-    if owners is not None:
-        meta["ownerReferences"] = owners
-    return {"apiVersion": "apps/v1", "kind": "ControllerRevision", "metadata": meta, "revision": number}
+    return builders.revision(
+        "agent-5d9c8b7f4",
+        namespace="default",
+        number=number,
+        owners=owners,
+        created=created or ago(minutes=3),
+    )
 
 
 def owner(kind: str, api_version: str, name: str, *, controller: bool | None = True) -> Obj:

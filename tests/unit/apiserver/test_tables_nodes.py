@@ -10,6 +10,7 @@ import pytest
 from everynode.apiserver.kinds import kind_of
 from everynode.apiserver.tables import render_table
 from everynode.core.types import Obj
+from tests import builders
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -24,24 +25,19 @@ def node(
     addresses: list[Obj] | None = None,
 ) -> Obj:
     if conditions is None:
-        conditions = [{"type": "MemoryPressure", "status": "False"}]
+        conditions = [builders.condition("MemoryPressure", False)]
         if ready is not None:
-            conditions.append({"type": "Ready", "status": ready})
-    spec: Obj = {} if unschedulable is None else {"unschedulable": unschedulable}
-    status: Obj = {
-        "conditions": conditions,
-        "nodeInfo": {"kubeletVersion": "v1.31.0"} if info is None else info,
-    }
-    if addresses is not None:
-        status["addresses"] = addresses
-    created = (NOW - timedelta(days=12)).isoformat().replace("+00:00", "Z")
-    return {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {"name": "node-a", "labels": labels or {}, "creationTimestamp": created},
-        "spec": spec,
-        "status": status,
-    }
+            conditions.append(builders.condition("Ready", ready))
+    return builders.node(
+        "node-a",
+        labels=labels or {},
+        created=(NOW - timedelta(days=12)).isoformat().replace("+00:00", "Z"),
+        unschedulable=unschedulable,
+        conditions=conditions,
+        status=builders.present(
+            nodeInfo={"kubeletVersion": "v1.31.0"} if info is None else info, addresses=addresses
+        ),
+    )
 
 
 def cell(n: Obj, index: int) -> Any:

@@ -10,6 +10,7 @@ import pytest
 from everynode.apiserver.kinds import kind_of
 from everynode.apiserver.tables import render_table
 from everynode.core.types import Obj
+from tests import builders
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -31,24 +32,20 @@ def pod(
     extra_status: Obj | None = None,
     extra_spec: Obj | None = None,
 ) -> Obj:
-    spec: Obj = {"containers": [{"name": f"c{i}", "image": "busybox"} for i in range(containers)]}
-    if init is not None:
-        spec["initContainers"] = init
-    spec.update(extra_spec or {})
-    status: Obj = {"phase": phase}
-    for key, value in (
-        ("containerStatuses", statuses),
-        ("initContainerStatuses", init_statuses),
-        ("conditions", conditions),
-        ("reason", reason),
-    ):
-        if value is not None:
-            status[key] = value
-    status.update(extra_status or {})
-    meta: Obj = {"name": "web-0", "namespace": "default", "creationTimestamp": ago(minutes=42)}
-    if deleting:
-        meta["deletionTimestamp"] = ago(seconds=5)
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
+    status = builders.present(
+        containerStatuses=statuses, initContainerStatuses=init_statuses, conditions=conditions, reason=reason
+    )
+    return builders.pod(
+        "web-0",
+        namespace="default",
+        created=ago(minutes=42),
+        deleted=ago(seconds=5) if deleting else None,
+        containers=[builders.container(f"c{i}", image="busybox") for i in range(containers)],
+        phase=phase,
+        status=status | (extra_status or {}),
+        **builders.present(initContainers=init),
+        **(extra_spec or {}),
+    )
 
 
 def running(*, ready: bool = True, restarts: int = 0, last_finished: str | None = None) -> Obj:

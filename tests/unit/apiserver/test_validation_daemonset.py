@@ -9,6 +9,7 @@ import pytest
 
 from everynode.apiserver.kinds import kind_of
 from everynode.core.types import Obj
+from tests import builders
 
 SUBDOMAIN_MSG = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
@@ -24,26 +25,18 @@ MISMATCH = "`selector` does not match template `labels`"
 
 def daemonset(**spec: Any) -> Obj:
     """A defaulted, valid DaemonSet as the server holds it (metadata the server sets included)."""
-    ds: Obj = {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {
-            "name": "node-agent",
-            "namespace": "kube-system",
-            "uid": "6f1c0d1e-0000-4000-8000-000000000001",
-            "resourceVersion": "17",
-            "creationTimestamp": "2025-03-01T08:00:00Z",
-            "generation": 1,
-        },
-        "spec": {
-            "selector": {"matchLabels": {"app": "agent"}},
-            "template": {
-                "metadata": {"labels": {"app": "agent", "tier": "node"}},
-                "spec": {"containers": [{"name": "agent", "image": "registry.local/agent:2.1"}]},
-            },
-        },
-    }
-    ds["spec"].update(spec)
+    ds = builders.daemonset(
+        "node-agent",
+        namespace="kube-system",
+        uid="6f1c0d1e-0000-4000-8000-000000000001",
+        resource_version="17",
+        created="2025-03-01T08:00:00Z",
+        generation=1,
+        match_labels={"app": "agent"},
+        pod_labels={"app": "agent", "tier": "node"},
+        containers=[builders.container("agent", image="registry.local/agent:2.1")],
+        **spec,
+    )
     kind_of("daemonsets").apply_defaults(ds)
     return ds
 

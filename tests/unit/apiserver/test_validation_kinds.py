@@ -11,6 +11,7 @@ from everynode.apiserver.kinds import KINDS, kind_of
 from everynode.core import resources as r
 from everynode.core.resources import RESOURCES
 from everynode.core.types import Obj
+from tests import builders
 
 SERVER_META = {"uid": "u-1", "resourceVersion": "9", "creationTimestamp": "2025-03-01T08:00:00Z"}
 
@@ -20,11 +21,10 @@ def messages(errs: list[Any]) -> list[str]:
 
 
 def node(**spec: Any) -> Obj:
-    obj: Obj = {
-        "metadata": {"name": "node-1", **SERVER_META, "labels": {"kubernetes.io/hostname": "node-1"}},
-        "spec": spec,
-        "status": {"capacity": {"cpu": "4", "memory": "16Gi", "pods": "110"}},
-    }
+    capacity = {"cpu": "4", "memory": "16Gi", "pods": "110"}
+    obj = builders.node(
+        "node-1", labels={"kubernetes.io/hostname": "node-1"}, metadata=SERVER_META, capacity=capacity, **spec
+    )
     kind_of("nodes").apply_defaults(obj)
     return obj
 
@@ -101,7 +101,7 @@ def test_a_node_with_a_repeated_address_is_refused_at_create_as_its_first_update
 
 
 def namespace(name: str = "team-a") -> Obj:
-    obj: Obj = {"metadata": {"name": name, **SERVER_META}}
+    obj = builders.namespace(name, metadata=SERVER_META)
     kind_of("namespaces").apply_defaults(obj)
     return obj
 
@@ -169,13 +169,9 @@ def test_new_style_events_need_a_reporter() -> None:
 
 
 def revision(**fields: Any) -> Obj:
-    obj: Obj = {
-        "metadata": {"name": "node-agent-6d4b9c7f8", "namespace": "kube-system", **SERVER_META},
-        "data": {"spec": {"template": {"$patch": "replace"}}},
-        "revision": 1,
-    }
-    obj.update(fields)
-    return obj
+    data = {"spec": {"template": {"$patch": "replace"}}}
+    obj = builders.revision("node-agent-6d4b9c7f8", namespace="kube-system", data=data, metadata=SERVER_META)
+    return {**obj, **fields}
 
 
 def test_controller_revisions() -> None:
@@ -192,7 +188,7 @@ def test_controller_revisions() -> None:
 
 
 def lease(**spec: Any) -> Obj:
-    return {"metadata": {"name": "node-1", "namespace": "kube-node-lease", **SERVER_META}, "spec": spec}
+    return builders.lease("node-1", namespace="kube-node-lease", metadata=SERVER_META, **spec)
 
 
 @pytest.mark.parametrize(

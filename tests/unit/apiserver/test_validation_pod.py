@@ -9,25 +9,21 @@ import pytest
 
 from everynode.apiserver.kinds import kind_of
 from everynode.core.types import Obj
+from tests import builders
 
 C0 = "spec.containers[0]"
 
 
 def pod(**spec: Any) -> Obj:
-    obj: Obj = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": "web-7x2kq",
-            "namespace": "shop",
-            "uid": "0b7e3c52-0000-4000-8000-00000000000a",
-            "resourceVersion": "42",
-            "creationTimestamp": "2025-03-01T08:00:00Z",
-        },
-        "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
-        "status": {"phase": "Pending"},
-    }
-    obj["spec"].update(spec)
+    obj = builders.pod(
+        "web-7x2kq",
+        namespace="shop",
+        uid="0b7e3c52-0000-4000-8000-00000000000a",
+        resource_version="42",
+        created="2025-03-01T08:00:00Z",
+        phase="Pending",
+        **{"containers": [container()], **spec},
+    )
     kind_of("pods").apply_defaults(obj)
     return obj
 
@@ -36,8 +32,8 @@ def errors(obj: Obj) -> list[str]:
     return [str(e) for e in kind_of("pods").validate_create(obj)]
 
 
-def container(**fields: Any) -> Obj:
-    return {"name": "web", "image": "nginx:1.27", **fields}
+def container(name: str = "web", *, image: str = "nginx:1.27", **fields: Any) -> Obj:
+    return builders.container(name, image=image, **fields)
 
 
 def test_a_defaulted_pod_is_valid() -> None:

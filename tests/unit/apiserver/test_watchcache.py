@@ -11,10 +11,11 @@ from everynode.apiserver.watch.cache import WatchCache
 from everynode.core import resources as r
 from everynode.core.errors import Gone
 from everynode.storage.memory import MemoryBackend
+from tests import builders
 
 
 def pod(name: str, app: str = "web") -> bytes:
-    return orjson.dumps({"metadata": {"name": name, "namespace": "default", "labels": {"app": app}}})
+    return orjson.dumps(builders.pod(name, namespace="default", labels={"app": app}))
 
 
 def key(name: str) -> str:

@@ -15,6 +15,7 @@ from everynode.core.pods import (
     ready_condition,
 )
 from everynode.core.timestamps import format_time, now_time, parse_time
+from tests import builders
 
 T0 = 1704164645.0  # 2024-01-02T03:04:05Z
 
@@ -107,7 +108,7 @@ def test_is_deleting(metadata: dict[str, Any], deleting: bool) -> None:
 
 
 def pod_with(*conditions: dict[str, Any]) -> dict[str, Any]:
-    return {"metadata": {"name": "p"}, "status": {"conditions": list(conditions)}}
+    return builders.pod("p", conditions=list(conditions))
 
 
 def ready(status: str = "True", since: str | None = "2024-01-02T03:04:05Z") -> dict[str, Any]:
@@ -161,11 +162,7 @@ def test_is_available(pod: dict[str, Any], min_ready: int, now: float, expected:
 
 
 def pod(name: str, created: str | None, node: str | None = "n1") -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": name}
-    if created is not None:
-        metadata["creationTimestamp"] = created
-    spec = {"nodeName": node} if node is not None else {}
-    return {"metadata": metadata, "spec": spec}
+    return builders.pod(name, created=created, node=node)
 
 
 def test_sort_bound_first_then_oldest_then_name() -> None:

@@ -12,10 +12,7 @@ from everynode.core.clock import FakeClock
 from everynode.informers.informer import Informer
 from everynode.informers.shared import SharedInformers, describe
 from everynode.informers.store import by_controller_uid, by_namespace, by_node_name
-
-
-def pod(name: str, node: str) -> dict:
-    return {"metadata": {"name": name, "namespace": "ns", "resourceVersion": "1"}, "spec": {"nodeName": node}}
+from tests import builders
 
 
 class FakeResource:
@@ -80,7 +77,7 @@ def test_indexers_asked_for_by_different_callers_are_merged() -> None:
     first = factory.informer(r.PODS, indexers={"node": by_node_name})
     second = factory.informer(r.PODS, indexers={"owner": by_controller_uid, "node": by_node_name})
     assert first is second
-    first.store.upsert(pod("a", "n1"))
+    first.store.upsert(builders.pod("a", namespace="ns", node="n1", resource_version="1"))
     assert [p["metadata"]["name"] for p in second.store.by_index("node", "n1")] == ["a"]
     assert second.store.by_index("owner", "x") == []
     with pytest.raises(ValueError, match="'node' already exists"):
@@ -88,7 +85,14 @@ def test_indexers_asked_for_by_different_callers_are_merged() -> None:
 
 
 async def test_run_lists_and_watches_each_informer_once_for_every_caller() -> None:
-    client = FakeClient({"pods": [pod("a", "n1"), pod("b", "n2")]})
+    client = FakeClient(
+        {
+            "pods": [
+                builders.pod("a", namespace="ns", node="n1", resource_version="1"),
+                builders.pod("b", namespace="ns", node="n2", resource_version="1"),
+            ]
+        }
+    )
     factory = SharedInformers(client, clock=FakeClock())
     seen: dict[str, list[str]] = {"scheduler": [], "podgc": []}
     for component in seen:

@@ -3,13 +3,12 @@ from __future__ import annotations
 import pytest
 
 from everynode.informers.store import Store, by_controller_uid, by_node_name, object_key
+from tests import builders
 
 
 def pod(name: str, node: str = "", owner: str = "", rv: str = "1") -> dict:
-    meta: dict = {"name": name, "namespace": "ns", "resourceVersion": rv}
-    if owner:
-        meta["ownerReferences"] = [{"uid": owner, "controller": True}, {"uid": "other", "controller": False}]
-    return {"metadata": meta, "spec": {"nodeName": node} if node else {}}
+    owners = [{"uid": owner, "controller": True}, {"uid": "other", "controller": False}] if owner else None
+    return builders.pod(name, namespace="ns", resource_version=rv, node=node or None, owners=owners)
 
 
 def test_indexes_follow_updates_and_removals() -> None:

@@ -5,39 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from everynode.core.types import Obj
+from tests import builders
 
 
 def node(
-    name: str,
-    *,
-    labels: dict[str, str] | None = None,
-    taints: list[Obj] | None = None,
-    unschedulable: bool = False,
-    cpu: str | None = None,
-    memory: str | None = None,
-    pods: str | int | None = None,
+    name: str, *, cpu: str | None = None, memory: str | None = None, pods: str | int | None = None, **kw: Any
 ) -> Obj:
-    spec: Obj = {}
-    if taints:
-        spec["taints"] = taints
-    if unschedulable:
-        spec["unschedulable"] = True
-    allocatable = {
-        key: value for key, value in (("cpu", cpu), ("memory", memory), ("pods", pods)) if value is not None
-    }
-    obj: Obj = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels or {}}}
-    obj["spec"] = spec
-    if allocatable:
-        obj["status"] = {"allocatable": allocatable, "capacity": dict(allocatable)}
-    return obj
+    """A node with ``cpu``, ``memory`` and ``pods`` allocatable (those given)."""
+    return builders.node(name, allocatable=builders.present(cpu=cpu, memory=memory, pods=pods) or None, **kw)
 
 
-def container(name: str = "main", *, cpu: str | None = None, memory: str | None = None, **extra: Any) -> Obj:
-    requests = {key: value for key, value in (("cpu", cpu), ("memory", memory)) if value is not None}
-    body: Obj = {"name": name, "image": "busybox", **extra}
-    if requests:
-        body["resources"] = {"requests": requests}
-    return body
+def container(name: str = "main", **kw: Any) -> Obj:
+    return builders.container(name, image="busybox", **kw)
 
 
 def pod(
@@ -50,16 +29,15 @@ def pod(
     phase: str = "Pending",
     **spec: Any,
 ) -> Obj:
-    body: Obj = {"containers": [container(cpu=cpu, memory=memory)], **spec}
-    if node_name:
-        body["nodeName"] = node_name
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{namespace}-{name}"},
-        "spec": body,
-        "status": {"phase": phase},
-    }
+    return builders.pod(
+        name,
+        namespace=namespace,
+        uid=f"uid-{namespace}-{name}",
+        node=node_name or None,
+        containers=[container(cpu=cpu, memory=memory)],
+        phase=phase,
+        **spec,
+    )
 
 
 def pinned(name: str, node_name: str, **kwargs: Any) -> Obj:

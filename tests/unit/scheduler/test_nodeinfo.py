@@ -17,16 +17,16 @@ from everynode.scheduler.nodeinfo import (
     pod_request,
     snapshot_of,
 )
+from tests import builders
 from tests.unit.scheduler.objects import container, node, pod
 
 MI = 2**20
 
 
 def spec_pod(containers: list[Obj], init: list[Obj] | None = None, **spec: Any) -> Obj:
-    body: Obj = {"containers": containers, **spec}
-    if init is not None:
-        body["initContainers"] = init
-    return {"metadata": {"name": "p", "namespace": "ns"}, "spec": body}
+    return builders.pod(
+        "p", namespace="ns", containers=containers, **builders.present(initContainers=init), **spec
+    )
 
 
 @pytest.mark.parametrize(

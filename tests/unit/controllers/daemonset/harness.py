@@ -27,6 +27,7 @@ from everynode.core import errors
 from everynode.core.clock import FakeClock
 from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
+from tests import builders
 
 POD_CONTROL_REASONS = {"SuccessfulCreate", "SuccessfulDelete", "FailedCreate", "FailedDelete"}
 SIMPLE_LABELS = {"name": "simple-daemon", "type": "production"}
@@ -49,21 +50,16 @@ def new_node(
     conditions: list[Obj] | None = None,
     unschedulable: bool = False,
 ) -> Obj:
-    spec: Obj = {}
-    if taints:
-        spec["taints"] = taints
-    if unschedulable:
-        spec["unschedulable"] = True
-    return {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {"name": name, "uid": uid(), "labels": dict(labels or {}), "resourceVersion": "1"},
-        "spec": spec,
-        "status": {
-            "conditions": conditions or [{"type": "Ready", "status": "True"}],
-            "allocatable": {"pods": "100"},
-        },
-    }
+    return builders.node(
+        name,
+        uid=uid(),
+        labels=dict(labels or {}),
+        resource_version="1",
+        taints=taints or None,
+        unschedulable=unschedulable or None,
+        conditions=conditions or [builders.condition("Ready")],
+        status={"allocatable": {"pods": "100"}},
+    )
 
 
 def new_daemonset(
@@ -75,33 +71,20 @@ def new_daemonset(
     generation: int = 1,
 ) -> Obj:
     """Upstream's ``newDaemonSet``: OnDelete, revisionHistoryLimit 2, one container ``foo/bar``."""
-    labels = dict(labels or SIMPLE_LABELS)
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "uid": uid(),
-            "generation": generation,
-            "resourceVersion": "1",
-            "annotations": {TEMPLATE_GENERATION: str(generation)},
-        },
-        "spec": {
-            "selector": {"matchLabels": dict(labels)},
-            "updateStrategy": strategy or {"type": "OnDelete"},
-            "revisionHistoryLimit": 2,
-            "template": {
-                "metadata": {"labels": dict(labels)},
-                "spec": {
-                    "containers": [{"name": "foo", "image": "foo/bar", "imagePullPolicy": "IfNotPresent"}],
-                    "restartPolicy": "Always",
-                    "dnsPolicy": "ClusterFirst",
-                },
-            },
-        },
-        "status": {},
-    }
+    return builders.daemonset(
+        name,
+        namespace=namespace,
+        uid=uid(),
+        generation=generation,
+        resource_version="1",
+        annotations={TEMPLATE_GENERATION: str(generation)},
+        match_labels=labels or SIMPLE_LABELS,
+        containers=[builders.container("foo", image="foo/bar", imagePullPolicy="IfNotPresent")],
+        pod_spec={"restartPolicy": "Always", "dnsPolicy": "ClusterFirst"},
+        strategy=strategy or {"type": "OnDelete"},
+        revisionHistoryLimit=2,
+        status={},
+    )
 
 
 ON_DELETE: Obj = {"type": "OnDelete"}
@@ -118,11 +101,7 @@ STRATEGIES = [ON_DELETE, rolling(1)]
 
 
 def ready_condition(status: bool = True, since: float = 0.0) -> Obj:
-    return {
-        "type": "Ready",
-        "status": "True" if status else "False",
-        "lastTransitionTime": format_time(since),
-    }
+    return builders.condition("Ready", status, lastTransitionTime=format_time(since))
 
 
 @dataclass
@@ -275,34 +254,22 @@ class Harness:
             revision_hash = self.current_hash(ds)
         if revision_hash:
             pod_labels["controller-revision-hash"] = revision_hash
-        meta: Obj = {
-            "name": name or f"pod-{next(_uids)}",
-            "namespace": (ds or {}).get("metadata", {}).get("namespace", "default"),
-            "uid": uid(),
-            "labels": pod_labels,
-            "resourceVersion": "1",
-            "creationTimestamp": format_time(self.clock.wall() if created is None else created),
-        }
-        if ds is not None:
-            meta["ownerReferences"] = [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": "DaemonSet",
-                    "name": ds["metadata"]["name"],
-                    "uid": ds["metadata"]["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ]
-        spec = copy.deepcopy(template["spec"])
-        if node_name:
-            spec["nodeName"] = node_name
-        status: Obj = {"phase": phase}
+        conditions = None
         if ready or ready_since is not None:
-            status["conditions"] = [
-                ready_condition(True, self.clock.wall() if ready_since is None else ready_since)
-            ]
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
+            conditions = [ready_condition(True, self.clock.wall() if ready_since is None else ready_since)]
+        pod = builders.pod(
+            name or f"pod-{next(_uids)}",
+            namespace=(ds or {}).get("metadata", {}).get("namespace", "default"),
+            uid=uid(),
+            labels=pod_labels,
+            resource_version="1",
+            created=format_time(self.clock.wall() if created is None else created),
+            owners=None if ds is None else [builders.owner_ref(ds)],
+            node=node_name or None,
+            phase=phase,
+            conditions=conditions,
+            **copy.deepcopy(template["spec"]),
+        )
         if add:
             self.caches.pods.upsert(pod)
         return pod

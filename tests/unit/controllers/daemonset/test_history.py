@@ -24,33 +24,25 @@ from everynode.controllers.daemonset.history import (
     split_history,
 )
 from everynode.core import wellknown
+from tests import builders
 
 HASH_FORM = re.compile(r"^[4-9bcdf]{1,10}$")
 
 
 def make_ds(image: str = "httpd:2.4", **annotations: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {
-            "name": "daemon-set",
-            "namespace": "ns",
-            "uid": "uid-1",
-            "annotations": {"deprecated.daemonset.template.generation": "1", **annotations},
-        },
-        "spec": {
-            "selector": {"matchLabels": {"daemonset-name": "daemon-set"}},
-            "template": {
-                "metadata": {"labels": {"daemonset-name": "daemon-set"}},
-                "spec": {"containers": [{"name": "app", "image": image, "ports": [{"containerPort": 9376}]}]},
-            },
-        },
-    }
+    return builders.daemonset(
+        "daemon-set",
+        namespace="ns",
+        uid="uid-1",
+        annotations={"deprecated.daemonset.template.generation": "1", **annotations},
+        match_labels={"daemonset-name": "daemon-set"},
+        containers=[builders.container("app", image=image, ports=[{"containerPort": 9376}])],
+    )
 
 
 def rev(name: str, number: int, data: Any = None, hash_: str | None = None) -> dict[str, Any]:
     labels = {} if hash_ is None else {wellknown.LABEL_CONTROLLER_REVISION_HASH: hash_}
-    return {"metadata": {"name": name, "labels": labels}, "data": data, "revision": number}
+    return builders.revision(name, number=number, data=data, labels=labels)
 
 
 # --- encoding and hashing -------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from everynode.core.types import Obj
 from everynode.informers.informer import Informer
 from everynode.informers.store import by_namespace
 from everynode.runtime.controller import settle
+from tests import builders
 from tests.unit.controllers.daemonset.harness import (
     SIMPLE_LABELS,
     SIMPLE_LABELS_2,
@@ -79,12 +80,16 @@ def foreign_pod(
     name: str, spec: Obj, *, labels: dict[str, str] | None = None, owner: Obj | None = None
 ) -> Obj:
     """A pod no DaemonSet controls (upstream's bare ``&v1.Pod{Spec: ...}``)."""
-    meta: Obj = {"name": name, "namespace": "default", "uid": uid(), "resourceVersion": "1"}
-    if labels is not None:
-        meta["labels"] = dict(labels)
-    if owner is not None:
-        meta["ownerReferences"] = [owner]
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": copy.deepcopy(spec), "status": {}}
+    return builders.pod(
+        name,
+        namespace="default",
+        uid=uid(),
+        resource_version="1",
+        labels=None if labels is None else dict(labels),
+        owners=None if owner is None else [owner],
+        status={},
+        **{"containers": [], **copy.deepcopy(spec)},
+    )
 
 
 def add_pods(h: Harness, node: str, labels: dict[str, str], ds: Obj | None, count: int) -> list[Obj]:

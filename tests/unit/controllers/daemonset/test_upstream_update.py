@@ -23,6 +23,7 @@ from everynode.core.nodeaffinity import pinned_node_name
 from everynode.core.pods import is_deleting, is_ready
 from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
+from tests import builders
 from tests.unit.controllers.daemonset.harness import (
     SIMPLE_LABELS,
     Harness,
@@ -361,25 +362,16 @@ def test_r11_get_unavailable_numbers(case: UnavailableCase) -> None:
 
 
 def _revision(name: str, namespace: str, labels: dict[str, str], owner: Obj | None) -> Obj:
-    meta: Obj = {
-        "name": name,
-        "namespace": namespace,
-        "uid": uid(),
-        "labels": dict(labels),
-        "resourceVersion": "1",
-    }
-    if owner is not None:
-        meta["ownerReferences"] = [
-            {
-                "apiVersion": "apps/v1",
-                "kind": "DaemonSet",
-                "name": owner["metadata"]["name"],
-                "uid": owner["metadata"]["uid"],
-                "controller": True,
-                "blockOwnerDeletion": True,
-            }
-        ]
-    return {"apiVersion": "apps/v1", "kind": "ControllerRevision", "metadata": meta, "revision": 0}
+    owners = None if owner is None else [builders.owner_ref(owner)]
+    return builders.revision(
+        name,
+        namespace=namespace,
+        number=0,
+        uid=uid(),
+        labels=dict(labels),
+        resource_version="1",
+        owners=owners,
+    )
 
 
 @pytest.mark.parametrize("same_namespace", [True, False], ids=["same namespace", "other namespace"])

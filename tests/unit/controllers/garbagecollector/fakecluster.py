@@ -22,6 +22,7 @@ from everynode.core.clock import FakeClock
 from everynode.core.patch.merge import apply_merge_patch
 from everynode.core.patch.strategic import StaticSchema, apply_strategic_merge_patch
 from everynode.core.types import Obj
+from tests import builders
 
 POLICY_FINALIZER = {"Orphan": "orphan", "Foreground": "foregroundDeletion", "Background": None}
 _SCHEMA = StaticSchema(
@@ -228,19 +229,8 @@ async def drain(collector: GarbageCollector, *, limit: int = 1000) -> list[tuple
 
 
 def daemonset(name: str, namespace: str = "default", **meta: Any) -> Obj:
-    return {"metadata": {"name": name, "namespace": namespace, **meta}, "spec": {}}
-
-
-def ref(owner: Obj, *, block: bool = True, controller: bool = True) -> Obj:
-    return {
-        "apiVersion": owner["apiVersion"],
-        "kind": owner["kind"],
-        "name": owner["metadata"]["name"],
-        "uid": owner["metadata"]["uid"],
-        "controller": controller,
-        "blockOwnerDeletion": block,
-    }
+    return builders.daemonset(name, namespace=namespace, metadata=meta)
 
 
 def pod(name: str, owners: list[Obj], namespace: str = "default", **meta: Any) -> Obj:
-    return {"metadata": {"name": name, "namespace": namespace, "ownerReferences": owners, **meta}, "spec": {}}
+    return builders.pod(name, namespace=namespace, owners=owners, metadata=meta)

@@ -7,6 +7,7 @@ from everynode.controllers.garbagecollector.collector import NotObservedYet, Ret
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.types import Obj
+from tests.builders import owner_ref
 from tests.unit.controllers.garbagecollector.fakecluster import (
     Call,
     FakeCluster,
@@ -14,7 +15,6 @@ from tests.unit.controllers.garbagecollector.fakecluster import (
     drain,
     make,
     pod,
-    ref,
 )
 
 DS, POD, REV = r.DAEMONSETS, r.PODS, r.CONTROLLER_REVISIONS
@@ -22,8 +22,8 @@ DS, POD, REV = r.DAEMONSETS, r.PODS, r.CONTROLLER_REVISIONS
 
 def family(cluster: FakeCluster, name: str = "ds", pods: int = 2) -> tuple[Obj, list[Obj]]:
     owner = cluster.create(DS, daemonset(name))
-    dependents = [cluster.create(POD, pod(f"{name}-{i}", [ref(owner)])) for i in range(pods)]
-    dependents.append(cluster.create(REV, pod(f"{name}-rev", [ref(owner)])))
+    dependents = [cluster.create(POD, pod(f"{name}-{i}", [owner_ref(owner)])) for i in range(pods)]
+    dependents.append(cluster.create(REV, pod(f"{name}-rev", [owner_ref(owner)])))
     return owner, dependents
 
 
@@ -66,7 +66,7 @@ async def test_background_deletion_collects_every_dependent_with_preconditions()
 async def test_a_dependent_with_its_own_finalizer_is_deleted_with_that_policy() -> None:
     cluster, collector, _ = make()
     owner = cluster.create(DS, daemonset("ds"))
-    cluster.create(POD, pod("keeper", [ref(owner)], finalizers=["orphan"]))
+    cluster.create(POD, pod("keeper", [owner_ref(owner)], finalizers=["orphan"]))
     cluster.remove(DS, "default", "ds")
     await drain(collector)
     (call,) = cluster.verbs("delete")
@@ -75,8 +75,8 @@ async def test_a_dependent_with_its_own_finalizer_is_deleted_with_that_policy() 
 
 async def test_a_dependent_of_an_owner_never_seen_is_collected_after_a_lookup() -> None:
     cluster, collector, _ = make()
-    ghost = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "ghost", "uid": "u-ghost"}}
-    cluster.create(POD, pod("haunted", [ref(ghost)]))
+    ghost = daemonset("ghost", uid="u-ghost")
+    cluster.create(POD, pod("haunted", [owner_ref(ghost)]))
     assert await drain(collector) == []
     assert cluster.find(POD, "default", "haunted") is None
     assert cluster.verbs("get")[0].resource == "daemonsets"
@@ -89,7 +89,7 @@ async def test_an_owner_recreated_under_the_same_name_is_absent() -> None:
     cluster.objects.pop(("daemonsets", "default", "ds"))
     cluster.informers = True
     cluster.create(DS, daemonset("ds"))
-    cluster.create(POD, pod("p", [ref(old)]))
+    cluster.create(POD, pod("p", [owner_ref(old)]))
     await drain(collector)
     assert cluster.find(POD, "default", "p") is None
     assert cluster.find(DS, "default", "ds") is not None
@@ -100,7 +100,7 @@ async def test_a_virtual_owner_that_exists_is_polled_until_it_is_observed() -> N
     cluster.informers = False
     owner = cluster.create(DS, daemonset("ds"))
     cluster.informers = True
-    cluster.create(POD, pod("p", [ref(owner)]))
+    cluster.create(POD, pod("p", [owner_ref(owner)]))
     failures = await drain(collector)
     assert [(queue, uid, type(exc)) for queue, uid, exc in failures] == [
         ("delete", owner["metadata"]["uid"], NotObservedYet)
@@ -117,7 +117,7 @@ async def test_mixed_owners_lose_only_the_dangling_reference() -> None:
     cluster, collector, _ = make()
     first = cluster.create(DS, daemonset("first"))
     second = cluster.create(DS, daemonset("second"))
-    cluster.create(POD, pod("shared", [ref(first), ref(second, controller=False)]))
+    cluster.create(POD, pod("shared", [owner_ref(first), owner_ref(second, controller=False)]))
     await drain(collector)
     cluster.remove(DS, "default", "first")
     assert await drain(collector) == []
@@ -135,7 +135,7 @@ async def test_mixed_owners_lose_only_the_dangling_reference() -> None:
 async def test_an_owner_of_a_kind_we_do_not_serve_is_left_alone() -> None:
     cluster, collector, _ = make()
     widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "uid": "u-w"}}
-    cluster.create(POD, pod("p", [ref(widget)]))
+    cluster.create(POD, pod("p", [owner_ref(widget)]))
     assert await drain(collector) == []
     assert cluster.find(POD, "default", "p") is not None
     assert cluster.calls == []
@@ -161,8 +161,8 @@ async def test_foreground_deletion_deletes_dependents_then_removes_the_finalizer
 async def test_foreground_deletion_waits_for_a_dependent_that_lingers() -> None:
     cluster, collector, _ = make()
     owner = cluster.create(DS, daemonset("ds"))
-    held = cluster.create(POD, pod("held", [ref(owner)], finalizers=["example.com/hold"]))
-    free = cluster.create(POD, pod("free", [ref(owner, block=False)], finalizers=["example.com/hold"]))
+    held = cluster.create(POD, pod("held", [owner_ref(owner)], finalizers=["example.com/hold"]))
+    free = cluster.create(POD, pod("free", [owner_ref(owner, block=False)], finalizers=["example.com/hold"]))
     await delete_ds(cluster, owner, "Foreground")
     await drain(collector)
     ds = cluster.find(DS, "default", "ds")
@@ -182,8 +182,8 @@ async def test_foreground_deletion_waits_for_a_dependent_that_lingers() -> None:
 async def test_foreground_deletion_of_a_chain_deletes_intermediate_owners_in_the_foreground() -> None:
     cluster, collector, _ = make()
     owner = cluster.create(DS, daemonset("ds"))
-    middle = cluster.create(POD, pod("middle", [ref(owner)]))
-    cluster.create(POD, pod("leaf", [ref(middle)]))
+    middle = cluster.create(POD, pod("middle", [owner_ref(owner)]))
+    cluster.create(POD, pod("leaf", [owner_ref(middle)]))
     await drain(collector)
     await delete_ds(cluster, owner, "Foreground")
     cluster.calls.clear()
@@ -197,7 +197,7 @@ async def test_a_dependent_owned_by_a_waiting_owner_and_a_live_one_loses_the_ref
     cluster, collector, _ = make()
     owner = cluster.create(DS, daemonset("ds"))
     other = cluster.create(DS, daemonset("other"))
-    cluster.create(POD, pod("shared", [ref(owner), ref(other, controller=False)]))
+    cluster.create(POD, pod("shared", [owner_ref(owner), owner_ref(other, controller=False)]))
     await drain(collector)
     await delete_ds(cluster, owner, "Foreground")
     assert await drain(collector) == []
@@ -254,7 +254,7 @@ async def test_a_dependent_adopted_while_being_collected_is_kept() -> None:
     with it (an adoption), the decision is made again."""
     cluster, collector, _ = make()
     owner = cluster.create(DS, daemonset("ds"))
-    cluster.create(POD, pod("p", [ref(owner)]))
+    cluster.create(POD, pod("p", [owner_ref(owner)]))
     adopter = cluster.create(DS, daemonset("adopter"))
     await drain(collector)
 
@@ -262,7 +262,7 @@ async def test_a_dependent_adopted_while_being_collected_is_kept() -> None:
         if call.name == "p" and call.details["rv"]:
             current = cluster.find(POD, "default", "p")
             assert current is not None
-            current["metadata"]["ownerReferences"].append(ref(adopter, controller=False))
+            current["metadata"]["ownerReferences"].append(owner_ref(adopter, controller=False))
             cluster.update(POD, current)
 
     cluster.before_delete = adopt_first
@@ -281,7 +281,7 @@ async def test_a_dependent_adopted_while_being_collected_is_kept() -> None:
 async def test_a_changed_dependent_with_the_same_owners_is_still_deleted() -> None:
     cluster, collector, _ = make()
     owner = cluster.create(DS, daemonset("ds"))
-    cluster.create(POD, pod("p", [ref(owner)]))
+    cluster.create(POD, pod("p", [owner_ref(owner)]))
     await drain(collector)
 
     def touch_first(call: Call) -> None:
@@ -301,7 +301,7 @@ async def test_a_changed_dependent_with_the_same_owners_is_still_deleted() -> No
 async def test_a_dependent_gone_before_the_worker_reaches_it_is_dropped_from_the_graph() -> None:
     cluster, collector, _ = make()
     owner = cluster.create(DS, daemonset("ds"))
-    dependent = cluster.create(POD, pod("p", [ref(owner)]))
+    dependent = cluster.create(POD, pod("p", [owner_ref(owner)]))
     await drain(collector)
     cluster.informers = False
     cluster.objects.pop(("pods", "default", "p"))
@@ -311,8 +311,8 @@ async def test_a_dependent_gone_before_the_worker_reaches_it_is_dropped_from_the
 
 async def test_a_virtual_owner_nobody_refers_to_any_more_is_dropped_without_a_lookup() -> None:
     cluster, collector, _ = make()
-    ghost = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "ghost", "uid": "u-ghost"}}
-    created = cluster.create(POD, pod("p", [ref(ghost)]))
+    ghost = daemonset("ghost", uid="u-ghost")
+    created = cluster.create(POD, pod("p", [owner_ref(ghost)]))
     created["metadata"]["ownerReferences"] = []
     cluster.update(POD, created)
     assert await drain(collector) == []

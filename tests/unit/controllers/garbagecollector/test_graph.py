@@ -8,6 +8,7 @@ from everynode.controllers.garbagecollector.graph import AbsentOwners, Graph, ow
 from everynode.controllers.garbagecollector.refs import Identity, OwnerRef
 from everynode.core import resources as r
 from everynode.core.types import Obj
+from tests import builders
 
 T = "2024-01-01T00:00:00Z"
 
@@ -26,7 +27,7 @@ class Recorder:
 
 
 def ds(name: str = "ds", uid: str = "u-ds", **meta: Any) -> Obj:
-    return {"metadata": {"name": name, "namespace": "ns", "uid": uid, "resourceVersion": "1", **meta}}
+    return builders.daemonset(name, namespace="ns", uid=uid, resource_version="1", metadata=meta)
 
 
 def ref(name: str = "ds", uid: str = "u-ds", *, kind: str = "DaemonSet", block: bool = True) -> Obj:
@@ -35,9 +36,7 @@ def ref(name: str = "ds", uid: str = "u-ds", *, kind: str = "DaemonSet", block: 
 
 
 def pod(name: str, uid: str, owners: list[Obj], namespace: str = "ns", **meta: Any) -> Obj:
-    return {
-        "metadata": {"name": name, "namespace": namespace, "uid": uid, "ownerReferences": owners, **meta},
-    }
+    return builders.pod(name, namespace=namespace, uid=uid, owners=owners, metadata=meta)
 
 
 def test_a_dependent_seen_before_its_owner_makes_a_virtual_owner_and_queues_it() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from everynode.core.types import Obj
+from tests import builders
 
 CREATED = "2024-01-01T00:00:00Z"
 EPOCH_CREATED = 1704067200.0  # CREATED as epoch seconds
@@ -44,30 +45,21 @@ def node(
     taints: list[Obj] | None = None,
     version: str = "1",
 ) -> Obj:
-    obj: Obj = {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {
-            "name": name,
-            "uid": f"uid-{name}",
-            "resourceVersion": version,
-            "creationTimestamp": CREATED,
-        },
-        "spec": {"taints": taints} if taints else {},
-        "status": {},
-    }
-    if conditions is not None:
-        obj["status"]["conditions"] = conditions
-    return obj
+    return builders.node(
+        name,
+        uid=f"uid-{name}",
+        resource_version=version,
+        created=CREATED,
+        taints=taints or None,
+        conditions=conditions,
+        status={},
+    )
 
 
 def lease(name: str = "node-1", renew: str = "2024-01-01T00:00:10.000000Z", version: str = "1") -> Obj:
-    return {
-        "apiVersion": "coordination.k8s.io/v1",
-        "kind": "Lease",
-        "metadata": {"name": name, "namespace": "kube-node-lease", "resourceVersion": version},
-        "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": renew},
-    }
+    return builders.lease(
+        name, namespace="kube-node-lease", holder=name, duration=40, renewed=renew, resource_version=version
+    )
 
 
 def taint_keys(obj: Obj) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from everynode.controllers.podgc.controller import PodGCController
 from everynode.core import errors
 from everynode.core.clock import FakeClock
 from everynode.core.types import Obj
+from tests import builders
 
 T = "2024-01-01T00:00:00Z"
 
@@ -20,24 +21,27 @@ def pod(
     phase: str = "Running",
     created: str = "2024-01-01T00:00:00Z",
     deleting: bool = False,
-    reason: str = "",
+    reason: str | None = None,
     namespace: str = "default",
 ) -> Obj:
-    meta: Obj = {"name": name, "namespace": namespace, "uid": f"u-{name}", "creationTimestamp": created}
-    if deleting:
-        meta["deletionTimestamp"] = T
-    status: Obj = {"phase": phase}
-    if reason:
-        status["reason"] = reason
-    return {"metadata": meta, "spec": {"nodeName": node} if node else {}, "status": status}
+    return builders.pod(
+        name,
+        namespace=namespace,
+        uid=f"u-{name}",
+        created=created,
+        deleted=T if deleting else None,
+        node=node or None,
+        phase=phase,
+        status=builders.present(reason=reason),
+    )
 
 
 def node(name: str, *, ready: bool = True, taints: list[str] | None = None) -> Obj:
-    return {
-        "metadata": {"name": name},
-        "spec": {"taints": [{"key": key, "effect": "NoExecute"} for key in taints or []]},
-        "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]},
-    }
+    return builders.node(
+        name,
+        taints=[{"key": key, "effect": "NoExecute"} for key in taints or []],
+        conditions=[builders.condition("Ready", ready)],
+    )
 
 
 # -- selections -------------------------------------------------------------------------------------

@@ -1,0 +1,304 @@
+"""The Kubernetes objects the tests use, as plain dicts: what a manifest holds or the API server stores.
+
+This module is the one place that knows each object's shape. Every builder returns a fresh dict with
+the API's camelCase field names: ``apiVersion``, ``kind``, ``metadata.name`` and whatever it is given.
+A field whose argument is left at ``None`` is left out (``labels={}`` gives empty labels, ``labels=None``
+none at all), and a namespaced object has no ``metadata.namespace`` unless one is given, as when a
+manifest is posted to a namespace's URL. A pod, and a DaemonSet's pod template, get one container so
+that they are valid.
+
+Snake_case keyword arguments are the builders' conveniences; the camelCase ones gathered in ``**spec``
+(``**fields`` for a container) are raw fields set last, replacing what the builder would have put
+there; ``metadata`` and ``status`` add raw fields to those parts. Tests adapt these builders with keyword
+arguments, or with a one-line wrapper that fixes their own file's defaults, rather than define their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from everynode.core.types import Obj
+
+IMAGE = "nginx:1.25"  # a tagged image: its default pull policy is IfNotPresent
+
+
+def present(**fields: Any) -> Obj:
+    """``fields`` without the ones that are ``None``: each a field to set only where it is given."""
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def _meta(
+    name: str,
+    *,
+    namespace: str | None = None,
+    uid: str | None = None,
+    resource_version: str | None = None,
+    generation: int | None = None,
+    created: str | None = None,
+    deleted: str | None = None,
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
+    owners: list[Obj] | None = None,
+    finalizers: list[str] | None = None,
+    extra: Obj | None = None,
+) -> Obj:
+    """An object's ``metadata``: ``created``/``deleted`` are its creation/deletion timestamps, ``owners``
+    its ownerReferences, ``extra`` raw fields added last."""
+    return {
+        **present(
+            name=name,
+            namespace=namespace,
+            uid=uid,
+            resourceVersion=resource_version,
+            generation=generation,
+            creationTimestamp=created,
+            deletionTimestamp=deleted,
+            labels=labels,
+            annotations=annotations,
+            ownerReferences=owners,
+            finalizers=finalizers,
+        ),
+        **(extra or {}),
+    }
+
+
+def owner_ref(owner: Obj, *, controller: bool = True, block: bool = True) -> Obj:
+    """An ownerReference to ``owner`` (which has its uid); ``block`` is ``blockOwnerDeletion``."""
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": controller,
+        "blockOwnerDeletion": block,
+    }
+
+
+def container(
+    name: str = "main",
+    *,
+    image: str = IMAGE,
+    cpu: str | None = None,
+    memory: str | None = None,
+    **fields: Any,
+) -> Obj:
+    """A container; ``cpu`` and ``memory`` are its resource requests."""
+    body: Obj = {"name": name, "image": image, **fields}
+    requests = present(cpu=cpu, memory=memory)
+    if requests:
+        body["resources"] = {"requests": requests}
+    return body
+
+
+def condition(kind: str, status: bool | str = True, **fields: Any) -> Obj:
+    """A status condition of type ``kind``; a bool ``status`` is written "True" or "False"."""
+    if isinstance(status, bool):
+        status = "True" if status else "False"
+    return {"type": kind, "status": status, **fields}
+
+
+def node(
+    name: str,
+    *,
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
+    taints: list[Obj] | None = None,
+    unschedulable: bool | None = None,
+    conditions: list[Obj] | None = None,
+    allocatable: Obj | None = None,
+    capacity: Obj | None = None,
+    uid: str | None = None,
+    resource_version: str | None = None,
+    created: str | None = None,
+    metadata: Obj | None = None,
+    status: Obj | None = None,
+    **spec: Any,
+) -> Obj:
+    """A Node. ``allocatable`` is also its capacity unless ``capacity`` is given; ``status`` is there if
+    any of ``conditions``, ``allocatable``, ``capacity`` or ``status`` is."""
+    obj: Obj = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": _meta(
+            name,
+            uid=uid,
+            resource_version=resource_version,
+            created=created,
+            labels=labels,
+            annotations=annotations,
+            extra=metadata,
+        ),
+        "spec": {**present(taints=taints, unschedulable=unschedulable), **spec},
+    }
+    if allocatable is not None and capacity is None:
+        capacity = dict(allocatable)
+    body = present(conditions=conditions, allocatable=allocatable, capacity=capacity)
+    if body or status is not None:
+        obj["status"] = {**body, **(status or {})}
+    return obj
+
+
+def pod(
+    name: str,
+    *,
+    namespace: str | None = None,
+    node: str | None = None,
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
+    owners: list[Obj] | None = None,
+    phase: str | None = None,
+    conditions: list[Obj] | None = None,
+    containers: list[Obj] | None = None,
+    uid: str | None = None,
+    resource_version: str | None = None,
+    created: str | None = None,
+    deleted: str | None = None,
+    finalizers: list[str] | None = None,
+    metadata: Obj | None = None,
+    status: Obj | None = None,
+    **spec: Any,
+) -> Obj:
+    """A Pod, bound to ``node`` if given, with ``containers`` (one ``container()`` if not given);
+    ``status`` is there if any of ``phase``, ``conditions`` or ``status`` is."""
+    obj: Obj = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": _meta(
+            name,
+            namespace=namespace,
+            uid=uid,
+            resource_version=resource_version,
+            created=created,
+            deleted=deleted,
+            labels=labels,
+            annotations=annotations,
+            owners=owners,
+            finalizers=finalizers,
+            extra=metadata,
+        ),
+        "spec": {
+            **present(nodeName=node),
+            "containers": [container()] if containers is None else containers,
+            **spec,
+        },
+    }
+    body = present(phase=phase, conditions=conditions)
+    if body or status is not None:
+        obj["status"] = {**body, **(status or {})}
+    return obj
+
+
+def daemonset(
+    name: str,
+    *,
+    namespace: str | None = None,
+    image: str = IMAGE,
+    containers: list[Obj] | None = None,
+    match_labels: dict[str, str] | None = None,
+    pod_labels: dict[str, str] | None = None,
+    pod_spec: Obj | None = None,
+    strategy: Obj | None = None,
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
+    uid: str | None = None,
+    resource_version: str | None = None,
+    generation: int | None = None,
+    created: str | None = None,
+    finalizers: list[str] | None = None,
+    metadata: Obj | None = None,
+    status: Obj | None = None,
+    **spec: Any,
+) -> Obj:
+    """A DaemonSet selecting ``match_labels`` (``app: <name>`` if not given), whose pod template has
+    ``pod_labels`` (``match_labels`` if not given), ``containers`` (one ``container(image=image)`` if not
+    given) and the raw fields of ``pod_spec``; ``strategy`` is its updateStrategy, ``labels`` and
+    ``annotations`` the DaemonSet's own."""
+    selected = {"app": name} if match_labels is None else match_labels
+    template_spec = {"containers": [container(image=image)] if containers is None else containers}
+    obj: Obj = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": _meta(
+            name,
+            namespace=namespace,
+            uid=uid,
+            resource_version=resource_version,
+            generation=generation,
+            created=created,
+            labels=labels,
+            annotations=annotations,
+            finalizers=finalizers,
+            extra=metadata,
+        ),
+        "spec": {
+            "selector": {"matchLabels": dict(selected)},
+            **present(updateStrategy=strategy),
+            "template": {
+                "metadata": {"labels": dict(selected if pod_labels is None else pod_labels)},
+                "spec": {**template_spec, **(pod_spec or {})},
+            },
+            **spec,
+        },
+    }
+    if status is not None:
+        obj["status"] = status
+    return obj
+
+
+def revision(
+    name: str,
+    *,
+    namespace: str | None = None,
+    number: int = 1,
+    data: Any = None,
+    labels: dict[str, str] | None = None,
+    owners: list[Obj] | None = None,
+    uid: str | None = None,
+    resource_version: str | None = None,
+    created: str | None = None,
+    metadata: Obj | None = None,
+) -> Obj:
+    """A ControllerRevision, number ``number``, holding ``data`` if given."""
+    obj: Obj = {
+        "apiVersion": "apps/v1",
+        "kind": "ControllerRevision",
+        "metadata": _meta(
+            name,
+            namespace=namespace,
+            uid=uid,
+            resource_version=resource_version,
+            created=created,
+            labels=labels,
+            owners=owners,
+            extra=metadata,
+        ),
+    }
+    if data is not None:
+        obj["data"] = data
+    obj["revision"] = number
+    return obj
+
+
+def lease(
+    name: str,
+    *,
+    namespace: str | None = None,
+    holder: str | None = None,
+    duration: int | None = None,
+    renewed: str | None = None,
+    resource_version: str | None = None,
+    metadata: Obj | None = None,
+    **spec: Any,
+) -> Obj:
+    """A Lease held by ``holder`` for ``duration`` seconds, last renewed at ``renewed``."""
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": _meta(name, namespace=namespace, resource_version=resource_version, extra=metadata),
+        "spec": {**present(holderIdentity=holder, leaseDurationSeconds=duration, renewTime=renewed), **spec},
+    }
+
+
+def namespace(name: str, *, labels: dict[str, str] | None = None, metadata: Obj | None = None) -> Obj:
+    """A Namespace."""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(name, labels=labels, extra=metadata)}
