@@ -23,7 +23,7 @@ from everynode.apiserver.tables.core import DEFAULT, EVENTS, LEASES, NAMESPACES
 from everynode.apiserver.tables.nodes import NODES
 from everynode.apiserver.tables.pods import PODS
 from everynode.apiserver.validation import controllerrevision, daemonset, event, lease, namespace, node, pod
-from everynode.apiserver.validation._util import Errors, dedupe
+from everynode.apiserver.validation.fields import Errors, dedupe
 from everynode.core import resources as r
 from everynode.core.fielderrors import FieldError
 from everynode.core.resources import ResourceInfo

@@ -5,7 +5,8 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from everynode.apiserver.validation._util import (
+from everynode.apiserver.validation.env import validate_env, validate_env_from
+from everynode.apiserver.validation.fields import (
     Errors,
     as_dict,
     as_int,
@@ -18,7 +19,6 @@ from everynode.apiserver.validation._util import (
     nonnegative,
     strings,
 )
-from everynode.apiserver.validation.env import validate_env, validate_env_from
 from everynode.apiserver.validation.resources import validate_resource_requirements
 from everynode.core import names
 from everynode.core.fielderrors import duplicate, forbidden, invalid, not_found, not_supported, required

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from everynode.apiserver.validation._util import Errors, as_int, expect, immutable, nonnegative
+from everynode.apiserver.validation.fields import Errors, as_int, expect, immutable, nonnegative
 from everynode.apiserver.validation.meta import validate_object_meta, validate_object_meta_update
 from everynode.core import names
 from everynode.core.fielderrors import required

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from everynode.apiserver.validation._util import Errors, as_dict, as_str, child, dicts, index
+from everynode.apiserver.validation.fields import Errors, as_dict, as_str, child, dicts, index
 from everynode.apiserver.validation.meta import validate_label_name
 from everynode.core import names
 from everynode.core.fielderrors import invalid, not_supported, required

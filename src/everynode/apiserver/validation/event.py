@@ -3,7 +3,7 @@ gets (for events the name need only be usable in a URL)."""
 
 from __future__ import annotations
 
-from everynode.apiserver.validation._util import Errors, as_dict, as_str, expect
+from everynode.apiserver.validation.fields import Errors, as_dict, as_str, expect
 from everynode.apiserver.validation.meta import (
     validate_label_name,
     validate_object_meta,

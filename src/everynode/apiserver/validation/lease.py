@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from everynode.apiserver.validation._util import Errors, as_dict, as_int, expect, expect_object
+from everynode.apiserver.validation.fields import Errors, as_dict, as_int, expect, expect_object
 from everynode.apiserver.validation.meta import validate_object_meta, validate_object_meta_update
 from everynode.core import names
 from everynode.core.fielderrors import forbidden, invalid, not_supported

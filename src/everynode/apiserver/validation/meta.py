@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from everynode.apiserver.validation._util import (
+from everynode.apiserver.validation.fields import (
     Errors,
     as_dict,
     as_int,

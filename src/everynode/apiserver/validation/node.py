@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from everynode.apiserver.validation._util import (
+from everynode.apiserver.validation.fields import (
     Errors,
     as_dict,
     as_str,

@@ -7,7 +7,7 @@ import ipaddress
 import json
 from typing import Any
 
-from everynode.apiserver.validation._util import (
+from everynode.apiserver.validation.fields import (
     Errors,
     as_dict,
     as_int,

@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from everynode.apiserver.validation._util import (
+from everynode.apiserver.validation.containers import validate_containers, validate_init_containers
+from everynode.apiserver.validation.fields import (
     Errors,
     as_dict,
     as_int,
@@ -22,7 +23,6 @@ from everynode.apiserver.validation._util import (
     str_map,
     strings,
 )
-from everynode.apiserver.validation.containers import validate_containers, validate_init_containers
 from everynode.apiserver.validation.meta import validate_annotations, validate_label_name, validate_labels
 from everynode.apiserver.validation.scheduling import validate_affinity, validate_tolerations
 from everynode.apiserver.validation.volumes import validate_volumes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from everynode.apiserver.validation._util import NEGATIVE_MSG, Errors, as_dict, child, key
+from everynode.apiserver.validation.fields import NEGATIVE_MSG, Errors, as_dict, child, key
 from everynode.core import names
 from everynode.core.fielderrors import forbidden, invalid, required
 from everynode.core.quantity import Quantity, QuantityError, canonical, parse_quantity

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from everynode.apiserver.validation._util import (
+from everynode.apiserver.validation.fields import (
     Errors,
     as_dict,
     as_int,

@@ -9,13 +9,13 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from everynode.apiserver.validation._util import Errors, as_int, as_str, child, dicts, index
 from everynode.apiserver.validation.containers import validate_local_descending_path, validate_no_backsteps
 from everynode.apiserver.validation.env import (
     VOLUME_FIELD_PATHS,
     validate_object_field_selector,
     validate_resource_field_selector,
 )
+from everynode.apiserver.validation.fields import Errors, as_int, as_str, child, dicts, index
 from everynode.core import names
 from everynode.core.fielderrors import duplicate, forbidden, invalid, not_supported, required
 from everynode.core.quantity import QuantityError, parse_quantity
