@@ -239,11 +239,7 @@ def _run(pod: Mapping[str, Any], ctx: Context, *, ready: bool) -> Output:
             entry["lastState"] = old["lastState"]
         entry |= {"ready": ready, "started": True, "state": {"running": {"startedAt": _started_at(old, now)}}}
         statuses.append(entry)
-    names = [s["name"] for s in statuses]
-    status: Obj = {"phase": "Running", "startTime": _start_time(pod, now)}
-    status |= _addressing(pod, ctx)
-    status |= _pod_conditions(pod, now, ready=ready, reason="ContainersNotReady", names=names)
-    status["containerStatuses"] = statuses
+    status = _live_status(pod, ctx, now, "Running", statuses, ready=ready)
     status |= _init_statuses(pod, now)
     return Output(status)
 
@@ -298,12 +294,7 @@ def render_restart(pod: Mapping[str, Any], ctx: Context, params: Params) -> Outp
             "state": {"running": {"startedAt": now}},
         }
         statuses.append(entry)
-    names = [s["name"] for s in statuses]
-    status: Obj = {"phase": "Running", "startTime": _start_time(pod, now)}
-    status |= _addressing(pod, ctx)
-    status |= _pod_conditions(pod, now, ready=False, reason="ContainersNotReady", names=names)
-    status["containerStatuses"] = statuses
-    return Output(status)
+    return Output(_live_status(pod, ctx, now, "Running", statuses, ready=False))
 
 
 def render_image_pull_error(pod: Mapping[str, Any], ctx: Context, params: Params) -> Output:
@@ -324,12 +315,19 @@ def render_image_pull_error(pod: Mapping[str, Any], ctx: Context, params: Params
             waiting = {"reason": "ContainerCreating"}
         entry |= {"ready": False, "started": False, "state": {"waiting": waiting}}
         statuses.append(entry)
+    return Output(_live_status(pod, ctx, now, "Pending", statuses, ready=False))
+
+
+def _live_status(
+    pod: Mapping[str, Any], ctx: Context, now: str, phase: str, statuses: list[Obj], *, ready: bool
+) -> Obj:
+    """A started pod's status: its phase, start time, addresses, conditions and container statuses."""
     names = [s["name"] for s in statuses]
-    status: Obj = {"phase": "Pending", "startTime": _start_time(pod, now)}
+    status: Obj = {"phase": phase, "startTime": _start_time(pod, now)}
     status |= _addressing(pod, ctx)
-    status |= _pod_conditions(pod, now, ready=False, reason="ContainersNotReady", names=names)
+    status |= _pod_conditions(pod, now, ready=ready, reason="ContainersNotReady", names=names)
     status["containerStatuses"] = statuses
-    return Output(status)
+    return status
 
 
 RENDERERS: dict[str, Renderer] = {
