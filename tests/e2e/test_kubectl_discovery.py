@@ -38,3 +38,23 @@ def test_api_resources_lists_every_served_kind_with_short_names(
     assert rows["namespaces"][1:] == ["ns", "v1", "false", "Namespace"]
     assert rows["leases"][1:] == ["coordination.k8s.io/v1", "true", "Lease"]
     assert rows["controllerrevisions"][1:] == ["apps/v1", "true", "ControllerRevision"]
+    bundle_kinds = {
+        "configmaps": ["cm", "v1", "true", "ConfigMap"],
+        "secrets": ["v1", "true", "Secret"],
+        "serviceaccounts": ["sa", "v1", "true", "ServiceAccount"],
+        "services": ["svc", "v1", "true", "Service"],
+        "endpoints": ["ep", "v1", "true", "Endpoints"],
+        "endpointslices": ["discovery.k8s.io/v1", "true", "EndpointSlice"],
+        "roles": ["rbac.authorization.k8s.io/v1", "true", "Role"],
+        "clusterroles": ["rbac.authorization.k8s.io/v1", "false", "ClusterRole"],
+        "rolebindings": ["rbac.authorization.k8s.io/v1", "true", "RoleBinding"],
+        "clusterrolebindings": ["rbac.authorization.k8s.io/v1", "false", "ClusterRoleBinding"],
+        "statefulsets": ["sts", "apps/v1", "true", "StatefulSet"],
+        "poddisruptionbudgets": ["pdb", "policy/v1", "true", "PodDisruptionBudget"],
+        "networkpolicies": ["netpol", "networking.k8s.io/v1", "true", "NetworkPolicy"],
+        "priorityclasses": ["pc", "scheduling.k8s.io/v1", "false", "PriorityClass"],
+        "storageclasses": ["sc", "storage.k8s.io/v1", "false", "StorageClass"],
+        "csidrivers": ["storage.k8s.io/v1", "false", "CSIDriver"],
+    }
+    for resource, row in bundle_kinds.items():
+        assert rows[resource][1:] == row, resource

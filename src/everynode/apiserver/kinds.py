@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from everynode.apiserver import defaults
+from everynode.apiserver.defaults import cluster_config, network, statefulset
 from everynode.apiserver.registry import hooks
 from everynode.apiserver.registry.strategy import Strategy
 from everynode.apiserver.tables.apps import CONTROLLER_REVISIONS, DAEMONSETS
@@ -122,6 +123,43 @@ KINDS: tuple[Kind, ...] = (
         None,
         lease.validate_lease,
         lease.validate_lease_update,
+    ),
+    # -- what a DaemonSet's bundle brings along ---------------------------------------------------
+    Kind(Strategy(r.CONFIGMAPS)),
+    Kind(Strategy(r.SECRETS), defaults=cluster_config.secret_defaults),
+    Kind(Strategy(r.SERVICE_ACCOUNTS)),
+    Kind(
+        Strategy(r.SERVICES, allow_create_on_update=True, on_create=hooks.service_created),
+        defaults=network.service_defaults,
+    ),
+    Kind(Strategy(r.ENDPOINTS, allow_create_on_update=True), defaults=network.endpoints_defaults),
+    Kind(
+        Strategy(r.ENDPOINT_SLICES, on_create=hooks.first_generation, on_update=hooks.endpoint_slice_updated),
+        defaults=network.endpoint_slice_defaults,
+    ),
+    Kind(Strategy(r.ROLES, allow_create_on_update=True)),
+    Kind(Strategy(r.CLUSTER_ROLES, allow_create_on_update=True)),
+    Kind(Strategy(r.ROLE_BINDINGS, allow_create_on_update=True), defaults=cluster_config.binding_defaults),
+    Kind(
+        Strategy(r.CLUSTER_ROLE_BINDINGS, allow_create_on_update=True),
+        defaults=cluster_config.binding_defaults,
+    ),
+    Kind(
+        Strategy(r.STATEFULSETS, tracks_generation=True, on_create=hooks.statefulset_created),
+        defaults=statefulset.statefulset_defaults,
+    ),
+    Kind(
+        Strategy(r.POD_DISRUPTION_BUDGETS, tracks_generation=True, on_create=hooks.disruption_budget_created)
+    ),
+    Kind(Strategy(r.NETWORK_POLICIES, tracks_generation=True), defaults=network.network_policy_defaults),
+    Kind(
+        Strategy(r.PRIORITY_CLASSES, on_create=hooks.first_generation, on_update=hooks.generation_kept),
+        defaults=cluster_config.priority_class_defaults,
+    ),
+    Kind(Strategy(r.STORAGE_CLASSES), defaults=cluster_config.storage_class_defaults),
+    Kind(
+        Strategy(r.CSI_DRIVERS, on_update=hooks.spec_generation_updated),
+        defaults=cluster_config.csi_driver_defaults,
     ),
 )
 _BY_RESOURCE = {kind.info.resource: kind for kind in KINDS}

@@ -65,6 +65,39 @@ CONTROLLER_REVISIONS = ResourceInfo(
 )
 LEASES = ResourceInfo("coordination.k8s.io", "v1", "leases", "Lease", True, has_status=False)
 
+# The kinds a DaemonSet's bundle brings along (ServiceAccounts, RBAC, configuration, Services, …):
+# stored and served as upstream serves them; which of them a controller here reconciles is said in
+# the README.
+CONFIGMAPS = ResourceInfo("", "v1", "configmaps", "ConfigMap", True, ("cm",), has_status=False)
+SECRETS = ResourceInfo("", "v1", "secrets", "Secret", True, has_status=False)
+SERVICE_ACCOUNTS = ResourceInfo("", "v1", "serviceaccounts", "ServiceAccount", True, ("sa",), has_status=False)
+SERVICES = ResourceInfo("", "v1", "services", "Service", True, ("svc",), ("all",), ("status",))
+ENDPOINTS = ResourceInfo("", "v1", "endpoints", "Endpoints", True, ("ep",), has_status=False)
+ENDPOINT_SLICES = ResourceInfo(
+    "discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True, has_status=False
+)
+_RBAC = "rbac.authorization.k8s.io"
+ROLES = ResourceInfo(_RBAC, "v1", "roles", "Role", True, has_status=False)
+CLUSTER_ROLES = ResourceInfo(_RBAC, "v1", "clusterroles", "ClusterRole", False, has_status=False)
+ROLE_BINDINGS = ResourceInfo(_RBAC, "v1", "rolebindings", "RoleBinding", True, has_status=False)
+CLUSTER_ROLE_BINDINGS = ResourceInfo(
+    _RBAC, "v1", "clusterrolebindings", "ClusterRoleBinding", False, has_status=False
+)
+STATEFULSETS = ResourceInfo("apps", "v1", "statefulsets", "StatefulSet", True, ("sts",), ("all",), ("status",))
+POD_DISRUPTION_BUDGETS = ResourceInfo(
+    "policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ("pdb",), subresources=("status",)
+)
+NETWORK_POLICIES = ResourceInfo(
+    "networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ("netpol",), has_status=False
+)
+PRIORITY_CLASSES = ResourceInfo(
+    "scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", False, ("pc",), has_status=False
+)
+STORAGE_CLASSES = ResourceInfo(
+    "storage.k8s.io", "v1", "storageclasses", "StorageClass", False, ("sc",), has_status=False
+)
+CSI_DRIVERS = ResourceInfo("storage.k8s.io", "v1", "csidrivers", "CSIDriver", False, has_status=False)
+
 RESOURCES: tuple[ResourceInfo, ...] = (
     NAMESPACES,
     NODES,
@@ -73,6 +106,22 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     DAEMONSETS,
     CONTROLLER_REVISIONS,
     LEASES,
+    CONFIGMAPS,
+    SECRETS,
+    SERVICE_ACCOUNTS,
+    SERVICES,
+    ENDPOINTS,
+    ENDPOINT_SLICES,
+    ROLES,
+    CLUSTER_ROLES,
+    ROLE_BINDINGS,
+    CLUSTER_ROLE_BINDINGS,
+    STATEFULSETS,
+    POD_DISRUPTION_BUDGETS,
+    NETWORK_POLICIES,
+    PRIORITY_CLASSES,
+    STORAGE_CLASSES,
+    CSI_DRIVERS,
 )
 
 BY_PATH: dict[tuple[str, str, str], ResourceInfo] = {(r.group, r.version, r.resource): r for r in RESOURCES}

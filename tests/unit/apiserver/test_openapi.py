@@ -152,7 +152,17 @@ def test_eviction_and_binding_are_posts_of_their_own_kinds() -> None:
 
 def test_index_names_every_group_version_with_the_hash_of_its_document() -> None:
     index = openapi.v3_index()
-    assert set(index["paths"]) == {"api/v1", "apis/apps/v1", "apis/coordination.k8s.io/v1", "apis/policy/v1"}
+    assert set(index["paths"]) == {
+        "api/v1",
+        "apis/apps/v1",
+        "apis/coordination.k8s.io/v1",
+        "apis/discovery.k8s.io/v1",
+        "apis/networking.k8s.io/v1",
+        "apis/policy/v1",
+        "apis/rbac.authorization.k8s.io/v1",
+        "apis/scheduling.k8s.io/v1",
+        "apis/storage.k8s.io/v1",
+    }
     for key, entry in index["paths"].items():
         url, _, digest = entry["serverRelativeURL"].partition("?hash=")
         assert url == f"/openapi/v3/{key}"

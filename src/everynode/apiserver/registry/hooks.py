@@ -38,3 +38,46 @@ def namespace_created(namespace: Obj) -> None:
     """A new namespace is Active, with the ``kubernetes`` finalizer unless it names its own."""
     namespace["status"] = {"phase": "Active"}
     namespace.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+
+
+def service_created(service: Obj) -> None:
+    """A new Service's status is empty (a load balancer's ingress is written by its controller)."""
+    service["status"] = {"loadBalancer": {}}
+
+
+def statefulset_created(sts: Obj) -> None:
+    """A new StatefulSet's status counts nothing yet."""
+    sts["status"] = {"replicas": 0, "availableReplicas": 0}
+
+
+def disruption_budget_created(pdb: Obj) -> None:
+    """A new PodDisruptionBudget allows no disruption until its status is computed."""
+    pdb["status"] = {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0}
+
+
+def first_generation(obj: Obj) -> None:
+    """Generation 1 on create (a PriorityClass's, which no update moves)."""
+    obj["metadata"]["generation"] = 1
+
+
+def _generation_after(new: Obj, old: Obj, changed: bool) -> None:
+    generation = int(old["metadata"].get("generation") or 0)
+    new["metadata"]["generation"] = generation + 1 if changed else generation
+
+
+def endpoint_slice_updated(new: Obj, old: Obj) -> None:
+    """An EndpointSlice's generation moves when anything but its metadata changes, or its labels."""
+    body = {key: value for key, value in new.items() if key != "metadata"}
+    old_body = {key: value for key, value in old.items() if key != "metadata"}
+    labels_changed = new["metadata"].get("labels") != old["metadata"].get("labels")
+    _generation_after(new, old, body != old_body or labels_changed)
+
+
+def spec_generation_updated(new: Obj, old: Obj) -> None:
+    """Generation moves when the spec changes (a CSIDriver's, which starts without one)."""
+    _generation_after(new, old, new.get("spec") != old.get("spec"))
+
+
+def generation_kept(new: Obj, old: Obj) -> None:
+    """An update never moves the generation (a PriorityClass's)."""
+    _generation_after(new, old, False)

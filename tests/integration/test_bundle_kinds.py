@@ -1,0 +1,293 @@
+"""The kinds a DaemonSet's bundle brings along, through the official client's dynamic client (which
+finds each kind by discovery, as `kubectl` does): create, read back with upstream's defaults, list,
+patch, replace and delete, for every one of them.
+
+The bundle is written here, shaped like the published ones (a node agent's ServiceAccount and RBAC,
+its configuration, a metrics Service, a PodDisruptionBudget, a priority class, storage classes, a CSI
+driver): the same kinds and field shapes, not a copy of any.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes import client, dynamic
+from kubernetes.client.exceptions import ApiException
+
+from everynode.core.types import Obj
+from tests.integration.conftest import Clients
+
+LABELS = {"app.kubernetes.io/name": "node-agent"}
+
+
+def bundle(namespace: str) -> list[Obj]:
+    """One object of each kind, in the order a bundle applies them."""
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "node-agent", "labels": LABELS}},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": f"{namespace}:node-agent", "labels": LABELS},
+            "rules": [
+                {"apiGroups": [""], "resources": ["nodes", "pods"], "verbs": ["get", "list", "watch"]},
+                {"apiGroups": [""], "resources": ["nodes/status"], "verbs": ["patch"]},
+                {"nonResourceURLs": ["/metrics"], "verbs": ["get"]},
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": f"{namespace}:node-agent"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "node-agent"},
+            "subjects": [{"kind": "ServiceAccount", "name": "node-agent", "namespace": namespace}],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "node-agent-leases"},
+            "rules": [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["*"]}],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "node-agent-leases"},
+            "roleRef": {"kind": "Role", "name": "node-agent-leases"},
+            "subjects": [
+                {"kind": "ServiceAccount", "name": "node-agent"},
+                {"kind": "Group", "name": "system:nodes"},
+            ],
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "node-agent-config", "labels": LABELS},
+            "data": {"agent.conf": "[SERVICE]\n    Flush 5\n", "parsers.conf": "[PARSER]\n"},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "node-agent-token"},
+            "stringData": {"token": "s3cr3t"},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "node-agent-metrics", "labels": LABELS},
+            "spec": {"selector": LABELS, "ports": [{"name": "metrics", "port": 9100}]},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": "external-db"},
+            "subsets": [{"addresses": [{"ip": "192.0.2.10"}], "ports": [{"port": 5432}]}],
+        },
+        {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {"name": "external-db-1", "labels": {"kubernetes.io/service-name": "external-db"}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": ["192.0.2.10"]}],
+            "ports": [{"port": 5432}],
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "collector"},
+            "spec": {
+                "serviceName": "collector",
+                "selector": {"matchLabels": {"app": "collector"}},
+                "template": {
+                    "metadata": {"labels": {"app": "collector"}},
+                    "spec": {"containers": [{"name": "collector", "image": "collector:1.4"}]},
+                },
+            },
+        },
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {"name": "collector"},
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "collector"}}},
+        },
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "metrics-only"},
+            "spec": {
+                "podSelector": {"matchLabels": LABELS},
+                "ingress": [{"ports": [{"port": 9100}]}],
+            },
+        },
+        {
+            "apiVersion": "scheduling.k8s.io/v1",
+            "kind": "PriorityClass",
+            "metadata": {"name": f"{namespace}-node-agent"},
+            "value": 1000000,
+            "description": "node agents run before ordinary workloads",
+        },
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": f"{namespace}-local"},
+            "provisioner": "local.csi.example.com",
+        },
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "CSIDriver",
+            "metadata": {"name": f"{namespace}.csi.example.com"},
+            "spec": {"podInfoOnMount": True},
+        },
+    ]
+
+
+@pytest.fixture(scope="module")
+def dyn(k8s: Clients) -> dynamic.DynamicClient:
+    return dynamic.DynamicClient(k8s.api)
+
+
+def resource_of(dyn: dynamic.DynamicClient, obj: Obj) -> Any:
+    return dyn.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+
+
+def create(dyn: dynamic.DynamicClient, obj: Obj, namespace: str) -> Obj:
+    resource = resource_of(dyn, obj)
+    made = resource.create(body=obj, namespace=namespace if resource.namespaced else None)
+    return dict(made.to_dict())
+
+
+@pytest.fixture
+def created(dyn: dynamic.DynamicClient, namespace: str) -> Iterator[dict[str, Obj]]:
+    """The bundle, created in a fresh namespace; the cluster-scoped parts deleted afterwards."""
+    made = {obj["kind"]: create(dyn, obj, namespace) for obj in bundle(namespace)}
+    yield made
+    for obj in bundle(namespace):
+        resource = resource_of(dyn, obj)
+        if not resource.namespaced:
+            try:
+                resource.delete(name=obj["metadata"]["name"])
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+
+
+def test_every_kind_is_discovered_with_upstreams_names(dyn: dynamic.DynamicClient) -> None:
+    expected = {
+        ("v1", "ConfigMap"): ("configmaps", True, ["cm"]),
+        ("v1", "Secret"): ("secrets", True, []),
+        ("v1", "ServiceAccount"): ("serviceaccounts", True, ["sa"]),
+        ("v1", "Service"): ("services", True, ["svc"]),
+        ("v1", "Endpoints"): ("endpoints", True, ["ep"]),
+        ("discovery.k8s.io/v1", "EndpointSlice"): ("endpointslices", True, []),
+        ("rbac.authorization.k8s.io/v1", "Role"): ("roles", True, []),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole"): ("clusterroles", False, []),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding"): ("rolebindings", True, []),
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): ("clusterrolebindings", False, []),
+        ("apps/v1", "StatefulSet"): ("statefulsets", True, ["sts"]),
+        ("policy/v1", "PodDisruptionBudget"): ("poddisruptionbudgets", True, ["pdb"]),
+        ("networking.k8s.io/v1", "NetworkPolicy"): ("networkpolicies", True, ["netpol"]),
+        ("scheduling.k8s.io/v1", "PriorityClass"): ("priorityclasses", False, ["pc"]),
+        ("storage.k8s.io/v1", "StorageClass"): ("storageclasses", False, ["sc"]),
+        ("storage.k8s.io/v1", "CSIDriver"): ("csidrivers", False, []),
+    }
+    for (api_version, kind), (plural, namespaced, short) in expected.items():
+        resource = dyn.resources.get(api_version=api_version, kind=kind)
+        assert (resource.name, resource.namespaced, list(resource.short_names or [])) == (
+            plural,
+            namespaced,
+            short,
+        ), kind
+        assert set(resource.verbs) >= {"create", "get", "list", "watch", "patch", "update", "delete"}, kind
+
+
+def test_a_bundle_is_created_and_reads_back_with_upstreams_defaults(
+    created: dict[str, Obj], dyn: dynamic.DynamicClient, namespace: str
+) -> None:
+    secret = created["Secret"]
+    assert secret["type"] == "Opaque"
+    assert "stringData" not in secret
+    assert base64.b64decode(secret["data"]["token"]) == b"s3cr3t"
+
+    binding = created["RoleBinding"]
+    assert binding["roleRef"]["apiGroup"] == "rbac.authorization.k8s.io"
+    assert binding["subjects"][0] == {"kind": "ServiceAccount", "name": "node-agent"}
+    assert binding["subjects"][1]["apiGroup"] == "rbac.authorization.k8s.io"
+
+    service = created["Service"]["spec"]
+    assert (service["type"], service["sessionAffinity"], service["internalTrafficPolicy"]) == (
+        "ClusterIP",
+        "None",
+        "Cluster",
+    )
+    assert service["ports"] == [{"name": "metrics", "port": 9100, "protocol": "TCP", "targetPort": 9100}]
+    assert created["Service"]["status"] == {"loadBalancer": {}}
+
+    sts = created["StatefulSet"]
+    assert (sts["spec"]["replicas"], sts["spec"]["podManagementPolicy"]) == (1, "OrderedReady")
+    assert sts["spec"]["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
+    assert sts["spec"]["template"]["spec"]["restartPolicy"] == "Always"
+    assert sts["metadata"]["generation"] == 1
+
+    pdb = created["PodDisruptionBudget"]
+    assert pdb["status"]["disruptionsAllowed"] == 0
+    assert pdb["metadata"]["generation"] == 1
+    assert created["NetworkPolicy"]["spec"]["policyTypes"] == ["Ingress"]
+    assert created["NetworkPolicy"]["spec"]["ingress"][0]["ports"] == [{"port": 9100, "protocol": "TCP"}]
+    assert created["PriorityClass"]["preemptionPolicy"] == "PreemptLowerPriority"
+    storage = created["StorageClass"]
+    assert (storage["reclaimPolicy"], storage["volumeBindingMode"]) == ("Delete", "Immediate")
+    driver = created["CSIDriver"]["spec"]
+    assert (driver["attachRequired"], driver["podInfoOnMount"], driver["volumeLifecycleModes"]) == (
+        True,
+        True,
+        ["Persistent"],
+    )
+    assert created["EndpointSlice"]["ports"] == [{"name": "", "port": 5432, "protocol": "TCP"}]
+    assert created["Endpoints"]["subsets"][0]["ports"] == [{"port": 5432, "protocol": "TCP"}]
+
+    for obj in bundle(namespace):
+        resource = resource_of(dyn, obj)
+        scope = namespace if resource.namespaced else None
+        read = resource.get(name=obj["metadata"]["name"], namespace=scope).to_dict()
+        assert (read["apiVersion"], read["kind"]) == (obj["apiVersion"], obj["kind"])
+        assert read == created[obj["kind"]]
+
+
+def test_each_kind_lists_patches_replaces_and_deletes(
+    created: dict[str, Obj], dyn: dynamic.DynamicClient, namespace: str
+) -> None:
+    for obj in bundle(namespace):
+        resource = resource_of(dyn, obj)
+        scope = namespace if resource.namespaced else None
+        name = obj["metadata"]["name"]
+        listed = resource.get(namespace=scope)
+        assert name in [item.metadata.name for item in listed.items], obj["kind"]
+
+        patched = resource.patch(
+            name=name,
+            namespace=scope,
+            body={"metadata": {"labels": {"patched": "yes"}}},
+            content_type="application/merge-patch+json",
+        ).to_dict()
+        assert patched["metadata"]["labels"]["patched"] == "yes", obj["kind"]
+
+        replaced = resource.replace(body=patched | {"metadata": patched["metadata"]}, namespace=scope)
+        assert replaced.metadata.labels["patched"] == "yes"
+
+        resource.delete(name=name, namespace=scope)
+        with pytest.raises(ApiException) as gone:
+            resource.get(name=name, namespace=scope)
+        assert gone.value.status == 404, obj["kind"]
+
+
+def test_typed_clients_read_the_bundle(created: dict[str, Obj], k8s: Clients, namespace: str) -> None:
+    """The generated typed APIs decode what the server returns into their models."""
+    rbac = client.RbacAuthorizationV1Api(k8s.api)
+    assert rbac.read_namespaced_role_binding("node-agent-leases", namespace).role_ref.kind == "Role"
+    assert k8s.core.read_namespaced_config_map("node-agent-config", namespace).data["parsers.conf"]
+    assert k8s.apps.read_namespaced_stateful_set("collector", namespace).spec.replicas == 1
+    pdb = client.PolicyV1Api(k8s.api).read_namespaced_pod_disruption_budget("collector", namespace)
+    assert pdb.spec.max_unavailable == 1
+    classes = client.SchedulingV1Api(k8s.api).list_priority_class()
+    assert f"{namespace}-node-agent" in [item.metadata.name for item in classes.items]
