@@ -70,7 +70,9 @@ LEASES = ResourceInfo("coordination.k8s.io", "v1", "leases", "Lease", True, has_
 # the README.
 CONFIGMAPS = ResourceInfo("", "v1", "configmaps", "ConfigMap", True, ("cm",), has_status=False)
 SECRETS = ResourceInfo("", "v1", "secrets", "Secret", True, has_status=False)
-SERVICE_ACCOUNTS = ResourceInfo("", "v1", "serviceaccounts", "ServiceAccount", True, ("sa",), has_status=False)
+SERVICE_ACCOUNTS = ResourceInfo(
+    "", "v1", "serviceaccounts", "ServiceAccount", True, ("sa",), has_status=False
+)
 SERVICES = ResourceInfo("", "v1", "services", "Service", True, ("svc",), ("all",), ("status",))
 ENDPOINTS = ResourceInfo("", "v1", "endpoints", "Endpoints", True, ("ep",), has_status=False)
 ENDPOINT_SLICES = ResourceInfo(
@@ -83,7 +85,9 @@ ROLE_BINDINGS = ResourceInfo(_RBAC, "v1", "rolebindings", "RoleBinding", True, h
 CLUSTER_ROLE_BINDINGS = ResourceInfo(
     _RBAC, "v1", "clusterrolebindings", "ClusterRoleBinding", False, has_status=False
 )
-STATEFULSETS = ResourceInfo("apps", "v1", "statefulsets", "StatefulSet", True, ("sts",), ("all",), ("status",))
+STATEFULSETS = ResourceInfo(
+    "apps", "v1", "statefulsets", "StatefulSet", True, ("sts",), ("all",), ("status",)
+)
 POD_DISRUPTION_BUDGETS = ResourceInfo(
     "policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ("pdb",), subresources=("status",)
 )
