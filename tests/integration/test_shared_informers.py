@@ -23,7 +23,15 @@ from everynode.core import resources as r
 from tests.builders import daemonset, node
 from tests.integration.support import create_namespace, eventually
 
-EXPECTED_WATCHES = {"pods": 1, "nodes": 1, "leases": 1, "daemonsets": 1, "controllerrevisions": 1}
+EXPECTED_WATCHES = {
+    "pods": 1,
+    "nodes": 1,
+    "leases": 1,
+    "daemonsets": 1,
+    "controllerrevisions": 1,
+    "namespaces": 1,
+    "serviceaccounts": 1,
+}
 
 
 @contextlib.asynccontextmanager
@@ -54,7 +62,7 @@ async def test_all_components_share_one_watch_per_resource() -> None:
     async with in_process_apiserver() as (url, app), RestClient(ClientConfig(server=url)) as client:
         args = controller_manager_args("--pod-gc-interval", "0.5")
         names = controller_manager.selected("*")
-        assert len(names) == 5
+        assert len(names) == 6
         task = asyncio.create_task(controller_manager.build_manager(client, args, names).run())
         try:
             await eventually(
@@ -77,6 +85,12 @@ async def test_all_components_share_one_watch_per_resource() -> None:
                 return await bound_pods() == [name]
 
             await eventually(bound, within=20, what="the daemon pod to be created and bound")
+
+            async def has_default_account() -> bool:
+                listed = await client.resource(r.SERVICE_ACCOUNTS).list(namespace)
+                return [a["metadata"]["name"] for a in listed["items"]] == ["default"]
+
+            await eventually(has_default_account, within=20, what="the namespace's default ServiceAccount")
             assert open_watches(app) == EXPECTED_WATCHES
         finally:
             task.cancel()

@@ -24,6 +24,7 @@ from everynode.controllers.nodelifecycle.service import MONITOR_PERIOD, NodeLife
 from everynode.controllers.podgc.controller import QUARANTINE, TERMINATED_THRESHOLD
 from everynode.controllers.podgc.service import INTERVAL as POD_GC_INTERVAL
 from everynode.controllers.podgc.service import PodGCService
+from everynode.controllers.serviceaccount.service import ServiceAccountService
 from everynode.runtime.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
 from everynode.runtime.manager import Manager
 from everynode.scheduler.service import SchedulerService
@@ -65,12 +66,17 @@ def _scheduler(client: RestClient, args: argparse.Namespace, manager: Manager) -
     return SchedulerService(client, manager)
 
 
+def _serviceaccount(client: RestClient, args: argparse.Namespace, manager: Manager) -> object:
+    return ServiceAccountService(client, manager)
+
+
 CONTROLLERS: dict[str, Builder] = {
     "daemonset": _daemonset,
     "nodelifecycle": _nodelifecycle,
     "garbagecollector": _garbagecollector,
     "podgc": _podgc,
     "scheduler": _scheduler,
+    "serviceaccount": _serviceaccount,
 }
 
 
