@@ -18,7 +18,8 @@ from everynode.apiserver import defaults
 from everynode.apiserver.defaults import cluster_config, network, statefulset
 from everynode.apiserver.registry import hooks
 from everynode.apiserver.registry.strategy import Strategy
-from everynode.apiserver.tables.apps import CONTROLLER_REVISIONS, DAEMONSETS
+from everynode.apiserver.tables import cluster, config, rbac, services
+from everynode.apiserver.tables.apps import CONTROLLER_REVISIONS, DAEMONSETS, STATEFULSETS
 from everynode.apiserver.tables.columns import Printer
 from everynode.apiserver.tables.core import DEFAULT, EVENTS, LEASES, NAMESPACES
 from everynode.apiserver.tables.nodes import NODES
@@ -125,40 +126,63 @@ KINDS: tuple[Kind, ...] = (
         lease.validate_lease_update,
     ),
     # -- what a DaemonSet's bundle brings along ---------------------------------------------------
-    Kind(Strategy(r.CONFIGMAPS)),
-    Kind(Strategy(r.SECRETS), defaults=cluster_config.secret_defaults),
-    Kind(Strategy(r.SERVICE_ACCOUNTS)),
+    Kind(Strategy(r.CONFIGMAPS), config.CONFIGMAPS),
+    Kind(Strategy(r.SECRETS), config.SECRETS, cluster_config.secret_defaults),
+    Kind(Strategy(r.SERVICE_ACCOUNTS), config.SERVICE_ACCOUNTS),
     Kind(
         Strategy(r.SERVICES, allow_create_on_update=True, on_create=hooks.service_created),
+        printer=services.SERVICES,
         defaults=network.service_defaults,
     ),
-    Kind(Strategy(r.ENDPOINTS, allow_create_on_update=True), defaults=network.endpoints_defaults),
+    Kind(
+        Strategy(r.ENDPOINTS, allow_create_on_update=True),
+        printer=services.ENDPOINTS,
+        defaults=network.endpoints_defaults,
+    ),
     Kind(
         Strategy(r.ENDPOINT_SLICES, on_create=hooks.first_generation, on_update=hooks.endpoint_slice_updated),
+        printer=services.ENDPOINT_SLICES,
         defaults=network.endpoint_slice_defaults,
     ),
-    Kind(Strategy(r.ROLES, allow_create_on_update=True)),
-    Kind(Strategy(r.CLUSTER_ROLES, allow_create_on_update=True)),
-    Kind(Strategy(r.ROLE_BINDINGS, allow_create_on_update=True), defaults=cluster_config.binding_defaults),
+    Kind(Strategy(r.ROLES, allow_create_on_update=True), rbac.ROLES),
+    Kind(Strategy(r.CLUSTER_ROLES, allow_create_on_update=True), rbac.CLUSTER_ROLES),
+    Kind(
+        Strategy(r.ROLE_BINDINGS, allow_create_on_update=True),
+        printer=rbac.ROLE_BINDINGS,
+        defaults=cluster_config.binding_defaults,
+    ),
     Kind(
         Strategy(r.CLUSTER_ROLE_BINDINGS, allow_create_on_update=True),
+        printer=rbac.CLUSTER_ROLE_BINDINGS,
         defaults=cluster_config.binding_defaults,
     ),
     Kind(
         Strategy(r.STATEFULSETS, tracks_generation=True, on_create=hooks.statefulset_created),
+        printer=STATEFULSETS,
         defaults=statefulset.statefulset_defaults,
     ),
     Kind(
-        Strategy(r.POD_DISRUPTION_BUDGETS, tracks_generation=True, on_create=hooks.disruption_budget_created)
+        Strategy(r.POD_DISRUPTION_BUDGETS, tracks_generation=True, on_create=hooks.disruption_budget_created),
+        cluster.POD_DISRUPTION_BUDGETS,
     ),
-    Kind(Strategy(r.NETWORK_POLICIES, tracks_generation=True), defaults=network.network_policy_defaults),
+    Kind(
+        Strategy(r.NETWORK_POLICIES, tracks_generation=True),
+        printer=services.NETWORK_POLICIES,
+        defaults=network.network_policy_defaults,
+    ),
     Kind(
         Strategy(r.PRIORITY_CLASSES, on_create=hooks.first_generation, on_update=hooks.generation_kept),
+        printer=cluster.PRIORITY_CLASSES,
         defaults=cluster_config.priority_class_defaults,
     ),
-    Kind(Strategy(r.STORAGE_CLASSES), defaults=cluster_config.storage_class_defaults),
+    Kind(
+        Strategy(r.STORAGE_CLASSES),
+        printer=cluster.STORAGE_CLASSES,
+        defaults=cluster_config.storage_class_defaults,
+    ),
     Kind(
         Strategy(r.CSI_DRIVERS, on_update=hooks.spec_generation_updated),
+        printer=cluster.CSI_DRIVERS,
         defaults=cluster_config.csi_driver_defaults,
     ),
 )

@@ -1,7 +1,8 @@
-"""DaemonSet and ControllerRevision rows: exact cells, wide cells included."""
+"""DaemonSet, StatefulSet and ControllerRevision rows: exact cells, wide cells included."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,9 @@ import pytest
 
 from everynode.apiserver.kinds import kind_of
 from everynode.apiserver.tables import render_table
+from everynode.apiserver.tables.apps import STATEFULSETS
+from everynode.apiserver.tables.columns import Printer
+from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
 from tests import builders
 
@@ -178,6 +182,99 @@ def test_daemonset_rows(ds: Obj, expected: list[Any]) -> None:
 def test_daemonset_invalid_selector_prints_error() -> None:
     ds = daemonset(selector={"matchExpressions": [{"key": "a", "operator": "Near", "values": ["x"]}]})
     assert cells("daemonsets", ds)[-1] == "<error>"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    printer: Printer
+    info: ResourceInfo | None = None
+
+
+def sts_cells(obj: Obj) -> list[Any]:
+    (row,) = render_table(Source(STATEFULSETS), [obj], now=NOW)["rows"]
+    return list(row["cells"])
+
+
+def statefulset(
+    name: str = "web",
+    *,
+    replicas: Any = 3,
+    status: Any = None,
+    containers: list[Any] | None = None,
+    created: str | None = None,
+) -> Obj:
+    obj: Obj = {
+        "metadata": {"name": name, "namespace": "default", "creationTimestamp": created or ago(minutes=5)},
+        "spec": {
+            "replicas": replicas,
+            "serviceName": name,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": containers or [{"name": "nginx", "image": "nginx:1.27"}]},
+            },
+        },
+    }
+    if status is not None:
+        obj["status"] = status
+    return obj
+
+
+def test_statefulset_columns() -> None:
+    table = render_table(Source(STATEFULSETS), [], now=NOW)
+    assert [(c["name"], c["type"], c["format"], c["priority"]) for c in table["columnDefinitions"]] == [
+        ("Name", "string", "name", 0),
+        ("Ready", "string", "", 0),
+        ("Age", "string", "", 0),
+        ("Containers", "string", "", 1),
+        ("Images", "string", "", 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sts", "expected"),
+    [
+        pytest.param(
+            statefulset(status={"replicas": 3, "readyReplicas": 3, "currentReplicas": 3}),
+            ["web", "3/3", "5m", "nginx", "nginx:1.27"],
+            id="all-ready",
+        ),
+        pytest.param(
+            statefulset(
+                "db",
+                replicas=5,
+                status={"replicas": 2, "readyReplicas": 1},
+                containers=[
+                    {"name": "postgres", "image": "postgres:16"},
+                    {"name": "exporter", "image": "prom/postgres-exporter:v0.15.0"},
+                ],
+                created=ago(days=3, hours=4),
+            ),
+            ["db", "1/5", "3d4h", "postgres,exporter", "postgres:16,prom/postgres-exporter:v0.15.0"],
+            id="rolling-out-two-containers",
+        ),
+        pytest.param(statefulset(status={}), ["web", "0/3", "5m", "nginx", "nginx:1.27"], id="no-status-yet"),
+        pytest.param(
+            statefulset(replicas=0, status={"replicas": 0}),
+            ["web", "0/0", "5m", "nginx", "nginx:1.27"],
+            id="scaled-to-zero",
+        ),
+        pytest.param(
+            statefulset(
+                replicas="3", status={"readyReplicas": None}, containers=[{"name": "a"}, "b", {"image": 5}]
+            ),
+            ["web", "0/0", "5m", "a,", ","],
+            id="wrong-types",
+        ),
+        pytest.param(
+            {"metadata": {"name": "bare"}, "spec": {"template": []}, "status": "Ready"},
+            ["bare", "0/0", "<unknown>", "", ""],
+            id="bare-object",
+        ),
+    ],
+)
+def test_statefulset_rows(sts: Obj, expected: list[Any]) -> None:
+    assert sts_cells(sts) == expected
 
 
 def revision(owners: list[Obj] | None, number: int = 1, created: str | None = None) -> Obj:

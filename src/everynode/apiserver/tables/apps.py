@@ -1,4 +1,5 @@
-"""DaemonSet and ControllerRevision tables (``kubectl get ds`` / ``kubectl get controllerrevisions``)."""
+"""DaemonSet, StatefulSet and ControllerRevision tables (``kubectl get ds`` / ``sts`` /
+``controllerrevisions``)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,32 @@ DAEMONSETS = Printer(
         wide("Selector", "Label query over the pods the DaemonSet owns."),
     ),
     daemonset_cells,
+)
+
+
+def statefulset_cells(sts: Mapping[str, Any], now: datetime) -> Cells:
+    spec = mapping(sts.get("spec"))
+    pod_spec = mapping(mapping(spec.get("template")).get("spec"))
+    names, images = container_cells(pod_spec.get("containers"))
+    ready = integer(mapping(sts.get("status")).get("readyReplicas"))
+    return [
+        name_of(sts),
+        f"{ready}/{integer(spec.get('replicas'))}",
+        since(metadata(sts).get("creationTimestamp"), now),
+        names,
+        images,
+    ]
+
+
+STATEFULSETS = Printer(
+    (
+        NAME,
+        Column("Ready", description="Ready pods out of the desired replicas."),
+        AGE,
+        wide("Containers", "Names of the containers in the pod template."),
+        wide("Images", "Images of the containers in the pod template."),
+    ),
+    statefulset_cells,
 )
 
 
