@@ -208,6 +208,8 @@ def memory(server: ApiServerProcess) -> dict[str, int]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServerProcess]:
     """A server holding one valid object of each fuzzed kind, for updates and patches to aim at."""
     with ApiServerProcess(f"sqlite:///{tmp_path_factory.mktemp('hostile')}/state.db") as process:
+        account = orjson.dumps({"metadata": {"name": "agent"}})  # the pod's, which admission requires
+        assert send(process, "POST", "/api/v1/namespaces/default/serviceaccounts", account)[0] == 201
         for path, obj in KINDS.values():
             status, data = send(process, "POST", path, orjson.dumps(obj))
             assert status == 201, data

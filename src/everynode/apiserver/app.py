@@ -20,6 +20,7 @@ from everynode.apiserver.edge.inflight import inflight_limit
 from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
 from everynode.apiserver.registry.namespaces import NamespaceFinalizer, seed_namespaces
 from everynode.apiserver.registry.store import Registry
+from everynode.apiserver.registry.system_objects import seed_priority_classes
 from everynode.apiserver.request.handlers import HandlerOptions, ResourceHandlers
 from everynode.apiserver.request.http import (
     CONNECTION_LIMITS,
@@ -73,6 +74,7 @@ def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.
         try:
             await asyncio.gather(*(cache.ready.wait() for cache in caches.values()))
             await seed_namespaces(registry, options.seed_namespaces)
+            await seed_priority_classes(registry)
             await finalizer.resume()
             yield
         finally:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from everynode.apiserver import defaults
+from everynode.apiserver.admission import Lookup, Plugin, priority, serviceaccount
 from everynode.apiserver.defaults import cluster_config, network, statefulset
 from everynode.apiserver.registry import hooks
 from everynode.apiserver.registry.strategy import Strategy
@@ -43,6 +44,12 @@ class Kind:
     create_rules: CreateRules | None = None
     update_rules: UpdateRules | None = None
     status_update_rules: UpdateRules | None = None  # None: the update rules
+    admission: tuple[Plugin, ...] = ()  # upstream's admission plugins that act on the kind
+
+    def admit(self, obj: Obj, old: Obj | None, lookup: Lookup) -> None:
+        """Run the kind's admission plugins (``old`` is None on create); a refusal raises 403."""
+        for plugin in self.admission:
+            plugin(obj, old, lookup)
 
     @property
     def info(self) -> ResourceInfo:
@@ -90,6 +97,7 @@ KINDS: tuple[Kind, ...] = (
         pod.validate_pod_create,
         pod.validate_pod_update,
         pod.validate_pod_status_update,
+        admission=(serviceaccount.admit_pod, priority.admit_pod),
     ),
     Kind(
         Strategy(r.EVENTS, allow_create_on_update=True),
@@ -174,6 +182,7 @@ KINDS: tuple[Kind, ...] = (
         Strategy(r.PRIORITY_CLASSES, on_create=hooks.first_generation, on_update=hooks.generation_kept),
         printer=cluster.PRIORITY_CLASSES,
         defaults=cluster_config.priority_class_defaults,
+        admission=(priority.admit_priority_class,),
     ),
     Kind(
         Strategy(r.STORAGE_CLASSES),

@@ -33,3 +33,18 @@ SIM_READY = "sim.everynode.io/ready"  # on a pod (template): "never" = runs, nev
 SIM_FAIL_AFTER = "sim.everynode.io/fail-after"  # on a pod (template): Failed that long after starting
 SIM_START_DELAY = "sim.everynode.io/start-delay"  # on a pod (template): Pending -> Running takes this long
 SIM_HEARTBEAT = "sim.everynode.io/heartbeat"  # on a node: "stop" = its Lease is no longer renewed
+
+
+# The PriorityClasses every cluster has (upstream creates them at API server start; they cannot be
+# deleted): name → (value, description).
+SYSTEM_PRIORITY_CLASSES = {
+    "system-node-critical": (
+        2000001000,
+        "Used for system critical pods that must not be moved from their current node.",
+    ),
+    "system-cluster-critical": (
+        2000000000,
+        "Used for system critical pods that must run in the cluster, but can be moved to another node "
+        "if necessary.",
+    ),
+}

@@ -234,8 +234,7 @@ def test_pod_only_defaults() -> None:
     )
     spec = pod["spec"]
     assert spec["enableServiceLinks"] is True
-    assert spec["priority"] == 0
-    assert spec["preemptionPolicy"] == "PreemptLowerPriority"
+    assert "priority" not in spec  # admission's (it reads the PriorityClasses): test_admission.py
     assert spec["tolerations"] == [
         {
             "key": "node.kubernetes.io/not-ready",
@@ -271,13 +270,6 @@ def test_a_toleration_of_everything_needs_no_default_seconds() -> None:
         containers=[{"name": "c", "image": "x:1"}], tolerations=[{"operator": "Exists"}]
     )
     assert spec["tolerations"] == [{"operator": "Exists"}]
-
-
-def test_builtin_priority_classes_resolve() -> None:
-    spec = pod_spec_after_defaults(
-        containers=[{"name": "c", "image": "x:1"}], priorityClassName="system-node-critical"
-    )
-    assert spec["priority"] == 2000001000
 
 
 def test_requests_default_to_limits_in_pods() -> None:

@@ -1,6 +1,7 @@
 """What a Pod gets beyond its template's defaults: ``SetDefaults_Pod``, the admission plugins that
-touch every pod (Priority, DefaultTolerationSeconds; not ServiceAccount), and the status the
-registry fills in on create (phase and QoS class)."""
+touch every pod without reading other objects (DefaultTolerationSeconds), and the status the
+registry fills in on create (phase and QoS class). Priority and the service account are admission's
+(``apiserver.admission``): they depend on stored PriorityClasses and ServiceAccounts."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from everynode.core.quantity import QuantityError, add, parse_quantity
 from everynode.core.types import Obj
 
 DEFAULT_TOLERATION_SECONDS = 300
-# Built-in PriorityClasses every cluster has; other class names are left for a priority controller.
-BUILTIN_PRIORITIES = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}
 QOS_RESOURCES = ("cpu", "memory")
 
 
@@ -64,15 +63,6 @@ def _default_toleration_seconds(spec: Obj) -> None:
     spec["tolerations"] = (current if isinstance(current, list) else []) + added
 
 
-def _priority(spec: Obj) -> None:
-    class_name = spec.get("priorityClassName")
-    if not class_name:
-        set_if_absent(spec, "priority", 0)
-    elif class_name in BUILTIN_PRIORITIES:
-        set_if_absent(spec, "priority", BUILTIN_PRIORITIES[class_name])
-    set_if_absent(spec, "preemptionPolicy", "PreemptLowerPriority", zero_counts=True)
-
-
 def _sum(totals: dict[str, Decimal], name: str, raw: object) -> bool:
     """Add a positive quantity of a QoS resource; True when one was added."""
     if name not in QOS_RESOURCES:
@@ -119,7 +109,6 @@ def pod_defaults(pod: Obj) -> None:
     set_if_absent(spec, "enableServiceLinks", True)
     _host_network_ports(spec)
     pod_spec_defaults(spec)
-    _priority(spec)
     _default_toleration_seconds(spec)
     status = child_obj(pod, "status")
     if status is not None:

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from everynode.apiserver.admission import Lookup
 from everynode.apiserver.kinds import Kind
 from everynode.apiserver.registry.objects import meta
 from everynode.core import errors
@@ -22,20 +23,21 @@ _CARRIED_META = ("name", "namespace", "creationTimestamp", "generateName")
 _DELETION_META = ("deletionTimestamp", "deletionGracePeriodSeconds")
 
 
-def prepare_create(kind: Kind, obj: Obj) -> None:
-    """Make ``obj`` (in place) what a create stores, or raise 400/422."""
+def prepare_create(kind: Kind, obj: Obj, lookup: Lookup) -> None:
+    """Make ``obj`` (in place) what a create stores, or raise 400/403/422."""
     info = kind.info
     obj["apiVersion"], obj["kind"] = info.api_version, info.kind
     with malformed(info):
         kind.strategy.prepare_for_create(obj)
         kind.apply_defaults(obj)
+        kind.admit(obj, None, lookup)
         problems = kind.validate_create(obj)
     check(info, obj, problems)
 
 
-def prepare_update(kind: Kind, old: Obj, new: Obj, subresource: str | None) -> Obj:
+def prepare_update(kind: Kind, old: Obj, new: Obj, subresource: str | None, lookup: Lookup) -> Obj:
     """The object an update of ``old`` to ``new`` stores (``new``, changed in place, unless the status
-    strategy builds another), or raise 400/422."""
+    strategy builds another), or raise 400/403/422."""
     info, strategy = kind.info, kind.strategy
     with malformed(info):
         old_meta, new_meta = old["metadata"], meta(new)
@@ -53,6 +55,7 @@ def prepare_update(kind: Kind, old: Obj, new: Obj, subresource: str | None) -> O
                     new_meta.pop(field, None)
             strategy.prepare_for_update(new, old)
             kind.apply_defaults(new)
+            kind.admit(new, old, lookup)
         new_meta["resourceVersion"] = old_meta["resourceVersion"]
         rules = kind.validate_status_update if subresource == "status" else kind.validate_update
         problems = rules(new, old)

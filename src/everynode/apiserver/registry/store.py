@@ -44,10 +44,24 @@ SERVER_SET_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGra
 Mutation = Callable[[Obj], Obj]
 
 
+class CacheLookup:
+    """What admission reads: the watch caches' objects (shared: never changed here or by callers)."""
+
+    def __init__(self, caches: dict[str, WatchCache]) -> None:
+        self.caches = caches
+
+    def get(self, info: ResourceInfo, namespace: str | None, name: str) -> Obj | None:
+        return self.caches[info.resource].get(info.key(namespace, name))
+
+    def list(self, info: ResourceInfo) -> list[Obj]:
+        return self.caches[info.resource].list_objects(None, lambda obj: True)
+
+
 class Registry:
     def __init__(self, backend: Backend, caches: dict[str, WatchCache]) -> None:
         self.backend = backend
         self.caches = caches
+        self.lookup = CacheLookup(caches)
         self.on_namespace_terminating: Callable[[str], None] = lambda name: None
 
     # -- create ----------------------------------------------------------------------------------
@@ -69,7 +83,7 @@ class Registry:
             metadata["name"] = str(metadata["generateName"]) + random_suffix()
         metadata["uid"] = str(uuid.uuid4())
         metadata["creationTimestamp"] = now_time()
-        prepare_create(kind, obj)
+        prepare_create(kind, obj, self.lookup)
         if dry_run:
             return obj
         attempts = GENERATE_NAME_ATTEMPTS if generated else 1
@@ -140,7 +154,7 @@ class Registry:
             return await self.create(info, namespace, body, dry_run=dry_run), True
 
         def mutate(old: Obj) -> Obj:
-            return prepare_update(kind, old, deep_copy(body), subresource)
+            return prepare_update(kind, old, deep_copy(body), subresource, self.lookup)
 
         stored = await self._guaranteed_update(
             info, key, name, mutate, precondition=precondition, dry_run=dry_run, current=current
@@ -170,7 +184,7 @@ class Registry:
             wanted = meta(desired).get("resourceVersion")
             if wanted and wanted != old["metadata"]["resourceVersion"]:
                 precondition[0] = wanted
-            return prepare_update(kind, old, desired, subresource)
+            return prepare_update(kind, old, desired, subresource, self.lookup)
 
         return await self._update_from_cache(info, key, name, mutate, dry_run, late_precondition=precondition)
 
