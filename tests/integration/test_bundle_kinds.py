@@ -19,6 +19,7 @@ from kubernetes.client.exceptions import ApiException
 
 from everynode.core.types import Obj
 from tests.integration.conftest import Clients
+from tests.polling import poll_until
 
 LABELS = {"app.kubernetes.io/name": "node-agent"}
 
@@ -291,3 +292,48 @@ def test_typed_clients_read_the_bundle(created: dict[str, Obj], k8s: Clients, na
     assert pdb.spec.max_unavailable == 1
     classes = client.SchedulingV1Api(k8s.api).list_priority_class()
     assert f"{namespace}-node-agent" in [item.metadata.name for item in classes.items]
+
+
+def test_the_system_priority_classes_exist_and_cannot_be_deleted(k8s: Clients) -> None:
+    scheduling = client.SchedulingV1Api(k8s.api)
+    node_critical = scheduling.read_priority_class("system-node-critical")
+    assert (node_critical.value, node_critical.preemption_policy) == (2000001000, "PreemptLowerPriority")
+    assert scheduling.read_priority_class("system-cluster-critical").value == 2000000000
+    with pytest.raises(ApiException) as refused:
+        scheduling.delete_priority_class("system-node-critical")
+    assert refused.value.status == 403
+    assert "this is a system priority class and cannot be deleted" in refused.value.body
+
+
+def test_a_pods_priority_and_account_are_admitted_as_upstream_admits_them(
+    k8s: Clients, namespace: str
+) -> None:
+    def pod(name: str, **spec: Any) -> Obj:
+        return {
+            "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": "agent:1"}], **spec},
+        }
+
+    made = k8s.core.create_namespaced_pod(
+        namespace, pod("critical", priorityClassName="system-node-critical")
+    )
+    assert (made.spec.priority, made.spec.service_account_name) == (2000001000, "default")
+    with pytest.raises(ApiException) as unknown:
+        k8s.core.create_namespaced_pod(namespace, pod("unknown", priorityClassName="no-such-class"))
+    assert unknown.value.status == 403
+    with pytest.raises(ApiException) as missing:
+        k8s.core.create_namespaced_pod(namespace, pod("shipper", serviceAccountName="shipper"))
+    assert missing.value.status == 403
+    assert f"error looking up service account {namespace}/shipper" in missing.value.body
+    k8s.core.create_namespaced_service_account(namespace, {"metadata": {"name": "shipper"}})
+
+    def admitted() -> bool:
+        try:
+            k8s.core.create_namespaced_pod(namespace, pod("shipper", serviceAccountName="shipper"))
+        except ApiException as exc:
+            if exc.status != 403:
+                raise
+            return False
+        return True
+
+    poll_until(admitted, what="the pod admitted once its ServiceAccount exists", within=10, every=0.05)

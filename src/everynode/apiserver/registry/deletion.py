@@ -44,11 +44,18 @@ class DeletionPlan:
 
 def check_deletable(info: r.ResourceInfo, name: str) -> None:
     """403 for the namespaces a cluster cannot do without (upstream's NamespaceLifecycle admission
-    refuses them before the object is even read; ``kube-node-lease`` may go, and comes back)."""
+    refuses them before the object is even read; ``kube-node-lease`` may go, and comes back), and
+    for the system PriorityClasses (upstream's PriorityClass storage refuses them)."""
     if info is r.NAMESPACES and name in IMMORTAL_NAMESPACES:
         raise errors.Forbidden(
             f'namespaces "{name}" is forbidden: this namespace may not be deleted',
             details={"name": name, "kind": "namespaces"},
+        )
+    if info is r.PRIORITY_CLASSES and name in wellknown.SYSTEM_PRIORITY_CLASSES:
+        raise errors.Forbidden(
+            f'priorityclasses.scheduling.k8s.io "{name}" is forbidden: '
+            "this is a system priority class and cannot be deleted",
+            details={"name": name, "group": "scheduling.k8s.io", "kind": "priorityclasses"},
         )
 
 
