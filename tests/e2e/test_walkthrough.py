@@ -9,6 +9,7 @@ restarts `up` on the same data directory.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -523,6 +524,34 @@ def test_on_delete_updates_a_node_only_when_its_pod_is_deleted(cluster: Cluster)
         assert after[node]["metadata"]["uid"] == before[node]["metadata"]["uid"]
         assert image(after[node]) == "registry.example/agent:1"
         assert labels(after[node])["pod-template-generation"] == "1"
+
+
+def test_a_rollback_by_patch_keeps_the_pods_that_already_run_the_template(cluster: Cluster) -> None:
+    """A patch adds a template annotation, a second removes it (``"k": null``): the template is
+    the original again, so the pods that run it are up to date and nothing is replaced. (The
+    server once kept ``annotations: {}``, which hashed differently and restarted every pod.)"""
+    ns, name = "walkthrough-rollback", "rollback-agent"
+    nodes = cluster.node_names()
+    cluster.apply(namespace(ns), daemonset(name, ns, strategy={"type": "OnDelete"}))
+    before = cluster.eventually(lambda: converged(cluster, ns, name, nodes), f"{name} converged")
+
+    def patch_annotation(value: str | None) -> None:
+        body = json.dumps({"spec": {"template": {"metadata": {"annotations": {"k": value}}}}})
+        assert cluster.out("patch", "ds", name, "-n", ns, "--type", "merge", "-p", body) == (
+            f"daemonset.apps/{name} patched\n"
+        )
+
+    patch_annotation("v")
+    cluster.eventually(
+        lambda: converged(cluster, ns, name, nodes, updated=0), "the annotated template observed"
+    )
+    patch_annotation(None)
+    template = cluster.daemonset(ns, name)["spec"]["template"]
+    assert "annotations" not in template["metadata"], template["metadata"]
+    after = cluster.eventually(
+        lambda: converged(cluster, ns, name, nodes), "the original template's pods up to date again"
+    )
+    assert uids(after) == uids(before), summary(after.values())
 
 
 # -- 4. nodes join and leave, pods deleted or failing -------------------------------------------------

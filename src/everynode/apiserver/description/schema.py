@@ -220,6 +220,14 @@ def _kind(raw: dict[str, Any]) -> str:
     return SCALAR if types else OPEN
 
 
+SchemaType = _Type  # a resolved type, for walkers outside this module (``omitempty``)
+
+
+def type_of(definition: str) -> _Type:
+    """The resolved type of a definition (``io.k8s.api.apps.v1.DaemonSet``)."""
+    return _resolve({"$ref": _REF_PREFIX + definition})
+
+
 @functools.cache
 def patch_schema(group: str, version: str, kind: str) -> strategic.PatchSchema | None:
     """The strategic-merge schema of a kind's root, or None for a kind without a definition."""

@@ -2,8 +2,9 @@
 
 Pure rules, no storage: ``prepare_create`` for a new object (after the registry has set the
 server-owned metadata), ``prepare_update`` for a replacement of ``old`` — metadata the client may not
-change is carried over, the status subresource changes only the status. A body whose shape is wrong
-fails with 400, a body that breaks a rule with 422.
+change is carried over, the status subresource changes only the status. Empty maps are dropped, as
+upstream's ``omitempty`` drops them. A body whose shape is wrong fails with 400, one that admission
+refuses with 403, one that breaks a rule with 422.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from everynode.apiserver.admission import Lookup
+from everynode.apiserver.description.omitempty import drop_empty_maps
 from everynode.apiserver.kinds import Kind
 from everynode.apiserver.registry.objects import meta
 from everynode.core import errors
@@ -31,6 +33,7 @@ def prepare_create(kind: Kind, obj: Obj, lookup: Lookup) -> None:
         kind.strategy.prepare_for_create(obj)
         kind.apply_defaults(obj)
         kind.admit(obj, None, lookup)
+        drop_empty_maps(obj, info.group, info.version, info.kind)
         problems = kind.validate_create(obj)
     check(info, obj, problems)
 
@@ -57,6 +60,7 @@ def prepare_update(kind: Kind, old: Obj, new: Obj, subresource: str | None, look
             kind.apply_defaults(new)
             kind.admit(new, old, lookup)
         new_meta["resourceVersion"] = old_meta["resourceVersion"]
+        drop_empty_maps(new, info.group, info.version, info.kind)
         rules = kind.validate_status_update if subresource == "status" else kind.validate_update
         problems = rules(new, old)
     check(info, new, problems)
