@@ -353,7 +353,8 @@ def test_leases_and_events(k8s: Clients, namespace: str) -> None:
 
 
 def test_all_three_patch_types(k8s: Clients, namespace: str) -> None:
-    body = daemonset("web", labels={})  # the JSON patch below adds to its labels
+    body = daemonset("web", labels={"i": "0"})  # the JSON patch below adds to its labels (an empty
+    # map would not be stored, as upstream stores none, and "add /metadata/labels/j" would fail)
     body["spec"]["template"]["spec"]["containers"].append({"name": "side", "image": "busybox:1"})
     k8s.apps.create_namespaced_daemon_set(namespace, body)
     # JSON patch (RFC 6902)
@@ -388,7 +389,7 @@ def test_all_three_patch_types(k8s: Clients, namespace: str) -> None:
         },
         _content_type="application/strategic-merge-patch+json",
     )
-    assert patched.metadata.labels == {"j": "1", "m": "2"}
+    assert patched.metadata.labels == {"i": "0", "j": "1", "m": "2"}
     assert [(c.name, c.image) for c in patched.spec.template.spec.containers] == [("main", "nginx:1.27")]
     assert patched.metadata.generation == 2
     with pytest.raises(ApiException) as caught:  # a failing JSON-patch test op changes nothing
@@ -402,7 +403,11 @@ def test_all_three_patch_types(k8s: Clients, namespace: str) -> None:
             _content_type="application/json-patch+json",
         )
     assert caught.value.status == 422
-    assert k8s.apps.read_namespaced_daemon_set("web", namespace).metadata.labels == {"j": "1", "m": "2"}
+    assert k8s.apps.read_namespaced_daemon_set("web", namespace).metadata.labels == {
+        "i": "0",
+        "j": "1",
+        "m": "2",
+    }
 
 
 def test_rollout_undo_patch_replaces_the_template(k8s: Clients, namespace: str) -> None:

@@ -25,7 +25,25 @@ from everynode.apiserver.tables.columns import Printer
 from everynode.apiserver.tables.core import DEFAULT, EVENTS, LEASES, NAMESPACES
 from everynode.apiserver.tables.nodes import NODES
 from everynode.apiserver.tables.pods import PODS
-from everynode.apiserver.validation import controllerrevision, daemonset, event, lease, namespace, node, pod
+from everynode.apiserver.validation import config as config_rules
+from everynode.apiserver.validation import (
+    controllerrevision,
+    daemonset,
+    endpoints,
+    event,
+    lease,
+    namespace,
+    networkpolicy,
+    node,
+    pod,
+    policy,
+    priorityclass,
+    service,
+    storage,
+)
+from everynode.apiserver.validation import rbac as rbac_rules
+from everynode.apiserver.validation import serviceaccount as serviceaccount_rules
+from everynode.apiserver.validation import statefulset as statefulset_rules
 from everynode.apiserver.validation.fields import Errors, dedupe
 from everynode.core import resources as r
 from everynode.core.fielderrors import FieldError
@@ -134,65 +152,116 @@ KINDS: tuple[Kind, ...] = (
         lease.validate_lease_update,
     ),
     # -- what a DaemonSet's bundle brings along ---------------------------------------------------
-    Kind(Strategy(r.CONFIGMAPS), config.CONFIGMAPS),
-    Kind(Strategy(r.SECRETS), config.SECRETS, cluster_config.secret_defaults),
-    Kind(Strategy(r.SERVICE_ACCOUNTS), config.SERVICE_ACCOUNTS),
+    Kind(
+        Strategy(r.CONFIGMAPS),
+        config.CONFIGMAPS,
+        create_rules=config_rules.validate_configmap,
+        update_rules=config_rules.validate_configmap_update,
+    ),
+    Kind(
+        Strategy(r.SECRETS),
+        config.SECRETS,
+        cluster_config.secret_defaults,
+        config_rules.validate_secret,
+        config_rules.validate_secret_update,
+    ),
+    Kind(
+        Strategy(r.SERVICE_ACCOUNTS),
+        config.SERVICE_ACCOUNTS,
+        create_rules=serviceaccount_rules.validate_service_account,
+        update_rules=serviceaccount_rules.validate_service_account_update,
+    ),
     Kind(
         Strategy(r.SERVICES, allow_create_on_update=True, on_create=hooks.service_created),
-        printer=services.SERVICES,
-        defaults=network.service_defaults,
+        services.SERVICES,
+        network.service_defaults,
+        service.validate_service,
+        service.validate_service_update,
+        service.validate_service_status_update,
     ),
     Kind(
         Strategy(r.ENDPOINTS, allow_create_on_update=True),
-        printer=services.ENDPOINTS,
-        defaults=network.endpoints_defaults,
+        services.ENDPOINTS,
+        network.endpoints_defaults,
+        endpoints.validate_endpoints,
+        endpoints.validate_endpoints_update,
     ),
     Kind(
         Strategy(r.ENDPOINT_SLICES, on_create=hooks.first_generation, on_update=hooks.endpoint_slice_updated),
-        printer=services.ENDPOINT_SLICES,
-        defaults=network.endpoint_slice_defaults,
+        services.ENDPOINT_SLICES,
+        network.endpoint_slice_defaults,
+        endpoints.validate_endpoint_slice,
+        endpoints.validate_endpoint_slice_update,
     ),
-    Kind(Strategy(r.ROLES, allow_create_on_update=True), rbac.ROLES),
-    Kind(Strategy(r.CLUSTER_ROLES, allow_create_on_update=True), rbac.CLUSTER_ROLES),
+    Kind(
+        Strategy(r.ROLES, allow_create_on_update=True),
+        rbac.ROLES,
+        create_rules=rbac_rules.validate_role,
+        update_rules=rbac_rules.validate_role_update,
+    ),
+    Kind(
+        Strategy(r.CLUSTER_ROLES, allow_create_on_update=True),
+        rbac.CLUSTER_ROLES,
+        create_rules=rbac_rules.validate_cluster_role,
+        update_rules=rbac_rules.validate_cluster_role_update,
+    ),
     Kind(
         Strategy(r.ROLE_BINDINGS, allow_create_on_update=True),
-        printer=rbac.ROLE_BINDINGS,
-        defaults=cluster_config.binding_defaults,
+        rbac.ROLE_BINDINGS,
+        cluster_config.binding_defaults,
+        rbac_rules.validate_role_binding,
+        rbac_rules.validate_role_binding_update,
     ),
     Kind(
         Strategy(r.CLUSTER_ROLE_BINDINGS, allow_create_on_update=True),
-        printer=rbac.CLUSTER_ROLE_BINDINGS,
-        defaults=cluster_config.binding_defaults,
+        rbac.CLUSTER_ROLE_BINDINGS,
+        cluster_config.binding_defaults,
+        rbac_rules.validate_cluster_role_binding,
+        rbac_rules.validate_cluster_role_binding_update,
     ),
     Kind(
         Strategy(r.STATEFULSETS, tracks_generation=True, on_create=hooks.statefulset_created),
-        printer=STATEFULSETS,
-        defaults=statefulset.statefulset_defaults,
+        STATEFULSETS,
+        statefulset.statefulset_defaults,
+        statefulset_rules.validate_statefulset,
+        statefulset_rules.validate_statefulset_update,
+        statefulset_rules.validate_statefulset_status_update,
     ),
     Kind(
         Strategy(r.POD_DISRUPTION_BUDGETS, tracks_generation=True, on_create=hooks.disruption_budget_created),
         cluster.POD_DISRUPTION_BUDGETS,
+        create_rules=policy.validate_pod_disruption_budget,
+        update_rules=policy.validate_pod_disruption_budget_update,
+        status_update_rules=policy.validate_pod_disruption_budget_status_update,
     ),
     Kind(
         Strategy(r.NETWORK_POLICIES, tracks_generation=True),
-        printer=services.NETWORK_POLICIES,
-        defaults=network.network_policy_defaults,
+        services.NETWORK_POLICIES,
+        network.network_policy_defaults,
+        networkpolicy.validate_network_policy,
+        networkpolicy.validate_network_policy_update,
     ),
     Kind(
         Strategy(r.PRIORITY_CLASSES, on_create=hooks.first_generation, on_update=hooks.generation_kept),
-        printer=cluster.PRIORITY_CLASSES,
-        defaults=cluster_config.priority_class_defaults,
+        cluster.PRIORITY_CLASSES,
+        cluster_config.priority_class_defaults,
+        priorityclass.validate_priority_class,
+        priorityclass.validate_priority_class_update,
         admission=(priority.admit_priority_class,),
     ),
     Kind(
         Strategy(r.STORAGE_CLASSES),
-        printer=cluster.STORAGE_CLASSES,
-        defaults=cluster_config.storage_class_defaults,
+        cluster.STORAGE_CLASSES,
+        cluster_config.storage_class_defaults,
+        storage.validate_storage_class,
+        storage.validate_storage_class_update,
     ),
     Kind(
         Strategy(r.CSI_DRIVERS, on_update=hooks.spec_generation_updated),
-        printer=cluster.CSI_DRIVERS,
-        defaults=cluster_config.csi_driver_defaults,
+        cluster.CSI_DRIVERS,
+        cluster_config.csi_driver_defaults,
+        storage.validate_csi_driver,
+        storage.validate_csi_driver_update,
     ),
 )
 _BY_RESOURCE = {kind.info.resource: kind for kind in KINDS}

@@ -189,6 +189,11 @@ def name_is_dns_label(name: str, prefix: bool) -> list[str]:
     return is_dns1123_label(_mask_trailing_dash(name) if prefix else name)
 
 
+def name_is_dns1035_label(name: str, prefix: bool) -> list[str]:
+    """A Service's name rule (``NameIsDNS1035Label``): a DNS label that starts with a letter."""
+    return is_dns1035_label(_mask_trailing_dash(name) if prefix else name)
+
+
 def is_valid_path_segment_name(name: str) -> list[str]:
     """What every object name must satisfy to be used in a URL path."""
     for illegal in (".", ".."):

@@ -173,3 +173,26 @@ def test_path_segment_names(value: str, expected: list[str]) -> None:
 def test_config_map_keys() -> None:
     assert names.is_config_map_key("app.conf") == []
     assert names.is_config_map_key("..x") == ["must not start with '..'"]
+
+
+DNS1035_MSG = (
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
+    "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
+    "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "prefix", "expected"),
+    [
+        ("metrics", False, []),
+        ("kube-dns", False, []),
+        ("1metrics", False, [DNS1035_MSG]),
+        ("metrics.svc", False, [DNS1035_MSG]),
+        ("metrics-", False, [DNS1035_MSG]),
+        ("metrics-", True, []),
+        ("a" * 64, False, ["must be no more than 63 characters"]),
+    ],
+)
+def test_dns1035_names(value: str, prefix: bool, expected: list[str]) -> None:
+    assert names.name_is_dns1035_label(value, prefix) == expected
