@@ -2,39 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from everynode.apiserver.tables import GENERIC, render_table
+from everynode.apiserver.tables import GENERIC
 from everynode.apiserver.tables.columns import Printer
 from everynode.apiserver.tables.rbac import CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, ROLE_BINDINGS, ROLES
-from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
-
-NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    printer: Printer
-    info: ResourceInfo | None = None
-
-
-def ago(**elapsed: float) -> str:
-    return (NOW - timedelta(**elapsed)).isoformat().replace("+00:00", "Z")
-
-
-def cells(printer: Printer, obj: Obj) -> list[Any]:
-    (row,) = render_table(Source(printer), [obj], now=NOW)["rows"]
-    return list(row["cells"])
-
-
-def columns(printer: Printer) -> list[tuple[str, str, str, int]]:
-    table = render_table(Source(printer), [], now=NOW)
-    return [(c["name"], c["type"], c["format"], c["priority"]) for c in table["columnDefinitions"]]
+from tests.unit.apiserver.tablerows import ago, cells, columns
 
 
 @pytest.mark.parametrize("printer", [ROLES, CLUSTER_ROLES], ids=["roles", "clusterroles"])

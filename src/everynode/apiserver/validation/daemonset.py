@@ -27,6 +27,7 @@ from everynode.apiserver.validation.selectors import (
     selector_string,
     validate_label_selector,
 )
+from everynode.apiserver.validation.values import int_or_percent
 from everynode.core import names
 from everynode.core.fielderrors import FieldError, forbidden, go_quote, invalid, not_supported, required
 from everynode.core.intstr import percent
@@ -46,20 +47,8 @@ STATUS_COUNTERS = (
 
 
 def _int_or_string_errors(value: Any, path: str) -> Errors:
-    """``ValidatePositiveIntOrPercent`` then ``IsNotMoreThan100Percent``."""
-    if value is None:
-        value = 0
-    if isinstance(value, str):
-        msgs = names.is_valid_percent(value)
-        if msgs:
-            return [invalid(path, value, msg) for msg in msgs]
-        if int(value[:-1]) > 100:
-            return [invalid(path, value, "must not be greater than 100%", value_text=value)]
-        return []
-    number = as_int(value)
-    if number is None:
-        return [invalid(path, value, "must be an integer or percentage (e.g '5%%')")]
-    return nonnegative(number, path)
+    """``ValidatePositiveIntOrPercent`` then ``IsNotMoreThan100Percent``; absent counts as 0."""
+    return int_or_percent(0 if value is None else value, path)
 
 
 def int_or_percent_value(value: Any) -> int:
