@@ -554,6 +554,34 @@ def test_a_rollback_by_patch_keeps_the_pods_that_already_run_the_template(cluste
     assert uids(after) == uids(before), summary(after.values())
 
 
+def test_logs_tell_a_pods_lifecycle_and_exec_is_refused_with_a_status(cluster: Cluster) -> None:
+    ns, name = "walkthrough-logs", "logs-agent"
+    nodes = cluster.node_names()
+    cluster.apply(namespace(ns), daemonset(name, ns))
+    pods = cluster.eventually(lambda: converged(cluster, ns, name, nodes), f"{name} converged")
+    pod = next(iter(pods.values()))
+    pod_name, node = pod["metadata"]["name"], pod["spec"]["nodeName"]
+
+    lines = cluster.out("logs", pod_name, "-n", ns).splitlines()
+    assert lines[0] == f'everynode: container "agent" started on node {node} (image registry.example/agent:1)'
+    through_ds = cluster.kubectl("logs", f"ds/{name}", "-n", ns)  # kubectl picks one of its pods
+    assert through_ds.stdout.startswith('everynode: container "agent" started on node ')
+    assert cluster.out("logs", pod_name, "-n", ns, "--tail", "1").splitlines() == lines[-1:]
+    stamped = cluster.out("logs", pod_name, "-n", ns, "--timestamps").splitlines()
+    assert stamped[0].endswith(lines[0])
+    assert stamped[0].split(" ")[0] == pod["status"]["startTime"]
+
+    previous = cluster.kubectl("logs", pod_name, "-n", ns, "--previous", check=False)
+    assert previous.returncode != 0
+    assert f'previous terminated container "agent" in pod "{pod_name}" not found' in previous.stderr
+
+    for verb in (["exec", pod_name, "-n", ns, "--", "true"], ["port-forward", pod_name, "-n", ns, "8080:80"]):
+        refused = cluster.kubectl(*verb, check=False)
+        assert refused.returncode != 0, verb
+        assert f"pod {ns}/{pod_name} is simulated by everynode" in refused.stderr, refused.stderr
+    assert "Traceback" not in (cluster.data_dir / "apiserver.log").read_text()
+
+
 # -- 4. nodes join and leave, pods deleted or failing -------------------------------------------------
 
 

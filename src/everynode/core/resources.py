@@ -56,8 +56,22 @@ NAMESPACES = ResourceInfo(
 )
 NODES = ResourceInfo("", "v1", "nodes", "Node", False, ("no",), subresources=("status",))
 PODS = ResourceInfo(
-    "", "v1", "pods", "Pod", True, ("po",), ("all",), subresources=("status", "binding", "eviction")
+    "",
+    "v1",
+    "pods",
+    "Pod",
+    True,
+    ("po",),
+    ("all",),
+    subresources=("status", "binding", "eviction", "log", "exec", "attach", "portforward"),
 )
+# Subresources that stream or upgrade rather than hold an object: no OpenAPI body, their own verbs.
+CONNECT_SUBRESOURCES = {
+    "log": ("Pod", ("get",)),
+    "exec": ("PodExecOptions", ("create", "get")),
+    "attach": ("PodAttachOptions", ("create", "get")),
+    "portforward": ("PodPortForwardOptions", ("create", "get")),
+}
 EVENTS = ResourceInfo("", "v1", "events", "Event", True, ("ev",), has_status=False)
 DAEMONSETS = ResourceInfo("apps", "v1", "daemonsets", "DaemonSet", True, ("ds",), ("all",), ("status",))
 CONTROLLER_REVISIONS = ResourceInfo(

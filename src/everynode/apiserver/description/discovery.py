@@ -110,6 +110,9 @@ def _subresource(info: r.ResourceInfo, sub: str) -> Obj:
         entry |= {"kind": "Binding", "verbs": ["create"]}
     elif sub == "eviction":
         entry |= {"group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]}
+    elif sub in r.CONNECT_SUBRESOURCES:
+        kind, verbs = r.CONNECT_SUBRESOURCES[sub]
+        entry |= {"kind": kind, "verbs": list(verbs)}
     return entry
 
 

@@ -185,6 +185,8 @@ def group_version_paths(group: str, version: str) -> list[PathItem]:
             operations = _operations(gv, (every,), gvk, verbs=verbs)
             items.append(PathItem(f"{base}/{info.resource}", (_PRETTY,), operations))
         for sub in info.subresources:
+            if sub in r.CONNECT_SUBRESOURCES:
+                continue  # streams and upgrades: no object body to describe (not yet in the document)
             if sub == "status":
                 operations = _operations(gv, _STATUS, gvk, namespaced=namespaced, sub=sub)
             else:  # eviction / binding: a POST of another kind

@@ -141,7 +141,7 @@ def qualify(head: bytes) -> LeanHead | None:
     if method not in METHODS:
         return None
     target = parsed.url.decode("latin-1")
-    if not target.startswith("/") or _is_watch(target):
+    if not target.startswith("/") or _is_stream(target):
         return None
     headers = CIMultiDict(parsed.headers)
     if "Transfer-Encoding" in headers or "Expect" in headers or "Upgrade" in headers:
@@ -157,6 +157,11 @@ def qualify(head: bytes) -> LeanHead | None:
         return None  # aiohttp's 413, as before
     sizes = (len(head), body_size)
     return LeanHead(method.decode(), target, CIMultiDictProxy(headers), sizes, parsed.keep_alive)
+
+
+def _is_stream(target: str) -> bool:
+    """Watches, and pod logs (which may follow), are streams: aiohttp serves them."""
+    return target.partition("?")[0].endswith("/log") or _is_watch(target)
 
 
 def _is_watch(target: str) -> bool:

@@ -12,7 +12,7 @@ from everynode.apiserver.description import schema
 from everynode.apiserver.registry.codec import decode
 from everynode.apiserver.registry.objects import deep_copy, drop_nulls, status_success
 from everynode.apiserver.registry.store import Registry
-from everynode.apiserver.request import bodies, decoding, fieldvalidation, responses
+from everynode.apiserver.request import bodies, decoding, fieldvalidation, podlogs, responses
 from everynode.apiserver.request import options as request_options
 from everynode.apiserver.request.filters import build_predicate
 from everynode.apiserver.request.http import (
@@ -89,6 +89,10 @@ class ResourceHandlers:
             return await self.bind(request, target)
         elif target.subresource == "eviction" and method == "POST":
             return await self.evict(request, target)
+        elif target.subresource == "log" and method == "GET":
+            return await podlogs.serve_log(request, target.namespace or "", target.name, self.caches["pods"])
+        elif target.subresource in ("exec", "attach", "portforward"):
+            raise podlogs.refuse_connect(target.namespace or "", target.name, target.subresource)
         raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
 
     # -- reads -----------------------------------------------------------------------------------
