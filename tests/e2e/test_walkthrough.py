@@ -582,6 +582,73 @@ def test_logs_tell_a_pods_lifecycle_and_exec_is_refused_with_a_status(cluster: C
     assert "Traceback" not in (cluster.data_dir / "apiserver.log").read_text()
 
 
+def test_a_missing_account_fails_creates_and_a_missing_config_map_fails_mounts_until_applied(
+    cluster: Cluster,
+) -> None:
+    """A bundle applied out of order, as a real cluster shows it: the DaemonSet records FailedCreate
+    while its ServiceAccount is missing, its pods stay ContainerCreating with FailedMount while their
+    ConfigMap is missing, and each converges once the missing object is applied."""
+    ns, name = "walkthrough-bundle-order", "ordered-agent"
+    nodes = cluster.node_names()
+    volume = {"name": "config", "configMap": {"name": "agent-config"}}
+    ds = daemonset(name, ns)
+    ds["spec"]["template"]["spec"] |= {"serviceAccountName": "agent", "volumes": [volume]}
+    ds["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [
+        {"name": "config", "mountPath": "/etc/agent"}
+    ]
+    cluster.apply(namespace(ns), ds)
+    uid = cluster.daemonset(ns, name)["metadata"]["uid"]
+
+    def failed_create() -> list[Obj]:
+        return [e for e in events(cluster, ns, uid) if e.get("reason") == "FailedCreate"]
+
+    (first, *_) = cluster.eventually(failed_create, "a FailedCreate event")
+    assert (
+        f'error looking up service account {ns}/agent: serviceaccount "agent" not found' in first["message"]
+    )
+    assert cluster.pods(ns, f"app={name}") == []
+
+    cluster.apply(
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "agent", "namespace": ns}}
+    )
+
+    def creating() -> list[Obj]:
+        pods = cluster.pods(ns, f"app={name}")
+        waiting = [
+            p
+            for p in pods
+            if [s["state"].get("waiting", {}).get("reason") for s in p["status"].get("containerStatuses", [])]
+            == ["ContainerCreating"]
+        ]
+        return waiting if len(waiting) == len(nodes) else []
+
+    pods = cluster.eventually(creating, "every pod ContainerCreating, waiting for its ConfigMap")
+    mounts = cluster.eventually(
+        lambda: [
+            e for e in events(cluster, ns, pods[0]["metadata"]["uid"]) if e.get("reason") == "FailedMount"
+        ],
+        "a FailedMount event",
+    )
+    assert (
+        mounts[0]["message"]
+        == 'MountVolume.SetUp failed for volume "config" : configmap "agent-config" not found'
+    )
+    assert mounts[0]["type"] == "Warning"
+    table = cluster.out("get", "pods", "-n", ns, "--no-headers").splitlines()
+    assert all(line.split()[2] == "ContainerCreating" for line in table), table
+
+    cluster.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "agent-config", "namespace": ns},
+            "data": {},
+        }
+    )
+    after = cluster.eventually(lambda: converged(cluster, ns, name, nodes), f"{name} converged")
+    assert {pod["metadata"]["uid"] for pod in after.values()} == {pod["metadata"]["uid"] for pod in pods}
+
+
 # -- 4. nodes join and leave, pods deleted or failing -------------------------------------------------
 
 

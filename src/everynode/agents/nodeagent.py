@@ -23,14 +23,22 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from everynode.agents.leases import LEASE_DURATION, LeaseRenewer
 from everynode.agents.lifecycle import Action, Lifecycle, unchanged
+from everynode.agents.mounts import (
+    MissingSource,
+    VolumeWaits,
+    creating_statuses,
+    missing_sources,
+    waits_for_volumes,
+)
 from everynode.agents.renderers import NODE, POD
 from everynode.agents.stages import StageSet, default_stages
 from everynode.client.rest import RestClient
@@ -38,7 +46,9 @@ from everynode.core import errors, wellknown
 from everynode.core import resources as r
 from everynode.core.pods import is_deleting, is_ready, is_terminal
 from everynode.core.types import Obj
+from everynode.informers.informer import Informer
 from everynode.informers.store import by_node_name, object_key
+from everynode.runtime.events import WARNING, EventRecorder
 from everynode.runtime.manager import Manager, Task, Workers
 from everynode.runtime.result import DONE, Result, failed, requeue_after
 from everynode.workqueue.delaying import RateLimitingQueue
@@ -46,12 +56,14 @@ from everynode.workqueue.ratelimiters import ItemExponentialFailureRateLimiter
 
 log = logging.getLogger(__name__)
 Key = tuple[str, str]  # (resource, informer key)
+Added, Updated, Deleted = Callable[[Obj], None], Callable[[Obj, Obj], None], Callable[[Obj], None]
 
 # The annotations are an interface (docs/node-agent.md): manifests and tests depend on these names.
 
 NODE_INDEX = "nodeName"
 WORKERS = 64  # status writes in flight: each waits on one API round trip
 RETRY_BASE, RETRY_MAX = 0.05, 30.0  # a failed write is retried after 50 ms, doubling up to 30 s
+MOUNT_RETRY = 10.0  # seconds between two looks at (and FailedMount events of) a pod missing a volume
 
 
 def is_simulated(node: Mapping[str, Any]) -> bool:
@@ -109,9 +121,17 @@ class NodeAgentService:
         self.writes: collections.Counter[str] = collections.Counter()  # by stage name
         self.nodes.add_handlers(self._node_added, self._node_updated, self._node_deleted)
         self.pods.add_handlers(self._pod_changed, lambda old, new: self._pod_changed(new), self._pod_deleted)
-        needs = (self.nodes, self.pods)
+        # what pods mount: a pod whose ConfigMap or Secret is missing waits, as a kubelet's does
+        self.configmaps = manager.informers.informer(r.CONFIGMAPS)
+        self.secrets = manager.informers.informer(r.SECRETS)
+        self.volume_waits = VolumeWaits(MOUNT_RETRY)
+        for kind, informer in (("configmap", self.configmaps), ("secret", self.secrets)):
+            informer.add_handlers(*self._waking(kind))
+        self.recorder = EventRecorder(client, "kubelet", clock=self.clock)
+        needs = (self.nodes, self.pods, self.configmaps, self.secrets)
         manager.add(Task("node-agent-leases", self._renew_leases), needs=needs)
         manager.add(Workers("node-agent", self.queue, self.sync, workers), needs=needs)
+        manager.on_stop(self.recorder.close)
 
     async def _renew_leases(self) -> None:
         await self._ensure_lease_namespace()
@@ -180,6 +200,42 @@ class NodeAgentService:
 
     def _pod_deleted(self, pod: Obj) -> None:
         self.plans.pop((POD, object_key(pod)), None)
+        self.volume_waits.forget((POD, object_key(pod)))
+
+    def _waking(
+        self, kind: str
+    ) -> tuple[Callable[[Obj], None], Callable[[Obj, Obj], None], Callable[[Obj], None]]:
+        """Handlers that wake the pods waiting for a ConfigMap (``kind``) or Secret when it appears."""
+
+        def added(obj: Obj) -> None:
+            self._source_arrived(kind, obj)
+
+        return added, lambda old, new: added(new), lambda obj: None
+
+    def _source_arrived(self, kind: str, obj: Obj) -> None:
+        meta = obj.get("metadata") or {}
+        for key in self.volume_waits.arrived(kind, str(meta.get("namespace", "")), str(meta.get("name", ""))):
+            self.queue.add(key)
+
+    def _exists(self, informer: Informer, namespace: str, name: str) -> bool:
+        return informer.store.get(f"{namespace}/{name}") is not None
+
+    async def _wait_for_volumes(self, key: Key, pod: Obj, missing: list[MissingSource]) -> Result:
+        """Keep ``pod`` ContainerCreating with FailedMount events until its sources exist."""
+        meta = pod["metadata"]
+        if self.volume_waits.hold(key, str(meta.get("namespace", "")), missing, self.clock.now()):
+            for source in missing:
+                self.recorder.emit(pod, WARNING, "FailedMount", source.message())
+        if not (pod.get("status") or {}).get("containerStatuses"):
+            status = {"containerStatuses": creating_statuses(pod)}
+            body = {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": status}
+            try:
+                await self.pod_api.patch(meta["name"], body, meta.get("namespace"), subresource="status")
+            except (errors.NotFound, errors.Conflict):
+                pass
+            except errors.ApiError as exc:
+                return failed(exc)
+        return requeue_after(MOUNT_RETRY)
 
     def _starting(self, key: Key) -> bool:
         """Whether ``key`` is a pod on its way to Ready (not being deleted): such keys go ahead of the
@@ -213,6 +269,14 @@ class NodeAgentService:
         write is retried with backoff)."""
         obj, node = self._lookup(key)
         resource = key[0]
+        if resource == POD and obj is not None and waits_for_volumes(obj):
+            missing = missing_sources(
+                obj,
+                functools.partial(self._exists, self.configmaps),
+                functools.partial(self._exists, self.secrets),
+            )
+            if missing:
+                return await self._wait_for_volumes(key, obj, missing)
         stage = self.lifecycle.match(resource, obj) if obj is not None else None
         if obj is None or stage is None:
             self.plans.pop(key, None)
