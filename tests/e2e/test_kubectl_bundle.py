@@ -1,10 +1,10 @@
 """A DaemonSet's bundle, applied with the real kubectl and its client-side validation on: every kind
 is created, applying again changes nothing, and `kubectl get` prints upstream's columns for each.
 
-The bundle is written here in the shape the published ones have (a log shipper: ServiceAccount,
-ClusterRole and binding, a Role for its leases, ConfigMap, Secret, a metrics Service, a priority
-class, a PodDisruptionBudget, a NetworkPolicy, the DaemonSet itself with hostNetwork, tolerations,
-an init container and a ConfigMap volume); no file is copied from any project.
+The bundle is the README's (``docs/examples/log-shipper.yaml``), written in the shape the published
+ones have (a log shipper: ServiceAccount, ClusterRole and binding, a Role for its leases, ConfigMap,
+Secret, a metrics Service, a priority class, a PodDisruptionBudget, a NetworkPolicy, the DaemonSet
+itself with hostNetwork, tolerations, an init container and a ConfigMap volume).
 """
 
 from __future__ import annotations
@@ -20,167 +20,7 @@ from tests.e2e.conftest import kubectl_binary
 VERSIONS = ["1.27", "1.33"]
 NAMESPACE = "logging"
 
-BUNDLE = f"""
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: {NAMESPACE}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: shipper
-  namespace: {NAMESPACE}
-  labels: {{app.kubernetes.io/name: shipper}}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: shipper
-rules:
-- apiGroups: [""]
-  resources: [namespaces, pods, nodes]
-  verbs: [get, list, watch]
-- nonResourceURLs: [/metrics]
-  verbs: [get]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: shipper
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: shipper
-subjects:
-- kind: ServiceAccount
-  name: shipper
-  namespace: {NAMESPACE}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata:
-  name: shipper-leader
-  namespace: {NAMESPACE}
-rules:
-- apiGroups: [coordination.k8s.io]
-  resources: [leases]
-  verbs: [get, create, update]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata:
-  name: shipper-leader
-  namespace: {NAMESPACE}
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: Role
-  name: shipper-leader
-subjects:
-- kind: ServiceAccount
-  name: shipper
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: shipper-config
-  namespace: {NAMESPACE}
-data:
-  shipper.conf: |
-    [INPUT]
-        Path /var/log/containers/*.log
-  parsers.conf: |
-    [PARSER]
-        Name docker
----
-apiVersion: v1
-kind: Secret
-metadata:
-  name: shipper-output
-  namespace: {NAMESPACE}
-type: Opaque
-stringData:
-  password: not-a-real-one
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: shipper-metrics
-  namespace: {NAMESPACE}
-spec:
-  selector: {{app.kubernetes.io/name: shipper}}
-  ports:
-  - name: http-metrics
-    port: 2020
-    targetPort: http-metrics
----
-apiVersion: scheduling.k8s.io/v1
-kind: PriorityClass
-metadata:
-  name: shipper-critical
-value: 1000000
-globalDefault: false
-description: log shippers start before ordinary pods
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata:
-  name: shipper
-  namespace: {NAMESPACE}
-spec:
-  maxUnavailable: 1
-  selector:
-    matchLabels: {{app.kubernetes.io/name: shipper}}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: shipper-metrics
-  namespace: {NAMESPACE}
-spec:
-  podSelector:
-    matchLabels: {{app.kubernetes.io/name: shipper}}
-  ingress:
-  - ports:
-    - port: 2020
----
-apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: shipper
-  namespace: {NAMESPACE}
-spec:
-  selector:
-    matchLabels: {{app.kubernetes.io/name: shipper}}
-  template:
-    metadata:
-      labels: {{app.kubernetes.io/name: shipper}}
-    spec:
-      serviceAccountName: shipper
-      hostNetwork: true
-      dnsPolicy: ClusterFirstWithHostNet
-      tolerations:
-      - operator: Exists
-      initContainers:
-      - name: wait-for-config
-        image: busybox:1.36
-        command: [sh, -c, "test -f /config/shipper.conf"]
-        volumeMounts:
-        - {{name: config, mountPath: /config}}
-      containers:
-      - name: shipper
-        image: shipper:3.1
-        ports:
-        - {{name: http-metrics, containerPort: 2020}}
-        volumeMounts:
-        - {{name: config, mountPath: /config}}
-        - {{name: varlog, mountPath: /var/log, readOnly: true}}
-      volumes:
-      - name: config
-        configMap: {{name: shipper-config}}
-      - name: varlog
-        hostPath: {{path: /var/log}}
-"""
+BUNDLE = (Path(__file__).parents[2] / "docs" / "examples" / "log-shipper.yaml").read_text()
 
 # kind → (resource to `kubectl get`, namespaced, the header kubectl prints)
 COLUMNS = {

@@ -10,6 +10,7 @@ driver): the same kinds and field shapes, not a copy of any.
 from __future__ import annotations
 
 import base64
+import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
@@ -222,6 +223,8 @@ def test_a_bundle_is_created_and_reads_back_with_upstreams_defaults(
         "Cluster",
     )
     assert service["ports"] == [{"name": "metrics", "port": 9100, "protocol": "TCP", "targetPort": 9100}]
+    assert ipaddress.ip_address(service["clusterIP"]) in ipaddress.ip_network("10.0.0.0/24")
+    assert (service["clusterIPs"], service["ipFamilies"]) == ([service["clusterIP"]], ["IPv4"])
     assert created["Service"]["status"] == {"loadBalancer": {}}
 
     sts = created["StatefulSet"]
@@ -337,3 +340,31 @@ def test_a_pods_priority_and_account_are_admitted_as_upstream_admits_them(
         return True
 
     poll_until(admitted, what="the pod admitted once its ServiceAccount exists", within=10, every=0.05)
+
+
+def test_services_get_addresses_as_upstream_assigns_them(k8s: Clients, namespace: str) -> None:
+    kubernetes = k8s.core.read_namespaced_service("kubernetes", "default")
+    assert (kubernetes.spec.cluster_ip, kubernetes.spec.ports[0].port) == ("10.0.0.1", 443)
+
+    def service(name: str, **spec: Any) -> Obj:
+        ports = [{"name": "http", "port": 80}]
+        return {"metadata": {"name": name}, "spec": {"selector": {"app": name}, "ports": ports, **spec}}
+
+    node_port = k8s.core.create_namespaced_service(namespace, service("np", type="NodePort"))
+    port = node_port.spec.ports[0].node_port
+    assert 30000 <= port <= 32767
+    body = service("clash", type="NodePort", ports=[{"name": "http", "port": 80, "nodePort": port}])
+    with pytest.raises(ApiException) as taken:
+        k8s.core.create_namespaced_service(namespace, body)
+    assert taken.value.status == 422
+    assert "provided port is already allocated" in taken.value.body
+    with pytest.raises(ApiException) as same_ip:
+        k8s.core.create_namespaced_service(namespace, service("same", clusterIP=node_port.spec.cluster_ip))
+    assert "provided IP is already allocated" in same_ip.value.body
+
+    # re-applying the original manifest keeps the addresses; turning it into ClusterIP drops the port
+    replaced = k8s.core.patch_namespaced_service("np", namespace, {"spec": {"type": "ClusterIP"}})
+    assert replaced.spec.cluster_ip == node_port.spec.cluster_ip
+    assert replaced.spec.ports[0].node_port is None
+    headless = k8s.core.create_namespaced_service(namespace, service("headless", clusterIP="None"))
+    assert headless.spec.cluster_ip == "None"

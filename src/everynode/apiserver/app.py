@@ -19,8 +19,9 @@ from everynode.apiserver.edge.exposure import check_bind, host_guard
 from everynode.apiserver.edge.inflight import inflight_limit
 from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
 from everynode.apiserver.registry.namespaces import NamespaceFinalizer, seed_namespaces
+from everynode.apiserver.registry.servicenetwork import ServiceNetwork
 from everynode.apiserver.registry.store import Registry
-from everynode.apiserver.registry.system_objects import seed_priority_classes
+from everynode.apiserver.registry.system_objects import seed_kubernetes_service, seed_priority_classes
 from everynode.apiserver.request.handlers import HandlerOptions, ResourceHandlers
 from everynode.apiserver.request.http import (
     CONNECTION_LIMITS,
@@ -63,7 +64,8 @@ def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.
             info.resource: WatchCache(store, info, history=options.watch_cache_history)
             for info in r.RESOURCES
         }
-        registry = Registry(store, caches)
+        network = ServiceNetwork(options.service_cluster_ip_range, options.service_node_port_range)
+        registry = Registry(store, caches, network)
         finalizer = NamespaceFinalizer(registry, recreate=options.seed_namespaces)
         registry.on_namespace_terminating = finalizer.finish
         app[BACKEND] = store
@@ -75,6 +77,8 @@ def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.
             await asyncio.gather(*(cache.ready.wait() for cache in caches.values()))
             await seed_namespaces(registry, options.seed_namespaces)
             await seed_priority_classes(registry)
+            if "default" in options.seed_namespaces:
+                await seed_kubernetes_service(registry, options.port)
             await finalizer.resume()
             yield
         finally:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from everynode.apiserver import defaults
 from everynode.apiserver.admission import Lookup, Plugin, priority, serviceaccount
 from everynode.apiserver.defaults import cluster_config, network, statefulset
-from everynode.apiserver.registry import hooks
+from everynode.apiserver.registry import hooks, servicenetwork
 from everynode.apiserver.registry.strategy import Strategy
 from everynode.apiserver.tables import cluster, config, rbac, services
 from everynode.apiserver.tables.apps import CONTROLLER_REVISIONS, DAEMONSETS, STATEFULSETS
@@ -63,9 +63,13 @@ class Kind:
     update_rules: UpdateRules | None = None
     status_update_rules: UpdateRules | None = None  # None: the update rules
     admission: tuple[Plugin, ...] = ()  # upstream's admission plugins that act on the kind
+    allocation: Plugin | None = None  # what the kind's storage assigns on write (a Service's addresses)
 
     def admit(self, obj: Obj, old: Obj | None, lookup: Lookup) -> None:
-        """Run the kind's admission plugins (``old`` is None on create); a refusal raises 403."""
+        """Assign what the kind's storage assigns, then run its admission plugins (``old`` is None on
+        create); an address that cannot be had is a 422, an admission refusal a 403."""
+        if self.allocation is not None:
+            self.allocation(obj, old, lookup)
         for plugin in self.admission:
             plugin(obj, old, lookup)
 
@@ -178,6 +182,7 @@ KINDS: tuple[Kind, ...] = (
         service.validate_service,
         service.validate_service_update,
         service.validate_service_status_update,
+        allocation=servicenetwork.assign_addresses,
     ),
     Kind(
         Strategy(r.ENDPOINTS, allow_create_on_update=True),

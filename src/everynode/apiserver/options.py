@@ -35,3 +35,5 @@ class ApiServerOptions:
         wellknown.KUBE_NODE_LEASE,
     )
     connections: ConnectionLimits = ConnectionLimits()
+    service_cluster_ip_range: str = "10.0.0.0/24"  # upstream's default --service-cluster-ip-range
+    service_node_port_range: str = "30000-32767"  # upstream's default --service-node-port-range

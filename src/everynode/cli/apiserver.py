@@ -10,6 +10,7 @@ from typing import Any
 
 from everynode.apiserver.app import serve
 from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
+from everynode.apiserver.registry.servicenetwork import ServiceNetwork
 from everynode.cli import component, eventloop
 
 
@@ -61,6 +62,17 @@ def add_parser(commands: Any) -> None:
         default=0,
         help="connections open at once (0: the open-file limit less a reserve)",
     )
+    defaults = ApiServerOptions()
+    parser.add_argument(
+        "--service-cluster-ip-range",
+        default=defaults.service_cluster_ip_range,
+        help="CIDR Services' cluster IPs are assigned from",
+    )
+    parser.add_argument(
+        "--service-node-port-range",
+        default=defaults.service_node_port_range,
+        help="ports (low-high) NodePort Services' node ports are assigned from",
+    )
     component.add_log_level(parser)
     parser.set_defaults(run=run)
 
@@ -72,6 +84,10 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--{name.replace('_', '-')} must be positive")
     if args.max_connections < 0:
         raise ValueError("--max-connections must be 0 (automatic) or more")
+    try:
+        ServiceNetwork(args.service_cluster_ip_range, args.service_node_port_range)
+    except ValueError as exc:
+        raise ValueError(f"--service-cluster-ip-range / --service-node-port-range: {exc}") from None
     options = ApiServerOptions(
         storage=args.storage,
         bind=args.bind,
@@ -87,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
             request_timeout=args.request_timeout,
             max_connections=args.max_connections,
         ),
+        service_cluster_ip_range=args.service_cluster_ip_range,
+        service_node_port_range=args.service_node_port_range,
     )
     eventloop.run(_until_signalled(options))
     return 0

@@ -116,9 +116,21 @@ def test_tail_timestamps_since_and_limit() -> None:
         render(lines, request(tailLines="-1"), now)  # type: ignore[arg-type]
 
 
+class Cache:
+    def __init__(self, *pods: Obj) -> None:
+        self.pods = {
+            f"/registry/core/pods/{p['metadata']['namespace']}/{p['metadata']['name']}": p for p in pods
+        }
+
+    def get(self, key: str) -> Obj | None:
+        return self.pods.get(key)
+
+
 def test_exec_attach_and_port_forward_are_refused_with_a_status() -> None:
-    refusal = refuse_connect("ns", "web", "exec")
+    cache = Cache(running())
+    refusal = refuse_connect("ns", "web", "exec", cache)  # type: ignore[arg-type]
     assert refusal.code == 400
     assert "pod ns/web is simulated by everynode" in refusal.message
     assert "nothing to execute commands in" in refusal.message
-    assert "forward ports to" in refuse_connect("ns", "web", "portforward").message
+    assert "forward ports to" in refuse_connect("ns", "web", "portforward", cache).message  # type: ignore[arg-type]
+    assert refuse_connect("ns", "gone", "attach", cache).code == 404  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ each kind passes through.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from everynode.core import errors
 from everynode.core.resources import ResourceInfo
@@ -18,7 +18,11 @@ from everynode.core.types import Obj
 
 
 class Lookup(Protocol):
-    """Reads of stored objects (the API server's caches: read them, never change them)."""
+    """Reads of stored objects (the API server's caches: read them, never change them), and the
+    cluster's service network (what Services' addresses are assigned from)."""
+
+    @property
+    def service_network(self) -> Any: ...
 
     def get(self, info: ResourceInfo, namespace: str | None, name: str) -> Obj | None: ...
 

@@ -31,9 +31,9 @@ def prepare_create(kind: Kind, obj: Obj, lookup: Lookup) -> None:
     obj["apiVersion"], obj["kind"] = info.api_version, info.kind
     with malformed(info):
         kind.strategy.prepare_for_create(obj)
+        drop_empty_maps(obj, info.group, info.version, info.kind)  # before defaults: {} is absent
         kind.apply_defaults(obj)
         kind.admit(obj, None, lookup)
-        drop_empty_maps(obj, info.group, info.version, info.kind)
         problems = kind.validate_create(obj)
     check(info, obj, problems)
 
@@ -48,6 +48,7 @@ def prepare_update(kind: Kind, old: Obj, new: Obj, subresource: str | None, look
         if subresource == "status":
             new = strategy.prepare_for_status_update(new, old)
             new_meta = new["metadata"]
+            drop_empty_maps(new, info.group, info.version, info.kind)
         else:
             if not new_meta.get("uid") and "uid" in old_meta:
                 new_meta["uid"] = old_meta["uid"]  # a uid given must match (validated as immutable)
@@ -57,10 +58,10 @@ def prepare_update(kind: Kind, old: Obj, new: Obj, subresource: str | None, look
                 else:
                     new_meta.pop(field, None)
             strategy.prepare_for_update(new, old)
+            drop_empty_maps(new, info.group, info.version, info.kind)  # before defaults: {} is absent
             kind.apply_defaults(new)
             kind.admit(new, old, lookup)
         new_meta["resourceVersion"] = old_meta["resourceVersion"]
-        drop_empty_maps(new, info.group, info.version, info.kind)
         rules = kind.validate_status_update if subresource == "status" else kind.validate_update
         problems = rules(new, old)
     check(info, new, problems)

@@ -25,6 +25,7 @@ from everynode.apiserver.registry.deletion import (
 )
 from everynode.apiserver.registry.objects import deep_copy, meta, random_suffix, status_success
 from everynode.apiserver.registry.preparation import prepare_create, prepare_update
+from everynode.apiserver.registry.servicenetwork import ServiceNetwork
 from everynode.apiserver.registry.strategy import Strategy
 from everynode.apiserver.watch.cache import WatchCache
 from everynode.core import errors
@@ -45,10 +46,12 @@ Mutation = Callable[[Obj], Obj]
 
 
 class CacheLookup:
-    """What admission reads: the watch caches' objects (shared: never changed here or by callers)."""
+    """What admission reads: the watch caches' objects (shared: never changed here or by callers),
+    and the service network Services' addresses come from."""
 
-    def __init__(self, caches: dict[str, WatchCache]) -> None:
+    def __init__(self, caches: dict[str, WatchCache], service_network: ServiceNetwork) -> None:
         self.caches = caches
+        self.service_network = service_network
 
     def get(self, info: ResourceInfo, namespace: str | None, name: str) -> Obj | None:
         return self.caches[info.resource].get(info.key(namespace, name))
@@ -58,10 +61,12 @@ class CacheLookup:
 
 
 class Registry:
-    def __init__(self, backend: Backend, caches: dict[str, WatchCache]) -> None:
+    def __init__(
+        self, backend: Backend, caches: dict[str, WatchCache], service_network: ServiceNetwork | None = None
+    ) -> None:
         self.backend = backend
         self.caches = caches
-        self.lookup = CacheLookup(caches)
+        self.lookup = CacheLookup(caches, service_network or ServiceNetwork())
         self.on_namespace_terminating: Callable[[str], None] = lambda name: None
 
     # -- create ----------------------------------------------------------------------------------

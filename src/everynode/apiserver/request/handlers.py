@@ -92,7 +92,9 @@ class ResourceHandlers:
         elif target.subresource == "log" and method == "GET":
             return await podlogs.serve_log(request, target.namespace or "", target.name, self.caches["pods"])
         elif target.subresource in ("exec", "attach", "portforward"):
-            raise podlogs.refuse_connect(target.namespace or "", target.name, target.subresource)
+            raise podlogs.refuse_connect(
+                target.namespace or "", target.name, target.subresource, self.caches["pods"]
+            )
         raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
 
     # -- reads -----------------------------------------------------------------------------------

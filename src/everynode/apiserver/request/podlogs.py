@@ -28,7 +28,7 @@ from everynode.core.types import Obj
 
 FOLLOW_POLL = 1.0  # seconds between two looks at the pod while following
 Line = tuple[str, str]  # (RFC 3339 timestamp, text)
-_VERBS = {"exec": "execute commands in", "attach": "attach to", "portforward": "forward ports to"}
+CONNECT = {"exec": "execute commands in", "attach": "attach to", "portforward": "forward ports to"}
 
 
 def _statuses(pod: Mapping[str, Any]) -> dict[str, Obj]:
@@ -165,9 +165,12 @@ async def serve_log(request: ApiRequest, namespace: str, name: str, cache: Watch
     return response
 
 
-def refuse_connect(namespace: str, name: str, subresource: str) -> errors.ApiError:
-    """``exec``, ``attach`` and ``portforward`` on a simulated pod: a Status, not a dropped connection."""
+def refuse_connect(namespace: str, name: str, subresource: str, cache: WatchCache) -> errors.ApiError:
+    """``exec``, ``attach`` and ``portforward`` on a simulated pod: a Status, not a dropped connection
+    (404 for a pod that does not exist, as upstream answers)."""
+    if cache.get(r.PODS.key(namespace, name)) is None:
+        return errors.not_found("pods", "", name)
     return errors.BadRequest(
         f"pod {namespace}/{name} is simulated by everynode: its containers run nowhere, "
-        f"so there is nothing to {_VERBS[subresource]}"
+        f"so there is nothing to {CONNECT[subresource]}"
     )
