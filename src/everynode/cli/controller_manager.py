@@ -17,6 +17,7 @@ from typing import Any
 from everynode.cli import component, eventloop
 from everynode.client.rest import RestClient
 from everynode.controllers.daemonset.service import DaemonSetService
+from everynode.controllers.disruption.service import DisruptionService
 from everynode.controllers.garbagecollector.service import DEFAULT_WORKERS as GC_WORKERS
 from everynode.controllers.garbagecollector.service import GarbageCollectorService
 from everynode.controllers.nodelifecycle.controller import GRACE_PERIOD
@@ -70,6 +71,10 @@ def _serviceaccount(client: RestClient, args: argparse.Namespace, manager: Manag
     return ServiceAccountService(client, manager)
 
 
+def _disruption(client: RestClient, args: argparse.Namespace, manager: Manager) -> object:
+    return DisruptionService(client, manager)
+
+
 CONTROLLERS: dict[str, Builder] = {
     "daemonset": _daemonset,
     "nodelifecycle": _nodelifecycle,
@@ -77,6 +82,7 @@ CONTROLLERS: dict[str, Builder] = {
     "podgc": _podgc,
     "scheduler": _scheduler,
     "serviceaccount": _serviceaccount,
+    "disruption": _disruption,
 }
 
 

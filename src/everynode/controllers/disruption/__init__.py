@@ -1,0 +1,1 @@
+"""The disruption controller: each PodDisruptionBudget's status, from the pods it selects."""
