@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import yaml
@@ -647,6 +648,39 @@ def test_a_missing_account_fails_creates_and_a_missing_config_map_fails_mounts_u
     )
     after = cluster.eventually(lambda: converged(cluster, ns, name, nodes), f"{name} converged")
     assert {pod["metadata"]["uid"] for pod in after.values()} == {pod["metadata"]["uid"] for pod in pods}
+
+
+def test_the_readme_bundle_converges_and_its_service_routes_to_its_pods(cluster: Cluster) -> None:
+    """``docs/examples/log-shipper.yaml``, applied as the README applies it: the DaemonSet converges,
+    and its metrics Service gets Endpoints and an EndpointSlice naming every pod at its named port."""
+    bundle = Path(__file__).parents[2] / "docs" / "examples" / "log-shipper.yaml"
+    ns, name, nodes = "logging", "shipper", cluster.node_names()
+    applied = cluster.out("apply", "-f", str(bundle)).splitlines()
+    assert applied[-1] == "daemonset.apps/shipper created"
+
+    def shipper_converged() -> dict[str, Obj]:
+        pods = one_ready_pod_per_node(cluster.pods(ns, "app.kubernetes.io/name=shipper"), nodes)
+        status = cluster.daemonset(ns, name)["status"]
+        assert (status.get("numberReady"), status.get("updatedNumberScheduled")) == (len(nodes), len(nodes))
+        return pods
+
+    pods = cluster.eventually(shipper_converged, "the bundle's DaemonSet converged")
+    ips = sorted(pod["status"]["podIP"] for pod in pods.values())
+
+    def routed() -> list[str]:
+        endpoints = cluster.json("get", "endpoints", "shipper-metrics", "-n", ns)
+        [subset] = endpoints["subsets"]
+        assert subset["ports"] == [{"name": "http-metrics", "port": 2020, "protocol": "TCP"}]
+        return sorted(address["ip"] for address in subset["addresses"])
+
+    assert cluster.eventually(routed, "the Service's Endpoints") == ips
+    slices = cluster.json(
+        "get", "endpointslices", "-n", ns, "-l", "kubernetes.io/service-name=shipper-metrics"
+    )
+    [endpoint_slice] = slices["items"]
+    assert sorted(e["addresses"][0] for e in endpoint_slice["endpoints"]) == ips
+    table = cluster.out("get", "endpoints", "shipper-metrics", "-n", ns, "--no-headers").split()
+    assert table[1].split(",")[0].endswith(":2020")
 
 
 # -- 4. nodes join and leave, pods deleted or failing -------------------------------------------------

@@ -33,6 +33,9 @@ EXPECTED_WATCHES = {
     "serviceaccounts": 1,
     "poddisruptionbudgets": 1,
     "statefulsets": 1,
+    "services": 1,
+    "endpoints": 1,
+    "endpointslices": 1,
 }
 
 
@@ -64,7 +67,7 @@ async def test_all_components_share_one_watch_per_resource() -> None:
     async with in_process_apiserver() as (url, app), RestClient(ClientConfig(server=url)) as client:
         args = controller_manager_args("--pod-gc-interval", "0.5")
         names = controller_manager.selected("*")
-        assert len(names) == 7
+        assert len(names) == 8
         task = asyncio.create_task(controller_manager.build_manager(client, args, names).run())
         try:
             await eventually(

@@ -18,6 +18,7 @@ from everynode.cli import component, eventloop
 from everynode.client.rest import RestClient
 from everynode.controllers.daemonset.service import DaemonSetService
 from everynode.controllers.disruption.service import DisruptionService
+from everynode.controllers.endpoints.service import EndpointsService
 from everynode.controllers.garbagecollector.service import DEFAULT_WORKERS as GC_WORKERS
 from everynode.controllers.garbagecollector.service import GarbageCollectorService
 from everynode.controllers.nodelifecycle.controller import GRACE_PERIOD
@@ -75,6 +76,10 @@ def _disruption(client: RestClient, args: argparse.Namespace, manager: Manager) 
     return DisruptionService(client, manager)
 
 
+def _endpoints(client: RestClient, args: argparse.Namespace, manager: Manager) -> object:
+    return EndpointsService(client, manager)
+
+
 CONTROLLERS: dict[str, Builder] = {
     "daemonset": _daemonset,
     "nodelifecycle": _nodelifecycle,
@@ -83,6 +88,7 @@ CONTROLLERS: dict[str, Builder] = {
     "scheduler": _scheduler,
     "serviceaccount": _serviceaccount,
     "disruption": _disruption,
+    "endpoints": _endpoints,
 }
 
 

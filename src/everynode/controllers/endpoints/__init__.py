@@ -1,0 +1,1 @@
+"""The endpoints controllers: a Service's Endpoints and EndpointSlice, from the pods it selects."""
