@@ -108,3 +108,36 @@ def test_get_prints_upstreams_columns_for_each_kind(
         version, config, tmp_path, "get", "clusterrolebinding", "shipper", "--no-headers"
     ).splitlines()
     assert binding.split()[:2] == ["shipper", "ClusterRole/shipper"]
+
+
+EXPLAINED = {
+    "configmap": "ConfigMap",
+    "secret": "Secret",
+    "serviceaccount": "ServiceAccount",
+    "service": "Service",
+    "endpoints": "Endpoints",
+    "endpointslice": "EndpointSlice",
+    "role": "Role",
+    "clusterrole": "ClusterRole",
+    "rolebinding": "RoleBinding",
+    "clusterrolebinding": "ClusterRoleBinding",
+    "statefulset": "StatefulSet",
+    "poddisruptionbudget": "PodDisruptionBudget",
+    "networkpolicy": "NetworkPolicy",
+    "priorityclass": "PriorityClass",
+    "storageclass": "StorageClass",
+    "csidriver": "CSIDriver",
+}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_explain_knows_every_bundle_kind(
+    server: tuple[ApiServerProcess, Path], tmp_path: Path, version: str
+) -> None:
+    _, config = server
+    for resource, kind in EXPLAINED.items():
+        out = kubectl(version, config, tmp_path, "explain", resource)
+        assert ["KIND:", kind] in [line.split() for line in out.splitlines()[:3]], (resource, out[:200])
+        assert "DESCRIPTION:" in out, resource
+    fields = kubectl(version, config, tmp_path, "explain", "service.spec.ports.targetPort")
+    assert "FIELD: targetPort <string>" in fields, fields[:200]
