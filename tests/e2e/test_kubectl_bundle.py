@@ -20,7 +20,8 @@ from tests.e2e.conftest import kubectl_binary
 VERSIONS = ["1.27", "1.33"]
 NAMESPACE = "logging"
 
-BUNDLE = (Path(__file__).parents[2] / "docs" / "examples" / "log-shipper.yaml").read_text()
+EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
+BUNDLE = (EXAMPLES / "log-shipper.yaml").read_text()
 
 # kind → (resource to `kubectl get`, namespaced, the header kubectl prints)
 COLUMNS = {
@@ -141,3 +142,15 @@ def test_explain_knows_every_bundle_kind(
         assert "DESCRIPTION:" in out, resource
     fields = kubectl(version, config, tmp_path, "explain", "service.spec.ports.targetPort")
     assert "FIELD: targetPort <string>" in fields, fields[:200]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_cni_shaped_bundle_applies_and_again_unchanged(
+    server: tuple[ApiServerProcess, Path], tmp_path: Path, version: str
+) -> None:
+    _, config = server
+    bundle = (EXAMPLES / "node-network.yaml").read_text()
+    first = kubectl(version, config, tmp_path, "apply", "-f", "-", stdin=bundle).splitlines()
+    assert first[-1].startswith("daemonset.apps/node-net "), first
+    again = kubectl(version, config, tmp_path, "apply", "-f", "-", stdin=bundle).splitlines()
+    assert all(line.endswith(" unchanged") for line in again), again

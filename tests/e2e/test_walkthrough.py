@@ -683,6 +683,25 @@ def test_the_readme_bundle_converges_and_its_service_routes_to_its_pods(cluster:
     assert table[1].split(",")[0].endswith(":2020")
 
 
+def test_a_cni_shaped_bundle_runs_critical_host_network_pods_everywhere(cluster: Cluster) -> None:
+    bundle = Path(__file__).parents[2] / "docs" / "examples" / "node-network.yaml"
+    cluster.out("apply", "-f", str(bundle))
+    nodes = cluster.node_names()
+
+    def running() -> dict[str, Obj]:
+        pods = one_ready_pod_per_node(cluster.pods("kube-system", "app=node-net"), nodes)
+        status = cluster.daemonset("kube-system", "node-net")["status"]
+        assert status.get("numberAvailable") == len(nodes), status
+        return pods
+
+    pods = cluster.eventually(running, "node-net on every node")
+    for pod in pods.values():
+        spec = pod["spec"]
+        assert (spec["priority"], spec["priorityClassName"]) == (2000001000, "system-node-critical")
+        assert (spec["serviceAccountName"], spec["hostNetwork"]) == ("node-net", True)
+        assert pod["status"]["podIP"] == pod["status"]["hostIP"]
+
+
 # -- 4. nodes join and leave, pods deleted or failing -------------------------------------------------
 
 
