@@ -38,8 +38,9 @@ class ApiError(Exception):
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
         }
+        if self.reason:  # omitempty: a Status built without one (the eviction's 500) has none
+            body["reason"] = self.reason
         if self.details:
             body["details"] = self.details
         body["code"] = self.code

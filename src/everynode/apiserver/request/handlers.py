@@ -12,7 +12,7 @@ from everynode.apiserver.description import schema
 from everynode.apiserver.registry.codec import decode
 from everynode.apiserver.registry.objects import deep_copy, drop_nulls, status_success
 from everynode.apiserver.registry.store import Registry
-from everynode.apiserver.request import bodies, decoding, fieldvalidation, podlogs, responses
+from everynode.apiserver.request import bodies, decoding, eviction, fieldvalidation, podlogs, responses
 from everynode.apiserver.request import options as request_options
 from everynode.apiserver.request.filters import build_predicate
 from everynode.apiserver.request.http import (
@@ -27,7 +27,6 @@ from everynode.apiserver.request.routing import Target
 from everynode.apiserver.watch.cache import WatchCache
 from everynode.apiserver.watch.serve import FRESHNESS_TIMEOUT, serve_watch
 from everynode.core import errors
-from everynode.core import resources as r
 from everynode.core.fielderrors import required
 from everynode.core.patch import PatchError, apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
 from everynode.core.resources import ResourceInfo
@@ -88,7 +87,7 @@ class ResourceHandlers:
         elif target.subresource == "binding" and method == "POST":
             return await self.bind(request, target)
         elif target.subresource == "eviction" and method == "POST":
-            return await self.evict(request, target)
+            return await eviction.evict(self.registry, self.caches, request, target)
         elif target.subresource == "log" and method == "GET":
             return await podlogs.serve_log(request, target.namespace or "", target.name, self.caches["pods"])
         elif target.subresource in ("exec", "attach", "portforward"):
@@ -333,15 +332,6 @@ class ResourceHandlers:
             target.namespace or "", name, str(node), dry_run=request_options.dry_run(request)
         )
         return json_response(status_success("", "pods", name, None) | {"code": 201}, status=201)
-
-    async def evict(self, request: ApiRequest, target: Target) -> web.StreamResponse:
-        body = await read_object(request)
-        raw = body.get("deleteOptions") or {}
-        if not isinstance(raw, dict):
-            raise errors.BadRequest("Eviction deleteOptions must be an object")
-        options = request_options.options_from(raw, dry_run=request_options.dry_run(request))
-        await self.registry.delete(r.PODS, target.namespace, target.name or "", options)
-        return json_response(status_success("", "pods", target.name or "", None) | {"code": 201}, status=201)
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -79,7 +79,13 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def error_response(error: errors.ApiError) -> web.Response:
-    return json_response(error.status(), status=error.code)
+    """The error's Status, with ``Retry-After`` when it suggests a delay (as upstream's
+    ``ErrorNegotiated`` adds it for ``details.retryAfterSeconds`` > 0)."""
+    retry_after = (error.details or {}).get("retryAfterSeconds")
+    headers = None
+    if isinstance(retry_after, int) and not isinstance(retry_after, bool) and retry_after > 0:
+        headers = {"Retry-After": str(retry_after)}
+    return json_response(error.status(), status=error.code, headers=headers)
 
 
 @web.middleware
