@@ -154,3 +154,85 @@ def test_a_cni_shaped_bundle_applies_and_again_unchanged(
     assert first[-1].startswith("daemonset.apps/node-net "), first
     again = kubectl(version, config, tmp_path, "apply", "-f", "-", stdin=bundle).splitlines()
     assert all(line.endswith(" unchanged") for line in again), again
+
+
+MORE_KINDS = f"""
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {{name: cache, namespace: {NAMESPACE}}}
+spec:
+  serviceName: cache
+  replicas: 2
+  selector: {{matchLabels: {{app: cache}}}}
+  template:
+    metadata: {{labels: {{app: cache}}}}
+    spec:
+      containers: [{{name: cache, image: cache:7}}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {{name: external-db, namespace: {NAMESPACE}}}
+subsets:
+- addresses: [{{ip: 192.0.2.10}}, {{ip: 192.0.2.11}}]
+  ports: [{{port: 5432}}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: external-db-1
+  namespace: {NAMESPACE}
+  labels: {{kubernetes.io/service-name: external-db}}
+addressType: IPv4
+endpoints: [{{addresses: [192.0.2.10]}}]
+ports: [{{port: 5432}}]
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: local-fast
+  annotations: {{storageclass.kubernetes.io/is-default-class: "true"}}
+provisioner: local.csi.example.com
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: storage.k8s.io/v1
+kind: CSIDriver
+metadata: {{name: local.csi.example.com}}
+spec: {{attachRequired: false, podInfoOnMount: true}}
+"""
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_get_prints_upstreams_columns_for_the_other_kinds(
+    server: tuple[ApiServerProcess, Path], tmp_path: Path, version: str
+) -> None:
+    _, config = server
+    kubectl(version, config, tmp_path, "apply", "-f", "-", stdin=BUNDLE)  # the namespace
+    kubectl(version, config, tmp_path, "apply", "-f", "-", stdin=MORE_KINDS)
+    rows = {
+        resource: kubectl(version, config, tmp_path, "get", resource, *scope).splitlines()
+        for resource, scope in (
+            ("statefulsets", ["-n", NAMESPACE]),
+            ("endpoints", ["-n", NAMESPACE]),
+            ("endpointslices", ["-n", NAMESPACE]),
+            ("storageclasses", []),
+            ("csidrivers", []),
+        )
+    }
+    assert rows["statefulsets"][0].split() == ["NAME", "READY", "AGE"]
+    assert rows["statefulsets"][1].split()[:2] == ["cache", "0/2"]
+    assert rows["endpoints"][0].split() == ["NAME", "ENDPOINTS", "AGE"]
+    assert "192.0.2.10:5432,192.0.2.11:5432" in rows["endpoints"][-1]
+    assert rows["endpointslices"][0].split() == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
+    assert rows["endpointslices"][1].split()[:4] == ["external-db-1", "IPv4", "5432", "192.0.2.10"]
+    header = ["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"]
+    assert rows["storageclasses"][0].split() == header
+    assert rows["storageclasses"][1].split()[:6] == [
+        "local-fast",
+        "(default)",
+        "local.csi.example.com",
+        "Delete",
+        "WaitForFirstConsumer",
+        "false",
+    ]
+    assert rows["csidrivers"][0].split()[:3] == ["NAME", "ATTACHREQUIRED", "PODINFOONMOUNT"]
+    assert rows["csidrivers"][1].split()[:3] == ["local.csi.example.com", "false", "true"]
