@@ -50,6 +50,8 @@ def test_api_resources_lists_every_served_kind_with_short_names(
         "rolebindings": ["rbac.authorization.k8s.io/v1", "true", "RoleBinding"],
         "clusterrolebindings": ["rbac.authorization.k8s.io/v1", "false", "ClusterRoleBinding"],
         "statefulsets": ["sts", "apps/v1", "true", "StatefulSet"],
+        "deployments": ["deploy", "apps/v1", "true", "Deployment"],
+        "replicasets": ["rs", "apps/v1", "true", "ReplicaSet"],
         "poddisruptionbudgets": ["pdb", "policy/v1", "true", "PodDisruptionBudget"],
         "networkpolicies": ["netpol", "networking.k8s.io/v1", "true", "NetworkPolicy"],
         "priorityclasses": ["pc", "scheduling.k8s.io/v1", "false", "PriorityClass"],

@@ -108,6 +108,31 @@ def bundle(namespace: str) -> list[Obj]:
             },
         },
         {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "metrics-server"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "metrics"}},
+                "template": {
+                    "metadata": {"labels": {"app": "metrics"}},
+                    "spec": {"containers": [{"name": "metrics", "image": "metrics:0.7"}]},
+                },
+            },
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {"name": "sidecar-injector"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "injector"}},
+                "template": {
+                    "metadata": {"labels": {"app": "injector"}},
+                    "spec": {"containers": [{"name": "injector", "image": "injector:1"}]},
+                },
+            },
+        },
+        {
             "apiVersion": "policy/v1",
             "kind": "PodDisruptionBudget",
             "metadata": {"name": "collector"},
@@ -187,6 +212,8 @@ def test_every_kind_is_discovered_with_upstreams_names(dyn: dynamic.DynamicClien
         ("rbac.authorization.k8s.io/v1", "RoleBinding"): ("rolebindings", True, []),
         ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): ("clusterrolebindings", False, []),
         ("apps/v1", "StatefulSet"): ("statefulsets", True, ["sts"]),
+        ("apps/v1", "Deployment"): ("deployments", True, ["deploy"]),
+        ("apps/v1", "ReplicaSet"): ("replicasets", True, ["rs"]),
         ("policy/v1", "PodDisruptionBudget"): ("poddisruptionbudgets", True, ["pdb"]),
         ("networking.k8s.io/v1", "NetworkPolicy"): ("networkpolicies", True, ["netpol"]),
         ("scheduling.k8s.io/v1", "PriorityClass"): ("priorityclasses", False, ["pc"]),
@@ -232,6 +259,17 @@ def test_a_bundle_is_created_and_reads_back_with_upstreams_defaults(
     assert sts["spec"]["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
     assert sts["spec"]["template"]["spec"]["restartPolicy"] == "Always"
     assert sts["metadata"]["generation"] == 1
+
+    strategy = created["Deployment"]["spec"]["strategy"]
+    assert strategy == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"},
+    }
+    assert created["Deployment"]["spec"]["progressDeadlineSeconds"] == 600
+    assert (created["ReplicaSet"]["status"], created["ReplicaSet"]["metadata"]["generation"]) == (
+        {"replicas": 0},
+        1,
+    )
 
     pdb = created["PodDisruptionBudget"]
     assert pdb["status"]["disruptionsAllowed"] == 0

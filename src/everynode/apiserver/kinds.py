@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from everynode.apiserver import defaults
 from everynode.apiserver.admission import Lookup, Plugin, priority, serviceaccount
-from everynode.apiserver.defaults import cluster_config, network, statefulset
+from everynode.apiserver.defaults import cluster_config, deployment, network, statefulset
 from everynode.apiserver.registry import hooks, servicenetwork
 from everynode.apiserver.registry.strategy import Strategy
-from everynode.apiserver.tables import cluster, config, rbac, services
+from everynode.apiserver.tables import cluster, config, rbac, replicated, services
 from everynode.apiserver.tables.apps import CONTROLLER_REVISIONS, DAEMONSETS, STATEFULSETS
 from everynode.apiserver.tables.columns import Printer
 from everynode.apiserver.tables.core import DEFAULT, EVENTS, LEASES, NAMESPACES
@@ -42,6 +42,7 @@ from everynode.apiserver.validation import (
     storage,
 )
 from everynode.apiserver.validation import rbac as rbac_rules
+from everynode.apiserver.validation import replicated as replicated_rules
 from everynode.apiserver.validation import serviceaccount as serviceaccount_rules
 from everynode.apiserver.validation import statefulset as statefulset_rules
 from everynode.apiserver.validation.fields import Errors, dedupe
@@ -231,6 +232,22 @@ KINDS: tuple[Kind, ...] = (
         statefulset_rules.validate_statefulset,
         statefulset_rules.validate_statefulset_update,
         statefulset_rules.validate_statefulset_status_update,
+    ),
+    Kind(
+        Strategy(r.DEPLOYMENTS, tracks_generation=True, on_create=hooks.deployment_created),
+        replicated.DEPLOYMENTS,
+        deployment.deployment_defaults,
+        replicated_rules.validate_deployment,
+        replicated_rules.validate_deployment_update,
+        replicated_rules.validate_status_update,
+    ),
+    Kind(
+        Strategy(r.REPLICASETS, tracks_generation=True, on_create=hooks.replicaset_created),
+        replicated.REPLICASETS,
+        deployment.replicaset_defaults,
+        replicated_rules.validate_replicaset,
+        replicated_rules.validate_replicaset_update,
+        replicated_rules.validate_status_update,
     ),
     Kind(
         Strategy(r.POD_DISRUPTION_BUDGETS, tracks_generation=True, on_create=hooks.disruption_budget_created),

@@ -102,6 +102,10 @@ CLUSTER_ROLE_BINDINGS = ResourceInfo(
 STATEFULSETS = ResourceInfo(
     "apps", "v1", "statefulsets", "StatefulSet", True, ("sts",), ("all",), ("status",)
 )
+DEPLOYMENTS = ResourceInfo(
+    "apps", "v1", "deployments", "Deployment", True, ("deploy",), ("all",), ("status",)
+)
+REPLICASETS = ResourceInfo("apps", "v1", "replicasets", "ReplicaSet", True, ("rs",), ("all",), ("status",))
 POD_DISRUPTION_BUDGETS = ResourceInfo(
     "policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ("pdb",), subresources=("status",)
 )
@@ -135,6 +139,8 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ROLE_BINDINGS,
     CLUSTER_ROLE_BINDINGS,
     STATEFULSETS,
+    DEPLOYMENTS,
+    REPLICASETS,
     POD_DISRUPTION_BUDGETS,
     NETWORK_POLICIES,
     PRIORITY_CLASSES,

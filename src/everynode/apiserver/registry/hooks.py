@@ -81,3 +81,13 @@ def spec_generation_updated(new: Obj, old: Obj) -> None:
 def generation_kept(new: Obj, old: Obj) -> None:
     """An update never moves the generation (a PriorityClass's)."""
     _generation_after(new, old, False)
+
+
+def deployment_created(deployment: Obj) -> None:
+    """A new Deployment's status is empty (every counter is omitted when zero)."""
+    deployment["status"] = {}
+
+
+def replicaset_created(replicaset: Obj) -> None:
+    """A new ReplicaSet runs no pod yet."""
+    replicaset["status"] = {"replicas": 0}

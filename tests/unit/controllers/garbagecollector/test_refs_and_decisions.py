@@ -47,7 +47,8 @@ def obj(**meta: Any) -> Obj:
         ("v1", "Pod", r.PODS),
         ("v1", "Node", r.NODES),
         ("apps/v1", "ControllerRevision", r.CONTROLLER_REVISIONS),
-        ("apps/v1", "ReplicaSet", None),  # not served
+        ("apps/v1", "ReplicaSet", r.REPLICASETS),
+        ("batch/v1", "Job", None),  # not served
         ("extensions/v1beta1", "DaemonSet", None),  # another group
         ("example.com/v1", "Widget", None),
     ],
@@ -114,7 +115,7 @@ def test_an_owner_in_foreground_deletion_is_waiting_and_otherwise_solid() -> Non
 def test_where_owners_are_looked_up() -> None:
     assert lookup_target(DS_REF, POD) == ("ns", True)
     assert lookup_target(OwnerRef("v1", "Node", "n", "u"), POD) == (None, True)
-    assert lookup_target(OwnerRef("apps/v1", "ReplicaSet", "rs", "u"), POD) == (None, False)
+    assert lookup_target(OwnerRef("batch/v1", "Job", "job", "u"), POD) == (None, False)  # not served
     cluster_scoped = Identity("v1", "Node", "", "n", "u-node")
     assert lookup_target(DS_REF, cluster_scoped) == (None, False)  # a namespaced owner cannot own it
 
