@@ -12,24 +12,18 @@ from everynode.apiserver.validation.fields import (
     as_int,
     expect,
     expect_object,
-    go_string_map,
     immutable,
     nonnegative,
-    str_map,
     strings,
 )
 from everynode.apiserver.validation.meta import validate_object_meta, validate_object_meta_update
-from everynode.apiserver.validation.podspec import validate_pod_template_spec
+from everynode.apiserver.validation.replicated import selector_and_template
 from everynode.apiserver.validation.selectors import (
-    converts,
-    is_empty,
-    matches,
     selector_string,
-    validate_label_selector,
 )
 from everynode.apiserver.validation.values import int_or_percent
 from everynode.core import names
-from everynode.core.fielderrors import FieldError, forbidden, go_quote, invalid, not_supported, required
+from everynode.core.fielderrors import FieldError, go_quote, invalid, required
 from everynode.core.intstr import percent
 from everynode.core.types import Obj
 
@@ -130,29 +124,13 @@ def validate_daemonset_spec(
     shape = expect_object(spec, path) or expect(spec, _SPEC_TYPES, path)
     shape.extend(expect(as_dict(spec).get("updateStrategy"), _STRATEGY_TYPES, f"{path}.updateStrategy"))
     spec = as_dict(spec)
-    selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else None
-    template = as_dict(spec.get("template"))
-    raw_labels = as_dict(template.get("metadata")).get("labels")
-    labels = str_map(raw_labels)
-    errs = shape + validate_label_selector(
-        selector, f"{path}.selector", allow_invalid_values=allow_invalid_selector_values
+    errs = shape + selector_and_template(
+        spec,
+        path,
+        owner="DaemonSet",
+        allow_invalid_values=allow_invalid_selector_values,
+        require_selector=False,
     )
-    if converts(selector) and not matches(selector, labels):
-        text = go_string_map(labels if isinstance(raw_labels, dict) else None)
-        detail = "`selector` does not match template `labels`"
-        errs.append(invalid(f"{path}.template.metadata.labels", labels, detail, value_text=text))
-    if selector is not None and is_empty(selector):
-        detail = "empty selector is invalid for daemonset"
-        errs.append(invalid(f"{path}.selector", selector, detail, value_text=selector_string(selector)))
-    errs.extend(validate_pod_template_spec(template, f"{path}.template"))
-    pod_spec = as_dict(template.get("spec"))
-    restart_policy = pod_spec.get("restartPolicy")
-    if restart_policy != "Always":
-        value = restart_policy if isinstance(restart_policy, str) else ""
-        errs.append(not_supported(f"{path}.template.spec.restartPolicy", value, ("Always",)))
-    if pod_spec.get("activeDeadlineSeconds") is not None:
-        detail = "activeDeadlineSeconds in DaemonSet is not Supported"
-        errs.append(forbidden(f"{path}.template.spec.activeDeadlineSeconds", detail))
     errs.extend(nonnegative(as_int(spec.get("minReadySeconds")), f"{path}.minReadySeconds"))
     errs.extend(validate_update_strategy(spec.get("updateStrategy"), f"{path}.updateStrategy"))
     errs.extend(nonnegative(as_int(spec.get("revisionHistoryLimit")), f"{path}.revisionHistoryLimit"))

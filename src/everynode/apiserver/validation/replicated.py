@@ -32,14 +32,17 @@ from everynode.core.types import Obj
 STRATEGY_TYPES = ("Recreate", "RollingUpdate")
 
 
-def selector_and_template(spec: Obj, path: str, *, owner: str, allow_invalid_values: bool = False) -> Errors:
-    """A selector that is set, not empty, and picks the template's labels; a template whose pods
-    restart Always and run without a deadline (``owner`` names the kind in the messages)."""
+def selector_and_template(
+    spec: Obj, path: str, *, owner: str, allow_invalid_values: bool = False, require_selector: bool = True
+) -> Errors:
+    """A selector that is set (Deployments and ReplicaSets say so; a DaemonSet's missing one just
+    matches nothing), not empty, and picks the template's labels; a template whose pods restart
+    Always and run without a deadline (``owner`` names the kind in the messages)."""
     selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else None
     template = as_dict(spec.get("template"))
     raw_labels = as_dict(template.get("metadata")).get("labels")
     labels = str_map(raw_labels)
-    if spec.get("selector") is None:
+    if spec.get("selector") is None and require_selector:
         errs = [required(f"{path}.selector", "")]
     else:
         errs = validate_label_selector(
