@@ -12,12 +12,14 @@ from typing import cast
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from everynode.apiserver.description import discovery, openapi
+from everynode.apiserver.catalog import Catalog
+from everynode.apiserver.description import discovery, openapi_serving
 from everynode.apiserver.edge import handover
 from everynode.apiserver.edge import plain as fastpath
 from everynode.apiserver.edge.exposure import check_bind, host_guard
 from everynode.apiserver.edge.inflight import inflight_limit
 from everynode.apiserver.options import ApiServerOptions, ConnectionLimits
+from everynode.apiserver.registry.definitions import DefinitionServing
 from everynode.apiserver.registry.namespaces import NamespaceFinalizer, seed_namespaces
 from everynode.apiserver.registry.servicenetwork import ServiceNetwork
 from everynode.apiserver.registry.store import Registry
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 BACKEND: web.AppKey[Backend] = web.AppKey("backend", Backend)
 HANDLERS: web.AppKey[ResourceHandlers] = web.AppKey("handlers", ResourceHandlers)
 CACHES: web.AppKey[dict[str, WatchCache]] = web.AppKey("caches", dict)
+CATALOG: web.AppKey[Catalog] = web.AppKey("catalog", Catalog)
 ROUTE: web.AppKey[Handler] = web.AppKey("route")  # every request's path, middlewares included
 
 
@@ -60,21 +63,26 @@ def build_app(options: ApiServerOptions, backend: Backend | None = None) -> web.
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await store.start()
-        caches = {
-            info.resource: WatchCache(store, info, history=options.watch_cache_history)
-            for info in r.RESOURCES
-        }
+
+        def new_cache(info: r.ResourceInfo) -> WatchCache:
+            return WatchCache(store, info, history=options.watch_cache_history)
+
+        caches = {info.cache_name: new_cache(info) for info in r.RESOURCES}
         network = ServiceNetwork(options.service_cluster_ip_range, options.service_node_port_range)
-        registry = Registry(store, caches, network)
+        catalog = Catalog()
+        registry = Registry(store, caches, network, catalog)
         finalizer = NamespaceFinalizer(registry, recreate=options.seed_namespaces)
         registry.on_namespace_terminating = finalizer.finish
+        definitions = DefinitionServing(registry, caches, new_cache)
         app[BACKEND] = store
         app[CACHES] = caches
+        app[CATALOG] = catalog
         app[HANDLERS] = ResourceHandlers(registry, caches, HandlerOptions(options.bookmark_interval))
         tasks = [asyncio.create_task(cache.run(), name=f"watchcache-{n}") for n, cache in caches.items()]
         tasks.append(asyncio.create_task(compact_periodically(store, interval=options.compaction_interval)))
+        tasks.append(asyncio.create_task(definitions.run(), name="customresourcedefinitions"))
         try:
-            await asyncio.gather(*(cache.ready.wait() for cache in caches.values()))
+            await asyncio.gather(*(cache.ready.wait() for cache in list(caches.values())))
             await seed_namespaces(registry, options.seed_namespaces)
             await seed_priority_classes(registry)
             if "default" in options.seed_namespaces:
@@ -120,7 +128,7 @@ async def _route(request: ApiRequest) -> web.StreamResponse:
         document = _discovery(request, path)
         if document is not None:
             return document
-    target = parse_path(path)
+    target = parse_path(path, request.app[CATALOG])
     if target is None:
         raise errors.NotFound("the server could not find the requested resource")
     handlers: ResourceHandlers = request.app[HANDLERS]
@@ -132,26 +140,29 @@ def _discovery(request: ApiRequest, path: str) -> web.StreamResponse | None:
         return web.Response(text="ok")
     if path == "/version":
         return json_response(discovery.version())
-    if (found := openapi.handle(path, request.headers.get("Accept", ""))) is not None:
+    catalog = request.app[CATALOG]
+    if (found := openapi_serving.handle(path, request.headers.get("Accept", ""), catalog)) is not None:
         return web.Response(body=found[0], headers={"Content-Type": found[1]})
     if path in ("/api", "/apis"):
         aggregated = discovery.aggregated_version(request.headers.get("Accept", ""))
         if aggregated is not None:
-            response = json_response(discovery.aggregated_list(core=path == "/api", version=aggregated))
+            response = json_response(
+                discovery.aggregated_list(core=path == "/api", version=aggregated, served=catalog.infos())
+            )
             response.headers["Content-Type"] = discovery.aggregated_content_type(aggregated)
             return response
         if path == "/api":
             return json_response(discovery.api_versions(request.host))
-        return json_response(discovery.api_group_list())
+        return json_response(discovery.api_group_list(catalog.infos()))
     parts = path.strip("/").split("/")
     if len(parts) == 2 and parts[0] == "api":
-        document = discovery.api_resource_list("", parts[1])
+        document = discovery.api_resource_list("", parts[1], catalog.infos())
         return json_response(document) if document else None
     if len(parts) == 2 and parts[0] == "apis":
-        document = discovery.api_group(parts[1])
+        document = discovery.api_group(parts[1], catalog.infos())
         return json_response(document) if document else None
     if len(parts) == 3 and parts[0] == "apis":
-        document = discovery.api_resource_list(parts[1], parts[2])
+        document = discovery.api_resource_list(parts[1], parts[2], catalog.infos())
         return json_response(document) if document else None
     return None
 

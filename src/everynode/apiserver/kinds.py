@@ -18,6 +18,8 @@ from everynode.apiserver import defaults
 from everynode.apiserver.admission import Lookup, Plugin, priority, serviceaccount
 from everynode.apiserver.defaults import cluster_config, deployment, network, statefulset
 from everynode.apiserver.registry import hooks, servicenetwork
+from everynode.apiserver.registry.scale import BUILT_IN as BUILT_IN_SCALE
+from everynode.apiserver.registry.scale import ScalePaths
 from everynode.apiserver.registry.strategy import Strategy
 from everynode.apiserver.tables import cluster, config, rbac, replicated, services
 from everynode.apiserver.tables.apps import CONTROLLER_REVISIONS, DAEMONSETS, STATEFULSETS
@@ -51,6 +53,8 @@ from everynode.core.fielderrors import FieldError
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
 
+CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"  # held while custom resources go
+
 CreateRules = Callable[[Obj], Errors]
 UpdateRules = Callable[[Obj, Obj], Errors]
 
@@ -65,6 +69,7 @@ class Kind:
     status_update_rules: UpdateRules | None = None  # None: the update rules
     admission: tuple[Plugin, ...] = ()  # upstream's admission plugins that act on the kind
     allocation: Plugin | None = None  # what the kind's storage assigns on write (a Service's addresses)
+    scale_paths: ScalePaths = BUILT_IN_SCALE  # where its ``scale`` subresource reads and writes, if any
 
     def admit(self, obj: Obj, old: Obj | None, lookup: Lookup) -> None:
         """Assign what the kind's storage assigns, then run its admission plugins (``old`` is None on
@@ -284,6 +289,15 @@ KINDS: tuple[Kind, ...] = (
         cluster_config.csi_driver_defaults,
         storage.validate_csi_driver,
         storage.validate_csi_driver_update,
+    ),
+    Kind(
+        Strategy(
+            r.CUSTOM_RESOURCE_DEFINITIONS,
+            on_create=hooks.definition_created,
+            on_update=hooks.definition_updated,
+            deletion_finalizer=CLEANUP_FINALIZER,
+        ),
+        DEFAULT,
     ),
 )
 _BY_RESOURCE = {kind.info.resource: kind for kind in KINDS}

@@ -22,6 +22,14 @@ class ResourceInfo:
     subresources: tuple[str, ...] = ()  # "status", "binding", "eviction"
     verbs: tuple[str, ...] = ALL_VERBS
     has_status: bool = True  # the main resource ignores status changes (a /status subresource owns them)
+    custom: bool = False  # served from a CustomResourceDefinition (apiextensions.k8s.io), not built in
+
+    @property
+    def cache_name(self) -> str:
+        """The name the API server's watch cache of this resource goes by: the plural for a built-in
+        kind (``daemonsets``), ``<plural>.<group>`` for a custom one (two groups may share a plural),
+        the same for every version of it (they share one storage)."""
+        return f"{self.resource}.{self.group}" if self.custom else self.resource
 
     @property
     def api_version(self) -> str:
@@ -100,12 +108,14 @@ CLUSTER_ROLE_BINDINGS = ResourceInfo(
     _RBAC, "v1", "clusterrolebindings", "ClusterRoleBinding", False, has_status=False
 )
 STATEFULSETS = ResourceInfo(
-    "apps", "v1", "statefulsets", "StatefulSet", True, ("sts",), ("all",), ("status",)
+    "apps", "v1", "statefulsets", "StatefulSet", True, ("sts",), ("all",), ("status", "scale")
 )
 DEPLOYMENTS = ResourceInfo(
-    "apps", "v1", "deployments", "Deployment", True, ("deploy",), ("all",), ("status",)
+    "apps", "v1", "deployments", "Deployment", True, ("deploy",), ("all",), ("status", "scale")
 )
-REPLICASETS = ResourceInfo("apps", "v1", "replicasets", "ReplicaSet", True, ("rs",), ("all",), ("status",))
+REPLICASETS = ResourceInfo(
+    "apps", "v1", "replicasets", "ReplicaSet", True, ("rs",), ("all",), ("status", "scale")
+)
 POD_DISRUPTION_BUDGETS = ResourceInfo(
     "policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ("pdb",), subresources=("status",)
 )
@@ -119,6 +129,16 @@ STORAGE_CLASSES = ResourceInfo(
     "storage.k8s.io", "v1", "storageclasses", "StorageClass", False, ("sc",), has_status=False
 )
 CSI_DRIVERS = ResourceInfo("storage.k8s.io", "v1", "csidrivers", "CSIDriver", False, has_status=False)
+CUSTOM_RESOURCE_DEFINITIONS = ResourceInfo(
+    "apiextensions.k8s.io",
+    "v1",
+    "customresourcedefinitions",
+    "CustomResourceDefinition",
+    False,
+    ("crd", "crds"),
+    ("api-extensions",),
+    ("status",),
+)
 
 RESOURCES: tuple[ResourceInfo, ...] = (
     NAMESPACES,
@@ -146,6 +166,7 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     PRIORITY_CLASSES,
     STORAGE_CLASSES,
     CSI_DRIVERS,
+    CUSTOM_RESOURCE_DEFINITIONS,
 )
 
 BY_PATH: dict[tuple[str, str, str], ResourceInfo] = {(r.group, r.version, r.resource): r for r in RESOURCES}

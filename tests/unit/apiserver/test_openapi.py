@@ -39,11 +39,14 @@ def _patch_ops(paths: dict[str, Any], gvk: dict[str, str]) -> list[dict[str, Any
     ]
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
+def _walk(node: Any, *, names: bool = False) -> Iterator[dict[str, Any]]:
+    """Every schema (and operation) in a document; ``names``: ``node`` maps names to schemas (a
+    ``properties`` map: JSONSchemaProps has properties called ``$ref``, ``type``, ``oneOf``…)."""
     if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
+        if not names:
+            yield node
+        for key, value in node.items():
+            yield from _walk(value, names=not names and key in ("properties", "schemas", "definitions"))
     elif isinstance(node, list):
         for value in node:
             yield from _walk(value)
@@ -154,6 +157,7 @@ def test_index_names_every_group_version_with_the_hash_of_its_document() -> None
     index = openapi.v3_index()
     assert set(index["paths"]) == {
         "api/v1",
+        "apis/apiextensions.k8s.io/v1",
         "apis/apps/v1",
         "apis/coordination.k8s.io/v1",
         "apis/discovery.k8s.io/v1",

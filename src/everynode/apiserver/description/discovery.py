@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from everynode import __version__
 from everynode.core import resources as r
+from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
+
+Served = Sequence[ResourceInfo]  # what the server serves, in order (its catalog's ``infos()``)
 
 KUBERNETES_VERSION = ("1", "33", "v1.33.1")
 EXTRA_GROUPS = (("policy", "v1"),)  # pods/eviction lives here; we serve no resource of its own
@@ -33,13 +38,20 @@ def api_versions(server_address: str) -> Obj:
     }
 
 
-def _groups() -> list[tuple[str, str]]:
-    groups = [(g, v) for g, v in r.group_versions() if g]
+def _group_versions(served: Served) -> list[tuple[str, str]]:
+    seen: dict[tuple[str, str], None] = {}
+    for info in served:
+        seen.setdefault((info.group, info.version), None)
+    return list(seen)
+
+
+def _groups(served: Served) -> list[tuple[str, str]]:
+    groups = [(g, v) for g, v in _group_versions(served) if g]
     return groups + [gv for gv in EXTRA_GROUPS if gv not in groups]
 
 
-def api_group(group: str) -> Obj | None:
-    versions = [v for g, v in _groups() if g == group]
+def api_group(group: str, served: Served = r.RESOURCES) -> Obj | None:
+    versions = [v for g, v in _groups(served) if g == group]
     if not versions:
         return None
     entries = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
@@ -52,10 +64,10 @@ def api_group(group: str) -> Obj | None:
     }
 
 
-def api_group_list() -> Obj:
+def api_group_list(served: Served = r.RESOURCES) -> Obj:
     groups: list[Obj] = []
-    for group, _ in _groups():
-        document = api_group(group)
+    for group, _ in _groups(served):
+        document = api_group(group, served)
         if document is not None and all(g["name"] != group for g in groups):
             document.pop("kind")
             document.pop("apiVersion")
@@ -63,12 +75,12 @@ def api_group_list() -> Obj:
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
-def api_resource_list(group: str, version: str) -> Obj | None:
-    served = [info for info in r.RESOURCES if info.group == group and info.version == version]
-    if not served and (group, version) not in EXTRA_GROUPS:
+def api_resource_list(group: str, version: str, served: Served = r.RESOURCES) -> Obj | None:
+    listed = [info for info in served if info.group == group and info.version == version]
+    if not listed and (group, version) not in EXTRA_GROUPS:
         return None
     resources: list[Obj] = []
-    for info in served:
+    for info in listed:
         entry: Obj = {
             "name": info.resource,
             "singularName": info.singular,
@@ -106,6 +118,13 @@ def _subresource(info: r.ResourceInfo, sub: str) -> Obj:
     entry: Obj = {"name": f"{info.resource}/{sub}", "singularName": "", "namespaced": info.namespaced}
     if sub == "status":
         entry |= {"kind": info.kind, "verbs": ["get", "patch", "update"]}
+    elif sub == "scale":
+        entry |= {
+            "group": "autoscaling",
+            "version": "v1",
+            "kind": "Scale",
+            "verbs": ["get", "patch", "update"],
+        }
     elif sub == "binding":
         entry |= {"kind": "Binding", "verbs": ["create"]}
     elif sub == "eviction":
@@ -150,14 +169,14 @@ def aggregated_content_type(version: str) -> str:
     return f"application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"
 
 
-def aggregated_list(*, core: bool, version: str) -> Obj:
+def aggregated_list(*, core: bool, version: str, served: Served = r.RESOURCES) -> Obj:
     """The APIGroupDiscoveryList for ``/api`` (``core``) or ``/apis``."""
-    groups = [("", "v1")] if core else _groups()
+    groups = [("", "v1")] if core else _groups(served)
     items: list[Obj] = []
     for group, group_version in groups:
         resources = [
             _aggregated_resource(info)
-            for info in r.RESOURCES
+            for info in served
             if info.group == group and info.version == group_version
         ]
         if core:

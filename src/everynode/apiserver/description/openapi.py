@@ -85,15 +85,18 @@ def _referenced(names: list[str]) -> list[str]:
     return sorted(seen)
 
 
-def _schema_names(pathitems: list[PathItem], extra: tuple[str, ...] = ()) -> list[str]:
-    """What a document's operations take and return, ``extra`` definitions, and all they reference."""
+def _schema_names(
+    pathitems: list[PathItem], extra: tuple[str, ...] = (), own: frozenset[str] = frozenset()
+) -> list[str]:
+    """What a document's operations take and return, ``extra`` definitions, and all they reference:
+    upstream's definitions only (``own`` names a document's own schemas, a custom resource's)."""
     roots = {META + n for n in ("Status", "DeleteOptions", "Patch", "WatchEvent", "APIResourceList")}
     roots.update(extra)
     for item in pathitems:
         for operation in item.operations:
             roots.update(d for _, _, d in operation.responses if d)
             roots.update([operation.body] if operation.body else [])
-    return _referenced(sorted(roots))
+    return _referenced(sorted(roots - own))
 
 
 def convert(name: str, *, v3: bool) -> Obj:
@@ -124,6 +127,9 @@ def _convert(schema: Obj, *, v3: bool, drop_enum: bool = False) -> Obj:
     if v3 and "$ref" in out and len(out) > 1:  # kube-openapi v3 style: {"allOf": [{"$ref"}], siblings...}
         out = {"allOf": [{"$ref": out.pop("$ref")}], **out}
     return out
+
+
+schema_names = _schema_names
 
 
 # -- OpenAPI v3 ------------------------------------------------------------------------------------
@@ -158,6 +164,16 @@ def _v3_operation(operation: Operation) -> Obj:
     return out | operation.extensions()
 
 
+def v3_paths(items: list[PathItem]) -> Obj:
+    return {
+        item.path: {
+            **{o.method: _v3_operation(o) for o in item.operations},
+            **({"parameters": [_v3_param(p) for p in item.params]} if item.params else {}),
+        }
+        for item in items
+    }
+
+
 @functools.cache
 def v3_document_obj(group: str, version: str) -> Obj | None:
     """The OpenAPI v3 document of one group-version (``""`` is core), or None if not served.
@@ -166,13 +182,7 @@ def v3_document_obj(group: str, version: str) -> Obj | None:
     if (group, version) not in group_versions():
         return None
     items = group_version_paths(group, version)
-    paths = {
-        item.path: {
-            **{o.method: _v3_operation(o) for o in item.operations},
-            **({"parameters": [_v3_param(p) for p in item.params]} if item.params else {}),
-        }
-        for item in items
-    }
+    paths = v3_paths(items)
     kinds = KINDS_WITHOUT_PATHS.get((group, version), ())
     extra = tuple(name for kind in kinds if (name := root_definition(group, version, kind)))
     schemas = {name: convert(name, v3=True) for name in _schema_names(items, extra)}

@@ -6,6 +6,7 @@ v3 and v2 by :mod:`everynode.apiserver.description.openapi`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from everynode.apiserver.description import discovery
@@ -19,6 +20,7 @@ PATCH_TYPES = (
     "application/apply-patch+yaml",
 )
 META = "io.k8s.apimachinery.pkg.apis.meta.v1."
+DefinitionName = Callable[[str, str, str], str | None]  # the schema's name of a (group, version, kind)
 STATUS, DELETE_OPTIONS, PATCH, RESOURCE_LIST = (
     META + n for n in ("Status", "DeleteOptions", "Patch", "APIResourceList")
 )
@@ -140,6 +142,7 @@ def _operations(
     sub: str = "",
     verbs: tuple[str, ...] = r.ALL_VERBS,
     kind: str = "",
+    definition: DefinitionName = root_definition,
 ) -> tuple[Operation, ...]:
     """Operations under the group-version ``where`` from templates, for the kind ``gvk``.
 
@@ -148,14 +151,14 @@ def _operations(
     infix, tag = _group_id(*where)
     kind = kind or gvk[2]
     names = {"g": infix, "ns": "Namespaced" if namespaced else "", "kind": kind, "sub": sub.capitalize()}
-    own = {"object": root_definition(*gvk), "list": root_definition(gvk[0], gvk[1], gvk[2] + "List")}
+    own = {"object": definition(*gvk), "list": definition(gvk[0], gvk[1], gvk[2] + "List")}
     out = []
     for method, pattern, verb, params, body, response, codes in templates:
         if verb and verb not in verbs:
             continue
-        definition = own.get(response, response)
-        assert definition is not None, gvk
-        responses = (*((c, _RESPONSES[c], definition) for c in codes), ("401", "Unauthorized", None))
+        returned = own.get(response, response)
+        assert returned is not None, gvk
+        responses = (*((c, _RESPONSES[c], returned) for c in codes), ("401", "Unauthorized", None))
         description = f"{verb or 'get'} {kind}{' ' + sub if sub else ''}"
         operation = Operation(method, pattern.format(**names), _ACTIONS.get(verb, ""), gvk, tag, description,
                               params, own.get(body, body) if body else None, responses,
@@ -164,31 +167,46 @@ def _operations(
     return tuple(out)
 
 
-def group_version_paths(group: str, version: str) -> list[PathItem]:
-    """Every path of one group-version, laid out as kube-apiserver does."""
+def group_version_paths(
+    group: str,
+    version: str,
+    served: Sequence[r.ResourceInfo] = r.RESOURCES,
+    definition: DefinitionName = root_definition,
+) -> list[PathItem]:
+    """Every path of one group-version among ``served``, laid out as kube-apiserver does;
+    ``definition`` names the schema of a (group, version, kind) (custom kinds have their own)."""
     gv, base = (group, version), f"/apis/{group}/{version}" if group else f"/api/{version}"
     items = [PathItem(f"{base}/", (), _operations(gv, (_RESOURCE_LIST,), (group, version, "")))]
     namespace = Param("namespace", "path", "object name and auth scope", required=True)
-    for info in r.RESOURCES:
+    for info in served:
         if (info.group, info.version) != gv:
             continue
         gvk, namespaced, verbs = (group, version, info.kind), info.namespaced, info.verbs
         scope = (namespace,) if namespaced else ()
         collection = f"{base}/{'namespaces/{namespace}/' if namespaced else ''}{info.resource}"
         named = (Param("name", "path", f"name of the {info.kind}", required=True), *scope, _PRETTY)
-        operations = _operations(gv, _COLLECTION, gvk, namespaced=namespaced, verbs=verbs)
-        items.append(PathItem(collection, (*scope, _PRETTY), operations))
-        operations = _operations(gv, _ITEM, gvk, namespaced=namespaced, verbs=verbs)
-        items.append(PathItem(f"{collection}/{{name}}", named, operations))
+        for path, params, templates in (
+            (collection, (*scope, _PRETTY), _COLLECTION),
+            (f"{collection}/{{name}}", named, _ITEM),
+        ):
+            operations = _operations(
+                gv, templates, gvk, namespaced=namespaced, verbs=verbs, definition=definition
+            )
+            items.append(PathItem(path, params, operations))
         if namespaced:
             every = ("get", "list{g}{kind}ForAllNamespaces", *_LIST_OP[2:])
-            operations = _operations(gv, (every,), gvk, verbs=verbs)
+            operations = _operations(gv, (every,), gvk, verbs=verbs, definition=definition)
             items.append(PathItem(f"{base}/{info.resource}", (_PRETTY,), operations))
         for sub in info.subresources:
             if sub in r.CONNECT_SUBRESOURCES:
                 continue  # streams and upgrades: no object body to describe (not yet in the document)
             if sub == "status":
-                operations = _operations(gv, _STATUS, gvk, namespaced=namespaced, sub=sub)
+                operations = _operations(
+                    gv, _STATUS, gvk, namespaced=namespaced, sub=sub, definition=definition
+                )
+            elif sub == "scale":
+                scale = ("autoscaling", "v1", "Scale")
+                operations = _operations(gv, _STATUS, scale, namespaced=namespaced, sub=sub, kind=info.kind)
             else:  # eviction / binding: a POST of another kind
                 other = ("policy", "v1", "Eviction") if sub == "eviction" else ("", "v1", "Binding")
                 operations = _operations(

@@ -77,6 +77,9 @@ def plan_deletion(strategy: Strategy, obj: Obj, options: DeleteOptions) -> Delet
     wanted = POLICIES[policy]
     if wanted and wanted not in finalizers:
         finalizers.append(wanted)
+    own = strategy.deletion_finalizer
+    if own and own not in finalizers and not metadata.get("deletionTimestamp"):
+        finalizers.insert(0, own)
     grace = pod_grace_period(obj, options.grace_period_seconds) if info is r.PODS else 0
     held = bool(finalizers) or (info is r.NAMESPACES and bool(obj.get("spec", {}).get("finalizers")))
     if not held and grace == 0:

@@ -91,3 +91,26 @@ def deployment_created(deployment: Obj) -> None:
 def replicaset_created(replicaset: Obj) -> None:
     """A new ReplicaSet runs no pod yet."""
     replicaset["status"] = {"replicas": 0}
+
+
+def _storage_version(crd: Obj) -> str | None:
+    versions = (crd.get("spec") or {}).get("versions") or []
+    return next((str(v.get("name")) for v in versions if isinstance(v, dict) and v.get("storage")), None)
+
+
+def definition_created(crd: Obj) -> None:
+    """A new CustomResourceDefinition: generation 1; its status records only the storage version (the
+    API server's definition serving fills in names and conditions once it serves it)."""
+    crd["metadata"]["generation"] = 1
+    stored = _storage_version(crd)
+    crd["status"] = {"storedVersions": [stored] if stored else []}
+
+
+def definition_updated(new: Obj, old: Obj) -> None:
+    """Generation follows the spec; a new storage version joins ``status.storedVersions``."""
+    _generation_after(new, old, new.get("spec") != old.get("spec"))
+    stored = _storage_version(new)
+    status = new.setdefault("status", {})
+    versions = list(status.get("storedVersions") or [])
+    if stored and stored not in versions:
+        status["storedVersions"] = [*versions, stored]

@@ -71,7 +71,7 @@ class NamespaceFinalizer:
     async def _empty(self, namespace: str) -> bool:
         """Delete what is left in the namespace; whether nothing is left."""
         empty = True
-        for info in r.RESOURCES:
+        for info in self.registry.catalog.storage_infos():
             if not info.namespaced:
                 continue
             page = await self.registry.backend.list(info.key_prefix(namespace))

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from everynode.apiserver.kinds import kind_of
+from everynode.apiserver.catalog import Catalog
 from everynode.apiserver.registry.binding import bound_to_node
 from everynode.apiserver.registry.codec import decode, encode_for_storage, with_revision
 from everynode.apiserver.registry.deletion import (
@@ -54,18 +54,23 @@ class CacheLookup:
         self.service_network = service_network
 
     def get(self, info: ResourceInfo, namespace: str | None, name: str) -> Obj | None:
-        return self.caches[info.resource].get(info.key(namespace, name))
+        return self.caches[info.cache_name].get(info.key(namespace, name))
 
     def list(self, info: ResourceInfo) -> list[Obj]:
-        return self.caches[info.resource].list_objects(None, lambda obj: True)
+        return self.caches[info.cache_name].list_objects(None, lambda obj: True)
 
 
 class Registry:
     def __init__(
-        self, backend: Backend, caches: dict[str, WatchCache], service_network: ServiceNetwork | None = None
+        self,
+        backend: Backend,
+        caches: dict[str, WatchCache],
+        service_network: ServiceNetwork | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.backend = backend
         self.caches = caches
+        self.catalog = catalog or Catalog()
         self.lookup = CacheLookup(caches, service_network or ServiceNetwork())
         self.on_namespace_terminating: Callable[[str], None] = lambda name: None
 
@@ -74,7 +79,7 @@ class Registry:
     async def create(
         self, info: ResourceInfo, namespace: str | None, obj: Obj, *, dry_run: bool = False
     ) -> Obj:
-        kind = kind_of(info)
+        kind = self.catalog.kind(info)
         metadata = meta(obj)
         if info.namespaced:
             await self.require_namespace(namespace or "", creating=True)
@@ -138,7 +143,7 @@ class Registry:
         dry_run: bool = False,
     ) -> tuple[Obj, bool]:
         """PUT. Returns the stored object and whether it was created (PUT-as-create)."""
-        kind = kind_of(info)
+        kind = self.catalog.kind(info)
         strategy = kind.strategy
         body_meta = meta(body)
         if body_meta.get("name") not in (None, name):
@@ -178,7 +183,7 @@ class Registry:
     ) -> Obj:
         """PATCH: ``apply_patch`` makes the desired object from the current one, which it must not change
         (then as for PUT)."""
-        kind = kind_of(info)
+        kind = self.catalog.kind(info)
         key = info.key(namespace, name)
         precondition: list[str | None] = [None]
 
@@ -288,7 +293,7 @@ class Registry:
     ) -> tuple[Obj, int]:
         """DELETE: the response body and HTTP code. See ``deletion`` for what happens."""
         check_deletable(info, name)
-        kind = kind_of(info)
+        kind = self.catalog.kind(info)
         strategy = kind.strategy
         key = info.key(namespace, name)
         cached = None if options.dry_run else self._cached(info, key)
@@ -340,7 +345,7 @@ class Registry:
         """Create (``expected_revision`` None) or update ``key`` with ``obj``, which the watch cache may
         then keep as its own copy (``WatchCache.expect_write``): callers return it and change it no more."""
         value = encode_for_storage(obj)
-        cache = self.caches.get(info.resource)
+        cache = self.caches.get(info.cache_name)
         if cache is not None:
             cache.expect_write(key, value, obj)
         try:
@@ -356,13 +361,13 @@ class Registry:
         """The watch cache's version of ``key``, to start a read-modify-write from without reading
         storage (as kube-apiserver does); a stale one fails the write's precondition, and the write
         is retried from storage."""
-        cache = self.caches.get(info.resource)
+        cache = self.caches.get(info.cache_name)
         return cache.stored(key) if cache is not None else None
 
     def _decoded(self, info: ResourceInfo, key: str, current: KeyValue) -> Obj:
         """``current`` as an object: the watch cache's own (read-only!) when it holds that version,
         which saves decoding it again; ``mutate`` functions copy what they change."""
-        obj = self.caches[info.resource].get(key)
+        obj = self.caches[info.cache_name].get(key)
         if obj is not None and obj.get("metadata", {}).get("resourceVersion") == str(current.mod_revision):
             return obj
         return decode(current.value, current.mod_revision)

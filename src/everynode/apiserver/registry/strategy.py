@@ -26,6 +26,9 @@ class Strategy:
     return_deleted_object: bool = False  # DELETE answers with the object rather than a Status
     on_create: ObjectHook | None = None  # the kind's initial state (a new pod is Pending, …)
     on_update: UpdateHook | None = None  # what else an update of the main resource moves
+    # a finalizer a DELETE adds, holding the object until the server has cleaned up after it (a
+    # CustomResourceDefinition's, while its custom resources are deleted)
+    deletion_finalizer: str | None = None
 
     def prepare_for_create(self, obj: Obj) -> None:
         if self.tracks_generation:

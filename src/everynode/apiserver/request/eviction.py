@@ -95,7 +95,7 @@ async def _eviction_options(request: ApiRequest, namespace: str, name: str) -> D
 async def _budgets(registry: Registry, caches: dict[str, WatchCache], namespace: str) -> list[Obj]:
     """The namespace's PodDisruptionBudgets, as a consistent list (upstream lists them with a client)."""
     info = r.POD_DISRUPTION_BUDGETS
-    cache = caches[info.resource]
+    cache = caches[info.cache_name]
     if await cache.consistent(FRESHNESS_TIMEOUT):
         return cache.list_objects(namespace, lambda obj: True)
     page = await registry.backend.list(info.key_prefix(namespace))

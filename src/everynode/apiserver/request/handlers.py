@@ -9,10 +9,11 @@ from aiohttp import web
 
 from everynode.apiserver import tables
 from everynode.apiserver.description import schema
+from everynode.apiserver.kinds import Kind
 from everynode.apiserver.registry.codec import decode
 from everynode.apiserver.registry.objects import deep_copy, drop_nulls, status_success
 from everynode.apiserver.registry.store import Registry
-from everynode.apiserver.request import bodies, decoding, eviction, fieldvalidation, podlogs, responses
+from everynode.apiserver.request import bodies, decoding, eviction, fieldvalidation, podlogs, responses, scale
 from everynode.apiserver.request import options as request_options
 from everynode.apiserver.request.filters import build_predicate
 from everynode.apiserver.request.http import (
@@ -84,6 +85,8 @@ class ResourceHandlers:
                 return await self.patch(request, target)
             if method == "DELETE" and target.subresource is None:
                 return await self.delete(request, target)
+        elif target.subresource == "scale":
+            return await scale.serve_scale(self.registry, request, target)
         elif target.subresource == "binding" and method == "POST":
             return await self.bind(request, target)
         elif target.subresource == "eviction" and method == "POST":
@@ -102,12 +105,13 @@ class ResourceHandlers:
         info, name = target.info, target.name or ""
         rv = request.query.get("resourceVersion", "")
         if rv == "0":
-            cached = self.caches[info.resource].get(info.key(target.namespace, name))
+            cached = self.caches[info.cache_name].get(info.key(target.namespace, name))
             if cached is not None:
-                return responses.object_response(request, info, cached)
+                return responses.object_response(request, self.registry.catalog.kind(info), cached)
         elif rv:
             request_options.resource_version(rv)
-        return responses.object_response(request, info, await self.registry.get(info, target.namespace, name))
+        obj = await self.registry.get(info, target.namespace, name)
+        return responses.object_response(request, self.registry.catalog.kind(info), obj)
 
     async def list(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         info, query = target.info, request.query
@@ -116,7 +120,7 @@ class ResourceHandlers:
         )
         options = request_options.list_options(request)
         rv, match, limit = options.resource_version, options.match, options.limit
-        cache = self.caches[info.resource]
+        cache = self.caches[info.cache_name]
         if (
             options.continue_token
             or match == "Exact"
@@ -140,7 +144,7 @@ class ResourceHandlers:
             latest = replace(options, resource_version="", limit=0, continue_token=None)
             return await self._list_from_storage(request, info, target.namespace, predicate, latest)
         items = cache.list_objects(target.namespace, predicate)
-        return responses.list_response(request, info, items, cache.revision, None)
+        return responses.list_response(request, self.registry.catalog.kind(info), items, cache.revision, None)
 
     async def _list_from_storage(
         self,
@@ -176,7 +180,7 @@ class ResourceHandlers:
             raise errors.Timeout(f"Too large resource version: {rv}") from None
         except InvalidContinueToken as exc:
             raise errors.BadRequest(f"continue key is not valid: {exc}") from None
-        return responses.list_response(request, info, items, page.revision, token)
+        return responses.list_response(request, self.registry.catalog.kind(info), items, page.revision, token)
 
     async def watch(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         info, query = target.info, request.query
@@ -185,19 +189,19 @@ class ResourceHandlers:
         )
         options = request_options.list_options(request)
         accept = request.headers.get("Accept", "")
-        table: tuple[str, str] | None = None
+        table: tuple[Kind, str, str] | None = None
         if tables.wants_table(accept):
             include = query.get("includeObject", "")
             problem = tables.include_object_error(include)
             if problem:
                 raise errors.BadRequest(problem)
-            table = (include, tables.table_version(accept))
+            table = (self.registry.catalog.kind(info), include, tables.table_version(accept))
         if not isinstance(request, web.Request):  # the lean path hands every watch to aiohttp
             raise errors.InternalError("a watch must be served by the streaming HTTP server")
         timeout = options.timeout_seconds
         return await serve_watch(
             request,
-            self.caches[info.resource],
+            self.caches[info.cache_name],
             predicate,
             table=table,
             resource_version=options.resource_version,
@@ -297,7 +301,7 @@ class ResourceHandlers:
         predicate = build_predicate(
             info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
         )
-        cache = self.caches[info.resource]
+        cache = self.caches[info.cache_name]
         if await cache.consistent(FRESHNESS_TIMEOUT):
             matching = cache.list_objects(target.namespace, predicate)
         else:

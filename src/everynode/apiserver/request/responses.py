@@ -7,15 +7,16 @@ from collections.abc import Callable
 from aiohttp import web
 
 from everynode.apiserver import tables
-from everynode.apiserver.kinds import kind_of
+from everynode.apiserver.kinds import Kind
 from everynode.apiserver.request.http import ApiRequest, json_response
 from everynode.core import errors
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
 
 
-def object_response(request: ApiRequest, info: ResourceInfo, obj: Obj) -> web.Response:
-    """One object, as JSON or, when the client asks (kubectl get NAME), as a one-row Table."""
+def object_response(request: ApiRequest, kind: Kind, obj: Obj) -> web.Response:
+    """One object, as JSON or, when the client asks (kubectl get NAME), as a one-row Table (with the
+    columns of ``kind``)."""
     accept = request.headers.get("Accept", "")
     if not tables.wants_table(accept):
         return json_response(obj)
@@ -23,23 +24,21 @@ def object_response(request: ApiRequest, info: ResourceInfo, obj: Obj) -> web.Re
     return _table_response(
         request,
         accept,
-        lambda inc, v: tables.render_table(
-            kind_of(info), [obj], include_object=inc, resource_version=rv, version=v
-        ),
+        lambda inc, v: tables.render_table(kind, [obj], include_object=inc, resource_version=rv, version=v),
     )
 
 
 def list_response(
-    request: ApiRequest, info: ResourceInfo, items: list[Obj], revision: int, token: str | None
+    request: ApiRequest, kind: Kind, items: list[Obj], revision: int, token: str | None
 ) -> web.Response:
     accept = request.headers.get("Accept", "")
     if not tables.wants_table(accept):
-        return json_response(list_body(info, items, revision, token))
+        return json_response(list_body(kind.info, items, revision, token))
     return _table_response(
         request,
         accept,
         lambda inc, v: tables.render_table(
-            kind_of(info),
+            kind,
             items,
             include_object=inc,
             resource_version=str(revision),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from everynode.apiserver.catalog import Catalog
 from everynode.core import errors
 from everynode.core import resources as r
 from everynode.core.resources import ResourceInfo
@@ -22,8 +23,9 @@ class Target:
     subresource: str | None
 
 
-def parse_path(path: str) -> Target | None:
-    """The target of an API path; ``None`` when it is not a resource path (discovery etc.)."""
+def parse_path(path: str, catalog: Catalog) -> Target | None:
+    """The target of an API path among what ``catalog`` serves; ``None`` when it is not a resource path
+    (discovery etc.)."""
     parts = [p for p in path.split("/") if p]
     if len(parts) >= 2 and parts[0] == "api":
         group, version, rest = "", parts[1], parts[2:]
@@ -37,9 +39,9 @@ def parse_path(path: str) -> Target | None:
     if rest[0] == "namespaces" and len(rest) == 3 and group == "" and rest[2] == "bindings":
         # POST /api/v1/namespaces/<ns>/bindings: the older form of pods/<name>/binding
         return Target(r.PODS, rest[1], None, "binding")
-    if rest[0] == "namespaces" and len(rest) >= 3 and r.lookup(group, version, rest[2]) is not None:
+    if rest[0] == "namespaces" and len(rest) >= 3 and catalog.lookup(group, version, rest[2]) is not None:
         namespace, rest = rest[1], rest[2:]
-    info = r.lookup(group, version, rest[0])
+    info = catalog.lookup(group, version, rest[0])
     if info is None:
         raise errors.NotFound("the server could not find the requested resource")
     if namespace is not None and not info.namespaced:

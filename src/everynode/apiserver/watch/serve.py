@@ -12,7 +12,7 @@ import orjson
 from aiohttp import web
 
 from everynode.apiserver import tables
-from everynode.apiserver.kinds import kind_of
+from everynode.apiserver.kinds import Kind
 from everynode.apiserver.registry.codec import decode
 from everynode.apiserver.watch.cache import CachedEvent, CacheWatcher, Predicate, WatchCache
 from everynode.core import errors
@@ -25,10 +25,10 @@ def event_line(kind: str, event: CachedEvent) -> bytes:
     return b'{"type":"' + kind.encode() + b'","object":' + event.obj_json + b"}\n"
 
 
-def _table_lines(cache: WatchCache, include: str, version: str) -> Callable[[str, CachedEvent], bytes]:
-    """Watch events whose object is a one-row Table; column definitions only on the first."""
+def _table_lines(printed: Kind, include: str, version: str) -> Callable[[str, CachedEvent], bytes]:
+    """Watch events whose object is a one-row Table of ``printed``'s columns; column definitions only
+    on the first."""
     first = [True]
-    printed = kind_of(cache.info)
 
     def line(kind: str, event: CachedEvent) -> bytes:
         obj = tables.render_watch_object(
@@ -54,10 +54,11 @@ async def serve_watch(
     bookmarks: bool,
     bookmark_interval: float,
     send_initial_events: bool | None,
-    table: tuple[str, str] | None = None,
+    table: tuple[Kind, str, str] | None = None,
 ) -> web.StreamResponse:
-    """``table``: (includeObject, Table version) when the client asked for Tables (kubectl get -w)."""
-    line = event_line if table is None else _table_lines(cache, *table)
+    """``table``: (the kind, includeObject, Table version) when the client asked for Tables (kubectl
+    get -w)."""
+    line = event_line if table is None else _table_lines(*table)
     after = await _start_after(cache, resource_version)
     if send_initial_events is not None:
         after = None if send_initial_events else (after if after is not None else cache.revision)

@@ -1,0 +1,152 @@
+"""The kinds a CustomResourceDefinition declares, as the catalog serves them (pure).
+
+One ``Kind`` per served version, built the way upstream's apiextensions-apiserver serves a custom
+resource (``pkg/registry/customresource/strategy.go``, ``validator.go``):
+
+- create: ``metadata.generation`` 1; with a status subresource the status a client sends is dropped;
+- update: with a status subresource the status is kept from the stored object, and only
+  ``/status`` changes it (which changes nothing else); ``generation`` moves when anything but the
+  metadata (and the status, when it is a subresource) changes;
+- on every write the object is pruned to its schema, defaulted from it, and validated: metadata as
+  any object's (a DNS-subdomain name), then the schema's rules (``apiserver.crd.schema``);
+- a table of the version's ``additionalPrinterColumns`` (``apiserver.crd.printer``), or Name and
+  Created At when it has none.
+
+Served versions are listed in upstream's version priority (``v2`` > ``v1`` > ``v1beta2`` > ``v1beta1`` >
+``v1alpha1`` > anything else, by name): the first is the group's preferred version in discovery.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from everynode.apiserver import _crd_pending as crd_printer
+from everynode.apiserver import _crd_pending as crd_schema
+from everynode.apiserver.catalog import CustomKinds
+from everynode.apiserver.kinds import Kind
+from everynode.apiserver.registry import hooks
+from everynode.apiserver.registry.strategy import Strategy
+from everynode.apiserver.validation.fields import Errors
+from everynode.apiserver.validation.meta import validate_object_meta, validate_object_meta_update
+from everynode.core import names
+from everynode.core.fielderrors import FieldError
+from everynode.core.resources import ResourceInfo
+from everynode.core.types import Obj
+
+_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+_LEVEL = {None: 2, "beta": 1, "alpha": 0}
+
+
+def version_priority(name: str) -> tuple[int, int, int, int, str]:
+    """Sort key, smallest first, for upstream's ``version.CompareKubeAwareVersionStrings``: GA before
+    beta before alpha, higher numbers first; names that are not Kubernetes versions last, by name."""
+    match = _KUBE_VERSION.match(name)
+    if match is None:
+        return (1, 0, 0, 0, name)
+    major, level, minor = match.groups()
+    return (0, -_LEVEL[level], -int(major), -int(minor or 0), "")
+
+
+def served_versions(crd: Obj) -> list[Obj]:
+    versions = [v for v in crd.get("spec", {}).get("versions") or [] if v.get("served")]
+    return sorted(versions, key=lambda v: version_priority(str(v.get("name", ""))))
+
+
+def storage_version(crd: Obj) -> str:
+    for version in crd.get("spec", {}).get("versions") or []:
+        if version.get("storage"):
+            return str(version.get("name", ""))
+    return ""
+
+
+def custom_kinds(crd: Obj) -> CustomKinds:
+    """What ``crd`` (created and valid) serves."""
+    spec = crd["spec"]
+    kinds = tuple(_kind(spec, version) for version in served_versions(crd))
+    schemas = {
+        str(version["name"]): _schema_of(spec, version)
+        for version in spec.get("versions") or []
+        if _schema_of(spec, version) is not None
+    }
+    return CustomKinds(crd["metadata"]["name"], kinds, storage_version(crd), schemas)
+
+
+def _schema_of(spec: Obj, version: Obj) -> Any:
+    return (version.get("schema") or {}).get("openAPIV3Schema")
+
+
+def _kind(spec: Obj, version: Obj) -> Kind:
+    names_ = spec["names"]
+    subresources = version.get("subresources") or {}
+    has_status = "status" in subresources
+    info = ResourceInfo(
+        spec["group"],
+        str(version["name"]),
+        names_["plural"],
+        names_["kind"],
+        spec.get("scope", "Namespaced") == "Namespaced",
+        tuple(names_.get("shortNames") or ()),
+        tuple(names_.get("categories") or ()),
+        subresources=tuple(sub for sub in ("status", "scale") if sub in subresources),
+        has_status=has_status,
+        custom=True,
+    )
+    compiled = crd_schema.compile_schema(_schema_of(spec, version))
+    strategy = Strategy(
+        info,
+        on_create=hooks.first_generation,
+        on_update=_generation_hook(has_status),
+    )
+    validate = _validator(info, compiled)
+    return Kind(
+        strategy,
+        crd_printer.printer_for(version.get("additionalPrinterColumns") or []),
+        _defaulter(compiled),
+        validate,
+        _update_validator(info, compiled),
+    )
+
+
+def _generation_hook(status_is_subresource: bool) -> Callable[[Obj, Obj], None]:
+    skipped = ("metadata", "status") if status_is_subresource else ("metadata",)
+
+    def updated(new: Obj, old: Obj) -> None:
+        body = {k: v for k, v in new.items() if k not in skipped}
+        old_body = {k: v for k, v in old.items() if k not in skipped}
+        generation = int(old["metadata"].get("generation") or 1)
+        new["metadata"]["generation"] = generation + 1 if body != old_body else generation
+
+    return updated
+
+
+def _defaulter(compiled: crd_schema.Schema | None) -> Callable[[Obj], None]:
+    def defaults(obj: Obj) -> None:
+        if compiled is not None:
+            crd_schema.prune(obj, compiled)
+            crd_schema.apply_defaults(obj, compiled)
+
+    return defaults
+
+
+def _validator(info: ResourceInfo, compiled: crd_schema.Schema | None) -> Callable[[Obj], Errors]:
+    def validate(obj: Obj) -> Errors:
+        errs: list[FieldError] = validate_object_meta(
+            obj.get("metadata"), namespaced=info.namespaced, name_fn=names.name_is_dns_subdomain
+        )
+        if compiled is not None:
+            errs.extend(crd_schema.validate(obj, compiled))
+        return errs
+
+    return validate
+
+
+def _update_validator(info: ResourceInfo, compiled: crd_schema.Schema | None) -> Callable[[Obj, Obj], Errors]:
+    def validate(new: Obj, old: Obj) -> Errors:
+        errs: list[FieldError] = validate_object_meta_update(new.get("metadata"), old.get("metadata"))
+        if compiled is not None:
+            errs.extend(crd_schema.validate(new, compiled))
+        return errs
+
+    return validate
