@@ -26,6 +26,7 @@ from everynode.controllers.nodelifecycle.service import MONITOR_PERIOD, NodeLife
 from everynode.controllers.podgc.controller import QUARANTINE, TERMINATED_THRESHOLD
 from everynode.controllers.podgc.service import INTERVAL as POD_GC_INTERVAL
 from everynode.controllers.podgc.service import PodGCService
+from everynode.controllers.replicaset.service import ReplicaSetService
 from everynode.controllers.serviceaccount.service import ServiceAccountService
 from everynode.runtime.leaderelection import LeaderElectionConfig, LeaderElector, LeadershipLost
 from everynode.runtime.manager import Manager
@@ -80,8 +81,13 @@ def _endpoints(client: RestClient, args: argparse.Namespace, manager: Manager) -
     return EndpointsService(client, manager)
 
 
+def _replicaset(client: RestClient, args: argparse.Namespace, manager: Manager) -> object:
+    return ReplicaSetService(client, manager, workers=args.workers)
+
+
 CONTROLLERS: dict[str, Builder] = {
     "daemonset": _daemonset,
+    "replicaset": _replicaset,
     "nodelifecycle": _nodelifecycle,
     "garbagecollector": _garbagecollector,
     "podgc": _podgc,

@@ -19,7 +19,14 @@ from everynode.core import resources as r
 from everynode.informers.informer import Informer
 from everynode.runtime.manager import Manager, Workers
 
-WATCHED: tuple[r.ResourceInfo, ...] = (r.DAEMONSETS, r.CONTROLLER_REVISIONS, r.PODS, r.NODES)
+WATCHED: tuple[r.ResourceInfo, ...] = (
+    r.DAEMONSETS,
+    r.CONTROLLER_REVISIONS,
+    r.DEPLOYMENTS,
+    r.REPLICASETS,
+    r.PODS,
+    r.NODES,
+)
 DEFAULT_WORKERS = 20  # upstream's --concurrent-gc-syncs
 
 
