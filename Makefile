@@ -12,8 +12,9 @@ up: $(VENV)/.run-deps
 
 test: $(VENV)/.dev-deps
 	scripts/ensure-etcd
+	scripts/ensure-helm
 	$(MAKE) lint typecheck layers
-	EVERYNODE_REQUIRE_ETCD=1 $(BIN)/pytest
+	EVERYNODE_REQUIRE_ETCD=1 EVERYNODE_REQUIRE_HELM=1 $(BIN)/pytest
 
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check src tests

@@ -32,6 +32,7 @@ class CustomKinds:
     kinds: tuple[Kind, ...]
     storage_version: str
     schemas: dict[str, Obj] = field(default_factory=dict)  # version -> published OpenAPI v3 schema
+    terminating: bool = False  # the definition is being deleted: its resources take no new objects
 
 
 class Catalog:
@@ -54,6 +55,14 @@ class Catalog:
     def infos(self) -> list[ResourceInfo]:
         """Every served resource: the built-in ones in their fixed order, then the custom ones."""
         return [kind.info for kind in self._by_path.values()]
+
+    def accepts_new(self, info: ResourceInfo) -> bool:
+        """False for a custom resource whose definition is being deleted (upstream refuses creates)."""
+        if not info.custom:
+            return True
+        return not any(
+            c.terminating for c in self._custom.values() if any(k.info is info for k in c.kinds)
+        )
 
     def custom(self) -> list[CustomKinds]:
         return list(self._custom.values())

@@ -70,7 +70,8 @@ def custom_kinds(crd: Obj) -> CustomKinds:
         for version in spec.get("versions") or []
         if _schema_of(spec, version) is not None
     }
-    return CustomKinds(crd["metadata"]["name"], kinds, storage_version(crd), schemas)
+    terminating = bool(crd["metadata"].get("deletionTimestamp"))
+    return CustomKinds(crd["metadata"]["name"], kinds, storage_version(crd), schemas, terminating)
 
 
 def _schema_of(spec: Obj, version: Obj) -> Any:

@@ -236,7 +236,46 @@ def test_repeated_occurrences_follow_protobuf_rules() -> None:
 
 
 def test_supported_kinds_are_listed() -> None:
-    assert set(supported_kinds()) == {"Namespace", "DeleteOptions", "Binding", "Eviction"}
+    assert set(supported_kinds()) == {
+        "Namespace",
+        "DeleteOptions",
+        "Binding",
+        "Eviction",
+        "Secret",
+        "ConfigMap",
+    }
+
+
+def test_secret_as_helm_stores_a_release() -> None:
+    # client-go's typed clients (Helm's release storage, kubectl 1.33 create secret) send protobuf
+    meta = msg(1, ld(1, "sh.helm.release.v1.agent.v1"), ld(3, "ns"), entry(11, "owner", "helm"))
+    data = msg(2, ld(1, "release"), ld(2, b"\x00\xffrelease"))
+    decoded = decode_kubernetes_protobuf(
+        body("v1", "Secret", meta, data, ld(3, "helm.sh/release.v1"), entry(4, "plain", "text"), num(5, 1))
+    )
+    assert decoded == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "sh.helm.release.v1.agent.v1", "namespace": "ns", "labels": {"owner": "helm"}},
+        "data": {"release": "AP9yZWxlYXNl"},
+        "type": "helm.sh/release.v1",
+        "stringData": {"plain": "text"},
+        "immutable": True,
+    }
+
+
+def test_config_map_with_binary_data() -> None:
+    meta = msg(1, ld(1, "settings"))
+    decoded = decode_kubernetes_protobuf(
+        body("v1", "ConfigMap", meta, entry(2, "mode", "fast"), msg(3, ld(1, "blob"), ld(2, b"\x01\x02")))
+    )
+    assert decoded == {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "settings"},
+        "data": {"mode": "fast"},
+        "binaryData": {"blob": "AQI="},
+    }
 
 
 # --- errors ----------------------------------------------------------------------------------------------

@@ -214,6 +214,11 @@ class ResourceHandlers:
     # -- writes ----------------------------------------------------------------------------------
 
     async def create(self, request: ApiRequest, target: Target) -> web.StreamResponse:
+        if not self.registry.catalog.accepts_new(target.info):
+            raise errors.MethodNotAllowed(
+                f"create is not supported on resources of kind {target.info.qualified!r} while its "
+                "CustomResourceDefinition is being deleted"
+            )
         body, namespace, warnings = await bodies.decoded_body(request, target)
         obj = await self.registry.create(
             target.info, namespace, body, dry_run=request_options.dry_run(request)

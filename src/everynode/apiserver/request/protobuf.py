@@ -25,6 +25,7 @@ encoding this module does not decode (answer 415).
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -154,6 +155,15 @@ class _Message:
             _Message(raw, f"{self.what}.{name}[{index}]")
             for index, raw in enumerate(self._values(number, LENGTH, name))
         ]
+
+    def bytes_map(self, number: int, name: str) -> dict[str, str]:
+        """A ``map<string, bytes>``, its values base64 as Go's JSON writes ``[]byte``."""
+        result: dict[str, str] = {}
+        for entry in self.messages(number, name):
+            result[entry.string(1, "key") or ""] = base64.b64encode(
+                entry.raw_bytes(2, "value") or b""
+            ).decode()
+        return result
 
     def string_map(self, number: int, name: str) -> dict[str, str]:
         """A ``map<string, string>``: repeated entries of {1: key, 2: value}; a later key wins."""
@@ -309,6 +319,25 @@ def _object_reference(m: _Message | None) -> dict[str, Any]:
     return ref
 
 
+def _secret(m: _Message) -> dict[str, Any]:
+    # k8s.io/api/core/v1 generated.proto: 1 metadata, 2 data, 3 type, 4 stringData, 5 immutable
+    obj: dict[str, Any] = {"metadata": _object_meta(m.message(1, "metadata"))}
+    _put(obj, "data", m.bytes_map(2, "data"))
+    _put(obj, "type", m.string(3, "type"))
+    _put(obj, "stringData", m.string_map(4, "stringData"))
+    _put_present(obj, "immutable", m.bool(5, "immutable"))
+    return obj
+
+
+def _config_map(m: _Message) -> dict[str, Any]:
+    # 1 metadata, 2 data, 3 binaryData, 4 immutable
+    obj: dict[str, Any] = {"metadata": _object_meta(m.message(1, "metadata"))}
+    _put(obj, "data", m.string_map(2, "data"))
+    _put(obj, "binaryData", m.bytes_map(3, "binaryData"))
+    _put_present(obj, "immutable", m.bool(4, "immutable"))
+    return obj
+
+
 def _binding(m: _Message) -> dict[str, Any]:
     return {
         "metadata": _object_meta(m.message(1, "metadata")),
@@ -332,6 +361,8 @@ _KINDS: dict[str, tuple[frozenset[str] | None, Decoder]] = {
     "Namespace": (frozenset({"v1"}), _namespace),
     "DeleteOptions": (None, _delete_options_fields),
     "Binding": (frozenset({"v1"}), _binding),
+    "Secret": (frozenset({"v1"}), _secret),
+    "ConfigMap": (frozenset({"v1"}), _config_map),
     "Eviction": (frozenset({"policy/v1", "policy/v1beta1"}), _eviction),
 }
 
