@@ -17,6 +17,7 @@ from typing import Any
 from everynode.cli import component, eventloop
 from everynode.client.rest import RestClient
 from everynode.controllers.daemonset.service import DaemonSetService
+from everynode.controllers.deployment.service import DeploymentService
 from everynode.controllers.disruption.service import DisruptionService
 from everynode.controllers.endpoints.service import EndpointsService
 from everynode.controllers.garbagecollector.service import DEFAULT_WORKERS as GC_WORKERS
@@ -81,12 +82,17 @@ def _endpoints(client: RestClient, args: argparse.Namespace, manager: Manager) -
     return EndpointsService(client, manager)
 
 
+def _deployment(client: RestClient, args: argparse.Namespace, manager: Manager) -> object:
+    return DeploymentService(client, manager, workers=args.workers)
+
+
 def _replicaset(client: RestClient, args: argparse.Namespace, manager: Manager) -> object:
     return ReplicaSetService(client, manager, workers=args.workers)
 
 
 CONTROLLERS: dict[str, Builder] = {
     "daemonset": _daemonset,
+    "deployment": _deployment,
     "replicaset": _replicaset,
     "nodelifecycle": _nodelifecycle,
     "garbagecollector": _garbagecollector,
