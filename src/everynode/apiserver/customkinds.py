@@ -26,7 +26,7 @@ from everynode.apiserver import _crd_pending as crd_printer
 from everynode.apiserver import _crd_pending as crd_schema
 from everynode.apiserver.catalog import CustomKinds
 from everynode.apiserver.kinds import Kind
-from everynode.apiserver.registry import hooks
+from everynode.apiserver.registry import hooks, scale
 from everynode.apiserver.registry.strategy import Strategy
 from everynode.apiserver.validation.fields import Errors
 from everynode.apiserver.validation.meta import validate_object_meta, validate_object_meta_update
@@ -101,12 +101,15 @@ def _kind(spec: Obj, version: Obj) -> Kind:
         on_update=_generation_hook(has_status),
     )
     validate = _validator(info, compiled)
+    raw = _schema_of(spec, version)
     return Kind(
         strategy,
         crd_printer.printer_for(version.get("additionalPrinterColumns") or []),
         _defaulter(compiled),
         validate,
         _update_validator(info, compiled),
+        scale_paths=scale.paths_of(subresources["scale"]) if "scale" in subresources else scale.BUILT_IN,
+        custom_schema=raw if isinstance(raw, dict) else None,
     )
 
 

@@ -70,6 +70,7 @@ class Kind:
     admission: tuple[Plugin, ...] = ()  # upstream's admission plugins that act on the kind
     allocation: Plugin | None = None  # what the kind's storage assigns on write (a Service's addresses)
     scale_paths: ScalePaths = BUILT_IN_SCALE  # where its ``scale`` subresource reads and writes, if any
+    custom_schema: Obj | None = None  # a custom kind's openAPIV3Schema (its types for server-side apply)
 
     def admit(self, obj: Obj, old: Obj | None, lookup: Lookup) -> None:
         """Assign what the kind's storage assigns, then run its admission plugins (``old`` is None on

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from everynode.apiserver.catalog import Catalog
+from everynode.apiserver.kinds import Kind
 from everynode.apiserver.registry.binding import bound_to_node
 from everynode.apiserver.registry.codec import decode, encode_for_storage, with_revision
 from everynode.apiserver.registry.deletion import (
@@ -23,6 +24,7 @@ from everynode.apiserver.registry.deletion import (
     plan_deletion,
     should_delete_now,
 )
+from everynode.apiserver.registry.fieldmanagers import field_manager
 from everynode.apiserver.registry.objects import deep_copy, meta, random_suffix, status_success
 from everynode.apiserver.registry.preparation import prepare_create, prepare_update
 from everynode.apiserver.registry.servicenetwork import ServiceNetwork
@@ -77,8 +79,16 @@ class Registry:
     # -- create ----------------------------------------------------------------------------------
 
     async def create(
-        self, info: ResourceInfo, namespace: str | None, obj: Obj, *, dry_run: bool = False
+        self,
+        info: ResourceInfo,
+        namespace: str | None,
+        obj: Obj,
+        *,
+        dry_run: bool = False,
+        manager: str | None = None,
     ) -> Obj:
+        """POST. ``manager``: the ``fieldManager`` the client named, whose fields the object's
+        ``managedFields`` record (None: not tracked; see ``fieldmanagers``)."""
         kind = self.catalog.kind(info)
         metadata = meta(obj)
         if info.namespaced:
@@ -94,6 +104,8 @@ class Registry:
         metadata["uid"] = str(uuid.uuid4())
         metadata["creationTimestamp"] = now_time()
         prepare_create(kind, obj, self.lookup)
+        if manager is not None:
+            obj = field_manager(kind, None).update(None, obj, manager, now_time())
         if dry_run:
             return obj
         attempts = GENERATE_NAME_ATTEMPTS if generated else 1
@@ -141,8 +153,10 @@ class Registry:
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        manager: str | None = None,
     ) -> tuple[Obj, bool]:
-        """PUT. Returns the stored object and whether it was created (PUT-as-create)."""
+        """PUT. Returns the stored object and whether it was created (PUT-as-create). ``manager``: the
+        writer, recorded in ``managedFields`` if the object is tracked."""
         kind = self.catalog.kind(info)
         strategy = kind.strategy
         body_meta = meta(body)
@@ -161,10 +175,11 @@ class Registry:
             if not strategy.allow_create_on_update or subresource:
                 raise errors.not_found(info.resource, info.group, name) from None
             body_meta["name"] = name
-            return await self.create(info, namespace, body, dry_run=dry_run), True
+            return await self.create(info, namespace, body, dry_run=dry_run, manager=manager), True
 
         def mutate(old: Obj) -> Obj:
-            return prepare_update(kind, old, deep_copy(body), subresource, self.lookup)
+            new = prepare_update(kind, old, deep_copy(body), subresource, self.lookup)
+            return self._track(kind, subresource, old, new, manager)
 
         stored = await self._guaranteed_update(
             info, key, name, mutate, precondition=precondition, dry_run=dry_run, current=current
@@ -180,6 +195,7 @@ class Registry:
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        manager: str | None = None,
     ) -> Obj:
         """PATCH: ``apply_patch`` makes the desired object from the current one, which it must not change
         (then as for PUT)."""
@@ -194,9 +210,60 @@ class Registry:
             wanted = meta(desired).get("resourceVersion")
             if wanted and wanted != old["metadata"]["resourceVersion"]:
                 precondition[0] = wanted
-            return prepare_update(kind, old, desired, subresource, self.lookup)
+            new = prepare_update(kind, old, desired, subresource, self.lookup)
+            return self._track(kind, subresource, old, new, manager)
 
         return await self._update_from_cache(info, key, name, mutate, dry_run, late_precondition=precondition)
+
+    async def apply(
+        self,
+        info: ResourceInfo,
+        namespace: str | None,
+        name: str,
+        config: Obj,
+        *,
+        manager: str,
+        force: bool,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> tuple[Obj, bool]:
+        """Server-side apply of ``config`` by ``manager`` (``apiserver.apply``): merged over the stored
+        object by field ownership, or creating it; then as for PUT (defaults, validation). Returns the
+        stored object and whether it was created. A conflict is a 409 naming the fields and managers."""
+        kind = self.catalog.kind(info)
+        fields = field_manager(kind, subresource)
+        key = info.key(namespace, name)
+
+        def mutate(old: Obj) -> Obj:
+            merged = fields.apply(old, config, manager, force=force, now=now_time())
+            if merged is old:
+                return old
+            new = prepare_update(kind, old, deep_copy(merged), subresource, self.lookup)
+            # /status keeps the stored metadata: the ownership the apply worked out goes back on
+            new["metadata"]["managedFields"] = deep_copy(merged["metadata"].get("managedFields"))
+            if not new["metadata"]["managedFields"]:
+                del new["metadata"]["managedFields"]
+            return new
+
+        for _ in range(MAX_RETRIES):
+            try:
+                return await self._update_from_cache(info, key, name, mutate, dry_run), False
+            except errors.NotFound:
+                if subresource:
+                    raise
+            created = fields.apply(None, config, manager, force=force, now=now_time())
+            try:
+                return await self.create(info, namespace, deep_copy(created), dry_run=dry_run), True
+            except errors.AlreadyExists:
+                continue  # created meanwhile: apply over it
+        raise errors.conflict(info.resource, info.group, name, "too many concurrent updates; try again")
+
+    @staticmethod
+    def _track(kind: Kind, subresource: str | None, old: Obj, new: Obj, manager: str | None) -> Obj:
+        """``new`` with ``manager``'s changes from ``old`` recorded, when the object is tracked."""
+        if manager is None or new is old:
+            return new
+        return field_manager(kind, subresource).update(old, new, manager, now_time())
 
     async def _guaranteed_update(
         self,

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from everynode.apiserver import tables
+from everynode.apiserver.apply.manager import manager_or_user_agent
 from everynode.apiserver.description import schema
 from everynode.apiserver.kinds import Kind
 from everynode.apiserver.registry.codec import decode
@@ -28,12 +29,13 @@ from everynode.apiserver.request.routing import Target
 from everynode.apiserver.watch.cache import WatchCache
 from everynode.apiserver.watch.serve import FRESHNESS_TIMEOUT, serve_watch
 from everynode.core import errors
-from everynode.core.fielderrors import required
+from everynode.core.fielderrors import forbidden, required
 from everynode.core.patch import PatchError, apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
 from everynode.storage import Compacted, FutureRevision, InvalidContinueToken
 
+APPLY_PATCH = "application/apply-patch+yaml"
 PATCH_TYPES = (
     "application/json-patch+json",
     "application/merge-patch+json",
@@ -221,7 +223,11 @@ class ResourceHandlers:
             )
         body, namespace, warnings = await bodies.decoded_body(request, target)
         obj = await self.registry.create(
-            target.info, namespace, body, dry_run=request_options.dry_run(request)
+            target.info,
+            namespace,
+            body,
+            dry_run=request_options.dry_run(request),
+            manager=request.query.get("fieldManager") or None,
         )
         return json_response(obj, status=201, headers=warning_header(warnings))
 
@@ -234,16 +240,21 @@ class ResourceHandlers:
             body,
             subresource=target.subresource,
             dry_run=request_options.dry_run(request),
+            manager=_writer(request),
         )
         return json_response(obj, status=201 if created else 200, headers=warning_header(warnings))
 
     async def patch(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         info = target.info
         content_type = media_type(request)
-        if content_type == "application/apply-patch+yaml":
-            raise errors.UnsupportedMediaType(
-                "server-side apply (application/apply-patch+yaml) is not supported by everynode; "
-                "use client-side kubectl apply"
+        if content_type == APPLY_PATCH:
+            return await self.server_side_apply(request, target)
+        if "force" in request.query:
+            raise errors.invalid(
+                "PatchOptions",
+                "meta.k8s.io",
+                "",
+                [forbidden("force", "may not be specified for non-apply patch")],
             )
         if content_type not in PATCH_TYPES:
             raise errors.UnsupportedMediaType(
@@ -292,8 +303,41 @@ class ResourceHandlers:
             apply,
             subresource=target.subresource,
             dry_run=request_options.dry_run(request),
+            manager=_writer(request),
         )
         return json_response(obj, headers=warning_header(warnings))
+
+    async def server_side_apply(self, request: ApiRequest, target: Target) -> web.StreamResponse:
+        """``PATCH`` with ``application/apply-patch+yaml``: the body is the manager's whole intent."""
+        info, name = target.info, target.name or ""
+        manager = request.query.get("fieldManager", "")
+        if not manager:
+            problem = required("fieldManager", "is required for apply patch")
+            raise errors.invalid("PatchOptions", "meta.k8s.io", "", [problem])
+        config = decoding.load_yaml(await read_body(request))
+        if not isinstance(config, dict):
+            raise errors.BadRequest("error decoding YAML: the apply configuration must be an object")
+        metadata = bodies.object_field(config, "metadata", info.kind, info.version)
+        if metadata.get("name") not in (None, name):
+            raise errors.BadRequest(
+                f"the name of the object ({metadata.get('name')}) does not match the name on the URL ({name})"
+            )
+        if info.namespaced and metadata.get("namespace") not in (None, "", target.namespace):
+            raise errors.BadRequest(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
+        warnings = fieldvalidation.check_fields(info, config, request.query.get("fieldValidation", "Warn"))
+        obj, created = await self.registry.apply(
+            info,
+            target.namespace,
+            name,
+            config,
+            manager=manager,
+            force=request_options.flag(request, "force"),
+            subresource=target.subresource,
+            dry_run=request_options.dry_run(request),
+        )
+        return json_response(obj, status=201 if created else 200, headers=warning_header(warnings))
 
     async def delete(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         options = await request_options.delete_options(request)
@@ -344,6 +388,11 @@ class ResourceHandlers:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _writer(request: ApiRequest) -> str:
+    """Who makes an update, for ``managedFields``: its ``fieldManager``, else its user agent's name."""
+    return manager_or_user_agent(request.query.get("fieldManager", ""), request.headers.get("User-Agent", ""))
 
 
 def _patch_error(exc: PatchError) -> errors.ApiError:

@@ -14,7 +14,7 @@ from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
 
 
-def object_response(request: ApiRequest, kind: Kind, obj: Obj) -> web.Response:
+def object_response(request: ApiRequest, kind: tables.Printed, obj: Obj) -> web.Response:
     """One object, as JSON or, when the client asks (kubectl get NAME), as a one-row Table (with the
     columns of ``kind``)."""
     accept = request.headers.get("Accept", "")

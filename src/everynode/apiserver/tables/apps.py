@@ -125,3 +125,24 @@ CONTROLLER_REVISIONS = Printer(
     ),
     controllerrevision_cells,
 )
+
+
+def scale_cells(scale: Mapping[str, Any], now: datetime) -> Cells:
+    return [
+        name_of(scale),
+        integer(mapping(scale.get("spec")).get("replicas")),
+        integer(mapping(scale.get("status")).get("replicas")),
+        since(metadata(scale).get("creationTimestamp"), now),
+    ]
+
+
+# An autoscaling/v1 Scale (``kubectl get deploy/NAME --subresource=scale``), as upstream's printScale.
+SCALES = Printer(
+    (
+        NAME,
+        Column("Desired", "integer", "The number of replicas asked for."),
+        Column("Available", "integer", "The number of replicas there are."),
+        AGE,
+    ),
+    scale_cells,
+)
