@@ -57,9 +57,11 @@ def prepare_update(kind: Kind, old: Obj, new: Obj, subresource: str | None, look
                     new_meta[field] = old_meta[field]
                 else:
                     new_meta.pop(field, None)
-            strategy.prepare_for_update(new, old)
             drop_empty_maps(new, info.group, info.version, info.kind)  # before defaults: {} is absent
             kind.apply_defaults(new)
+            # after defaults, as upstream's decoder defaults before the strategy runs: what moves the
+            # generation is a change of the defaulted spec, not a default a client left out
+            strategy.prepare_for_update(new, old)
             kind.admit(new, old, lookup)
         new_meta["resourceVersion"] = old_meta["resourceVersion"]
         rules = kind.validate_status_update if subresource == "status" else kind.validate_update
