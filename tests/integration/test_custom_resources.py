@@ -175,7 +175,6 @@ def test_scale_subresource_of_a_custom_resource(
     assert refused["message"].startswith('Scale.autoscaling "s" is invalid: spec.replicas: Invalid value: -1')
 
 
-@pytest.mark.xfail(strict=True, reason="additionalPrinterColumns are not rendered yet (apiserver.crd.printer)")
 def test_a_table_has_the_printer_columns(
     apiserver: ApiServerProcess, k8s: Clients, dyn: dynamic.DynamicClient, group: str, namespace: str
 ) -> None:
@@ -242,3 +241,35 @@ def test_the_scale_subresource_of_a_deployment(k8s: Clients, namespace: str) -> 
     scale.spec.replicas = 3
     k8s.apps.replace_namespaced_deployment_scale("web", namespace, scale)
     assert k8s.apps.read_namespaced_deployment("web", namespace).spec.replicas == 3
+
+
+def test_the_schema_validates_defaults_and_prunes(
+    apiserver: ApiServerProcess, dyn: dynamic.DynamicClient, group: str, namespace: str
+) -> None:
+    body = definition(group)
+    spec_schema = body["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec_schema["properties"]["mode"] = {"type": "string", "enum": ["fast", "safe"], "default": "safe"}
+    spec_schema["properties"]["replicas"] |= {"minimum": 0, "maximum": 10}
+    create_definition(dyn, body)
+    path = f"/apis/{group}/v1/namespaces/{namespace}/pools"
+    pool = {"apiVersion": f"{group}/v1", "kind": "Pool", "metadata": {"name": "p"}}
+
+    status, created = call(apiserver, "POST", path, pool | {"spec": {"cidr": "10.0.0.0/8", "extra": 1}})
+    assert status == 201, created
+    assert created["spec"] == {"cidr": "10.0.0.0/8", "mode": "safe"}  # defaulted, the unknown field pruned
+
+    status, strict = call(apiserver, "POST", path + "?fieldValidation=Strict", pool | {"spec": {"extra": 1}})
+    assert status == 400
+    assert strict["message"] == (
+        'Pool in version "v1" cannot be handled as a Pool: strict decoding error: unknown field "spec.extra"'
+    )
+
+    bad = pool | {"metadata": {"name": "q"}, "spec": {"replicas": "two", "mode": "slow"}}
+    status, invalid = call(apiserver, "POST", path, bad)
+    assert status == 422
+    causes = {(c["field"], c["reason"]) for c in invalid["details"]["causes"]}
+    assert ("spec.replicas", "FieldValueTypeInvalid") in causes
+    assert ("spec.mode", "FieldValueNotSupported") in causes
+    assert 'spec.mode: Unsupported value: "slow": supported values: "fast", "safe"' in invalid["message"]
+    status, _ = call(apiserver, "POST", path, pool | {"metadata": {"name": "r"}, "spec": {"replicas": 11}})
+    assert status == 422

@@ -18,13 +18,14 @@ Served versions are listed in upstream's version priority (``v2`` > ``v1`` > ``v
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from typing import Any
 
-from everynode.apiserver import _crd_pending as crd_printer
-from everynode.apiserver import _crd_pending as crd_schema
 from everynode.apiserver.catalog import CustomKinds
+from everynode.apiserver.crd import printer as crd_printer
+from everynode.apiserver.crd import schema as crd_schema
 from everynode.apiserver.kinds import Kind
 from everynode.apiserver.registry import hooks, scale
 from everynode.apiserver.registry.strategy import Strategy
@@ -100,16 +101,18 @@ def _kind(spec: Obj, version: Obj) -> Kind:
         on_create=hooks.first_generation,
         on_update=_generation_hook(has_status),
     )
-    validate = _validator(info, compiled)
+    scale_rules = subresources.get("scale") if isinstance(subresources.get("scale"), dict) else None
     raw = _schema_of(spec, version)
     return Kind(
         strategy,
         crd_printer.printer_for(version.get("additionalPrinterColumns") or []),
         _defaulter(compiled),
-        validate,
-        _update_validator(info, compiled),
+        _validator(info, compiled, scale_rules),
+        _update_validator(compiled, scale_rules),
+        _status_validator(compiled, scale_rules),
         scale_paths=scale.paths_of(subresources["scale"]) if "scale" in subresources else scale.BUILT_IN,
         custom_schema=raw if isinstance(raw, dict) else None,
+        unknown_fields=_unknown_fields(compiled),
     )
 
 
@@ -126,31 +129,57 @@ def _generation_hook(status_is_subresource: bool) -> Callable[[Obj, Obj], None]:
 
 
 def _defaulter(compiled: crd_schema.Schema | None) -> Callable[[Obj], None]:
+    """Pruning then defaulting, as upstream's decoder does for a custom resource (the unknown fields a
+    request carried were reported to it by field validation before; see ``unknown_fields``)."""
+
     def defaults(obj: Obj) -> None:
-        if compiled is not None:
-            crd_schema.prune(obj, compiled)
-            crd_schema.apply_defaults(obj, compiled)
+        crd_schema.prune(obj, compiled)
+        crd_schema.apply_defaults(obj, compiled)
 
     return defaults
 
 
-def _validator(info: ResourceInfo, compiled: crd_schema.Schema | None) -> Callable[[Obj], Errors]:
+def _unknown_fields(compiled: crd_schema.Schema | None) -> Callable[[Obj], list[str]]:
+    """The fields of an object its schema would prune (for ``fieldValidation``), the object untouched."""
+
+    def unknown(obj: Obj) -> list[str]:
+        return crd_schema.prune(copy.deepcopy(obj), compiled) if compiled is not None else []
+
+    return unknown
+
+
+def _validator(
+    info: ResourceInfo, compiled: crd_schema.Schema | None, scale: Obj | None
+) -> Callable[[Obj], Errors]:
     def validate(obj: Obj) -> Errors:
         errs: list[FieldError] = validate_object_meta(
             obj.get("metadata"), namespaced=info.namespaced, name_fn=names.name_is_dns_subdomain
         )
-        if compiled is not None:
-            errs.extend(crd_schema.validate(obj, compiled))
+        errs.extend(crd_schema.validate(obj, compiled))
+        if scale is not None:
+            errs.extend(crd_schema.validate_scale(obj, scale))
         return errs
 
     return validate
 
 
-def _update_validator(info: ResourceInfo, compiled: crd_schema.Schema | None) -> Callable[[Obj, Obj], Errors]:
+def _update_validator(compiled: crd_schema.Schema | None, scale: Obj | None) -> Callable[[Obj, Obj], Errors]:
     def validate(new: Obj, old: Obj) -> Errors:
         errs: list[FieldError] = validate_object_meta_update(new.get("metadata"), old.get("metadata"))
-        if compiled is not None:
-            errs.extend(crd_schema.validate(new, compiled))
+        errs.extend(crd_schema.validate(new, compiled, old))  # unchanged invalid parts ratchet
+        if scale is not None:
+            errs.extend(crd_schema.validate_scale(new, scale))
+        return errs
+
+    return validate
+
+
+def _status_validator(compiled: crd_schema.Schema | None, scale: Obj | None) -> Callable[[Obj, Obj], Errors]:
+    def validate(new: Obj, old: Obj) -> Errors:
+        errs: list[FieldError] = validate_object_meta_update(new.get("metadata"), old.get("metadata"))
+        errs.extend(crd_schema.validate_status(new, compiled, old))
+        if scale is not None:
+            errs.extend(crd_schema.validate_scale(new, scale, spec=False))
         return errs
 
     return validate

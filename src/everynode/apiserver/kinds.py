@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from everynode.apiserver import defaults
 from everynode.apiserver.admission import Lookup, Plugin, priority, serviceaccount
+from everynode.apiserver.crd import definition as crd_definition
 from everynode.apiserver.defaults import cluster_config, deployment, network, statefulset
 from everynode.apiserver.registry import hooks, servicenetwork
 from everynode.apiserver.registry.scale import BUILT_IN as BUILT_IN_SCALE
@@ -71,6 +72,7 @@ class Kind:
     allocation: Plugin | None = None  # what the kind's storage assigns on write (a Service's addresses)
     scale_paths: ScalePaths = BUILT_IN_SCALE  # where its ``scale`` subresource reads and writes, if any
     custom_schema: Obj | None = None  # a custom kind's openAPIV3Schema (its types for server-side apply)
+    unknown_fields: Callable[[Obj], list[str]] | None = None  # a custom kind's: what its schema prunes
 
     def admit(self, obj: Obj, old: Obj | None, lookup: Lookup) -> None:
         """Assign what the kind's storage assigns, then run its admission plugins (``old`` is None on
@@ -299,6 +301,10 @@ KINDS: tuple[Kind, ...] = (
             deletion_finalizer=CLEANUP_FINALIZER,
         ),
         DEFAULT,
+        crd_definition.definition_defaults,
+        crd_definition.validate_definition,
+        crd_definition.validate_definition_update,
+        crd_definition.validate_definition_status_update,
     ),
 )
 _BY_RESOURCE = {kind.info.resource: kind for kind in KINDS}

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 ErrorType = Literal[
-    "Required", "Invalid", "NotSupported", "Forbidden", "Duplicate", "TooLong", "TooMany", "NotFound"
+    "Required",
+    "Invalid",
+    "NotSupported",
+    "Forbidden",
+    "Duplicate",
+    "TooLong",
+    "TooMany",
+    "NotFound",
+    "TypeInvalid",
 ]
 
 _REASONS: dict[str, str] = {
@@ -23,6 +31,7 @@ _REASONS: dict[str, str] = {
     "TooLong": "FieldValueTooLong",
     "TooMany": "FieldValueTooMany",
     "NotFound": "FieldValueNotFound",
+    "TypeInvalid": "FieldValueTypeInvalid",  # reads as "Invalid value: ..." too
 }
 
 _OMITTED: Any = object()

@@ -132,15 +132,13 @@ def test_a_definition_may_not_take_a_built_in_resource() -> None:
 
 
 def test_status_of_an_accepted_definition() -> None:
-    status = desired_status(crd(), None, NOW)
+    status = desired_status(crd(), [], None, NOW)
     assert status["acceptedNames"] == {
         "plural": "widgets",
         "kind": "Widget",
         "shortNames": ["wd"],
         "categories": ["all"],
-        "singular": "widget",
-        "listKind": "WidgetList",
-    }
+    }  # as given: the definition's defaults (singular, listKind) were filled in when it was stored
     assert [(c["type"], c["status"], c["reason"]) for c in status["conditions"]] == [
         ("NamesAccepted", "True", "NoConflicts"),
         ("Established", "True", "InitialNamesAccepted"),
@@ -149,11 +147,11 @@ def test_status_of_an_accepted_definition() -> None:
     # written again later, nothing moves: the transition times are kept
     again = copy.deepcopy(crd())
     again["status"] = status
-    assert desired_status(again, None, LATER) == status
+    assert desired_status(again, [], None, LATER) == status
 
 
 def test_status_of_a_definition_in_conflict_and_being_deleted() -> None:
-    status = desired_status(crd(deleting=True), "example.com/v1/widgets is already in use", NOW)
+    status = desired_status(crd(deleting=True), [], "example.com/v1/widgets is already in use", NOW)
     conditions = {c["type"]: c for c in status["conditions"]}
     assert conditions["NamesAccepted"]["status"] == "False"
     assert conditions["NamesAccepted"]["message"] == "example.com/v1/widgets is already in use"
@@ -164,7 +162,7 @@ def test_status_of_a_definition_in_conflict_and_being_deleted() -> None:
 def test_stored_versions_keep_every_version_ever_stored() -> None:
     definition = crd({"name": "v2", "served": True, "storage": True})
     definition["status"] = {"storedVersions": ["v1"]}
-    assert desired_status(definition, None, NOW)["storedVersions"] == ["v1", "v2"]
+    assert desired_status(definition, [], None, NOW)["storedVersions"] == ["v1", "v2"]
 
 
 # -- scale ---------------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
 
 _V2_DROPPED = frozenset({"nullable", "anyOf", "oneOf", "not", "allOf"})
+# what a Swagger 2.0 schema can say (and gnostic's protobuf encodes); anything else is left out of v2
+_V2_KEYS = frozenset(openapi_v2.SCHEMA_KEYS)
 
 
 def definition_name(group: str, version: str, kind: str) -> str:

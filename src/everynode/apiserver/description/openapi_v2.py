@@ -16,6 +16,7 @@ so the unit tests see it first.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -103,6 +104,11 @@ def _int(field: int, value: int | None) -> bytes:
     return _varint(field << 3 | _VARINT) + _varint(value) if value else b""
 
 
+def _double(field: int, value: float | None) -> bytes:
+    """A ``double`` (wire type 1: eight little-endian bytes); zero is left out, as proto3 does."""
+    return _varint(field << 3 | 1) + struct.pack("<d", float(value)) if value else b""
+
+
 def _any(value: Any) -> bytes:
     """``Any{yaml = 2}``."""
     return _string(2, orjson.dumps(value).decode())
@@ -129,6 +135,11 @@ _SCHEMA_SCALARS: dict[str, tuple[int, Callable[[int, Any], bytes]]] = {
     "format": (2, _string),
     "title": (3, _string),
     "description": (4, _string),
+    "multipleOf": (6, _double),
+    "maximum": (7, _double),
+    "exclusiveMaximum": (8, _bool),
+    "minimum": (9, _double),
+    "exclusiveMinimum": (10, _bool),
     "maxLength": (11, _int),
     "minLength": (12, _int),
     "pattern": (13, _string),
@@ -150,7 +161,12 @@ _SCHEMA_KEYS = {
     "items",
     "allOf",
     "properties",
+    "externalDocs",
+    "example",
 }
+
+
+SCHEMA_KEYS = frozenset(_SCHEMA_KEYS)
 
 
 def encode_schema(schema: Obj) -> bytes:
@@ -181,6 +197,11 @@ def encode_schema(schema: Obj) -> bytes:
     if "properties" in schema:  # Properties{repeated NamedSchema additional_properties = 1}
         props = _named(1, ((k, encode_schema(v)) for k, v in schema["properties"].items()))
         parts.append((25, _message(25, props)))
+    if "externalDocs" in schema:  # ExternalDocs{description = 1, url = 2}
+        docs = schema["externalDocs"]
+        parts.append((29, _message(29, _string(1, docs.get("description")) + _string(2, docs.get("url")))))
+    if "example" in schema:
+        parts.append((30, _message(30, _any(schema["example"]))))
     parts.append((31, _extensions(31, schema)))
     return b"".join(body for _, body in sorted(parts, key=lambda part: part[0]))
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from everynode.apiserver.catalog import Catalog
-from everynode.apiserver.customkinds import custom_kinds, served_versions, storage_version
+from everynode.apiserver.crd import status as crd_status
+from everynode.apiserver.customkinds import custom_kinds, served_versions
 from everynode.apiserver.kinds import CLEANUP_FINALIZER
 from everynode.apiserver.registry.codec import decode
 from everynode.apiserver.registry.deletion import DeleteOptions
@@ -46,53 +47,46 @@ RETRY_INTERVAL = 1.0
 CacheFactory = Callable[[r.ResourceInfo], WatchCache]
 
 
-def desired_status(crd: Obj, conflict: str | None, now: str) -> Obj:
-    """The status ``crd`` should have (pure): names accepted and established unless ``conflict``;
-    ``storedVersions`` keeps every version ever stored, then the current storage version. Transition
-    times move only when a condition's status does."""
-    spec, old = crd.get("spec") or {}, crd.get("status") or {}
-    names = deep_copy(spec.get("names") or {})
-    names.setdefault("singular", str(names.get("kind", "")).lower())
-    names.setdefault("listKind", f"{names.get('kind', '')}List")
-    old_conditions = {c.get("type"): c for c in old.get("conditions") or [] if isinstance(c, dict)}
-
-    def condition(type_: str, ok: bool, reason: str, message: str) -> Obj:
-        status = "True" if ok else "False"
-        before = old_conditions.get(type_)
-        since = before.get("lastTransitionTime") if before and before.get("status") == status else now
-        return {
-            "type": type_,
-            "status": status,
-            "lastTransitionTime": since,
-            "reason": reason,
-            "message": message,
-        }
-
-    if conflict is None:
-        conditions = [
-            condition("NamesAccepted", True, "NoConflicts", "no conflicts found"),
-            condition("Established", True, "InitialNamesAccepted", "the initial names have been accepted"),
-        ]
-    else:
-        conditions = [
-            condition("NamesAccepted", False, "NameConflict", conflict),
-            condition("Established", False, "NotAccepted", "not all names are accepted"),
-        ]
-    if crd.get("metadata", {}).get("deletionTimestamp"):
-        conditions.append(
-            condition(
-                "Terminating", True, "InstanceDeletionInProgress", "CustomResource deletion is in progress"
-            )
+def desired_status(crd: Obj, others: Iterable[Obj], conflict: str | None, now: str) -> Obj:
+    """The status ``crd`` should have (pure): upstream's naming check against ``others`` (the other
+    definitions; ``crd.status``), not accepted when ``conflict`` (a resource another definition or a
+    built-in kind serves), and ``Terminating`` while it is being deleted."""
+    status = crd_status.desired_status(crd, others, now)
+    conditions = status["conditions"]
+    if conflict is not None:
+        crd_status.set_condition(
+            conditions,
+            {"type": "NamesAccepted", "status": "False", "reason": "NameConflict", "message": conflict},
+            now,
         )
-    stored = [str(v) for v in old.get("storedVersions") or []]
-    current = storage_version(crd)
-    if current and current not in stored:
-        stored.append(current)
-    status: Obj = {"conditions": conditions, "storedVersions": stored}
-    status["acceptedNames"] = names if conflict is None else deep_copy(old.get("acceptedNames") or {})
-    if not status["acceptedNames"]:
-        status["acceptedNames"] = {"plural": "", "kind": ""}
+        crd_status.set_condition(
+            conditions,
+            {
+                "type": "Established",
+                "status": "False",
+                "reason": "NotAccepted",
+                "message": "not all names are accepted",
+            },
+            now,
+        )
+    if crd.get("metadata", {}).get("deletionTimestamp"):
+        crd_status.set_condition(
+            conditions,
+            {
+                "type": "Terminating",
+                "status": "True",
+                "reason": "InstanceDeletionInProgress",
+                "message": "CustomResource deletion is in progress",
+            },
+            now,
+        )
     return status
+
+
+def accepted(status: Obj) -> bool:
+    return any(
+        c.get("type") == "NamesAccepted" and c.get("status") == "True" for c in status.get("conditions") or []
+    )
 
 
 class DefinitionServing:
@@ -143,14 +137,24 @@ class DefinitionServing:
             if kind == "DELETED":
                 self._withdraw(name)
                 return
-            conflict = self._serve(crd)
-            await self._write_status(crd, conflict)
+            every = self._definitions_cache().list_objects(None, lambda obj: True)
+            others = [other for other in every if other["metadata"]["name"] != name]
+            named = desired_status(crd, others, None, now_time())
+            conflict = None
+            if accepted(named):
+                conflict = self._serve(crd)
+            else:
+                self._withdraw(name)  # names another definition holds: not served
+            await self._write_status(crd, others, conflict)
             if crd["metadata"].get("deletionTimestamp"):
                 self._start_cleanup(name)
         except Exception:
             log.exception("serving CustomResourceDefinition %s failed", name)
 
     # -- serving ---------------------------------------------------------------------------------
+
+    def _definitions_cache(self) -> WatchCache:
+        return self.caches[r.CUSTOM_RESOURCE_DEFINITIONS.cache_name]
 
     def _serve(self, crd: Obj) -> str | None:
         """Serve ``crd``'s kinds; the conflict that prevents it, if any."""
@@ -195,15 +199,15 @@ class DefinitionServing:
         if task is not None:
             task.cancel()
 
-    async def _write_status(self, crd: Obj, conflict: str | None) -> None:
-        wanted = desired_status(crd, conflict, now_time())
-        if _same_status(crd.get("status") or {}, wanted):
+    async def _write_status(self, crd: Obj, others: list[Obj], conflict: str | None) -> None:
+        wanted = desired_status(crd, others, conflict, now_time())
+        if (crd.get("status") or {}) == wanted:
             return
         name = crd["metadata"]["name"]
 
         def with_status(current: Obj) -> Obj:
             updated = deep_copy(current)
-            updated["status"] = desired_status(current, conflict, now_time())
+            updated["status"] = desired_status(current, others, conflict, now_time())
             return updated
 
         with contextlib.suppress(errors.NotFound, errors.Conflict):
@@ -261,8 +265,3 @@ class DefinitionServing:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-
-def _same_status(current: Obj, wanted: Obj) -> bool:
-    """Equal but for condition transition times (which ``desired_status`` keeps when unchanged)."""
-    return current == wanted

@@ -3,6 +3,8 @@ decoder would refuse it: the wrong apiVersion or kind, or a field that must be a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from everynode.apiserver.registry.objects import drop_nulls
 from everynode.apiserver.request import fieldvalidation
 from everynode.apiserver.request.http import ApiRequest, read_object
@@ -12,14 +14,18 @@ from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
 
 
-async def decoded_body(request: ApiRequest, target: Target) -> tuple[Obj, str | None, list[str]]:
-    """A POST/PUT body as an object of the target's kind: nulls dropped, unknown fields handled,
-    its namespace reconciled with the URL's; with the fieldValidation warnings."""
+async def decoded_body(
+    request: ApiRequest, target: Target, custom_unknown: Callable[[Obj], list[str]] | None = None
+) -> tuple[Obj, str | None, list[str]]:
+    """A POST/PUT body as an object of the target's kind: nulls dropped, unknown fields handled (a
+    custom kind's by ``custom_unknown``), its namespace reconciled with the URL's; with the
+    fieldValidation warnings."""
     info = target.info
     body: Obj = drop_nulls(await read_object(request))
     _check_type(info, body)
     object_field(body, "metadata", info.kind, info.version)
-    warnings = fieldvalidation.check_fields(info, body, request.query.get("fieldValidation", "Warn"))
+    mode = request.query.get("fieldValidation", "Warn")
+    warnings = fieldvalidation.check_fields(info, body, mode, custom_unknown=custom_unknown)
     return body, _namespace_for(info, target, body), warnings
 
 

@@ -8,6 +8,7 @@ rejects the request with upstream's ``strict decoding error``, Warn answers with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from everynode.apiserver.description import schema
@@ -18,13 +19,22 @@ MODES = ("Strict", "Warn", "Ignore")
 
 
 def check_fields(
-    info: ResourceInfo, obj: dict[str, Any], mode: str, baseline: dict[str, Any] | None = None
+    info: ResourceInfo,
+    obj: dict[str, Any],
+    mode: str,
+    baseline: dict[str, Any] | None = None,
+    *,
+    custom_unknown: Callable[[dict[str, Any]], list[str]] | None = None,
 ) -> list[str]:
     """Drop unknown fields from ``obj``; raise 400 (Strict) or return warnings (Warn).
 
-    ``baseline``: the stored object a patch was applied to (see ``schema.unknown_fields``)."""
+    ``baseline``: the stored object a patch was applied to (see ``schema.unknown_fields``).
+    ``custom_unknown``: a custom kind's own finder (its schema's pruning; the pruning itself happens
+    with its defaults), which lists the unknown fields of ``obj`` as paths."""
     if mode not in MODES:
         raise errors.BadRequest(f'fieldValidation must be one of Strict, Warn, Ignore; got "{mode}"')
+    if custom_unknown is not None:
+        return _report(info, custom_unknown(obj), mode)
     unknown, overflowing, mistyped = schema.field_problems(info.group, info.version, info.kind, obj, baseline)
     undecodable = [  # Go's decoder refuses these whatever the mode
         f"json: cannot unmarshal {got} into Go struct field {schema.render_path(path)} of type {expected}"
@@ -41,14 +51,21 @@ def check_fields(
     if not unknown:
         return []
     named = [schema.render_path(path) for path in unknown]
+    if mode != "Strict":
+        for path in unknown:
+            prune(obj, path)
+    return _report(info, named, mode)
+
+
+def _report(info: ResourceInfo, named: list[str], mode: str) -> list[str]:
+    if not named:
+        return []
     if mode == "Strict":
         listed = ", ".join(f'unknown field "{path}"' for path in named)
         raise errors.BadRequest(
             f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
             f"strict decoding error: {listed}"
         )
-    for path in unknown:
-        prune(obj, path)
     return [f'unknown field "{path}"' for path in named] if mode == "Warn" else []
 
 

@@ -221,7 +221,8 @@ class ResourceHandlers:
                 f"create is not supported on resources of kind {target.info.qualified!r} while its "
                 "CustomResourceDefinition is being deleted"
             )
-        body, namespace, warnings = await bodies.decoded_body(request, target)
+        unknown = self.registry.catalog.kind(target.info).unknown_fields
+        body, namespace, warnings = await bodies.decoded_body(request, target, unknown)
         obj = await self.registry.create(
             target.info,
             namespace,
@@ -232,7 +233,8 @@ class ResourceHandlers:
         return json_response(obj, status=201, headers=warning_header(warnings))
 
     async def update(self, request: ApiRequest, target: Target) -> web.StreamResponse:
-        body, namespace, warnings = await bodies.decoded_body(request, target)
+        unknown = self.registry.catalog.kind(target.info).unknown_fields
+        body, namespace, warnings = await bodies.decoded_body(request, target, unknown)
         obj, created = await self.registry.update(
             target.info,
             namespace,
@@ -265,6 +267,7 @@ class ResourceHandlers:
         if document is None:
             raise errors.BadRequest("the patch body is null; send a JSON object (or array, for a JSON patch)")
         mode = request.query.get("fieldValidation", "Warn")
+        unknown = self.registry.catalog.kind(info).unknown_fields
         warnings: list[str] = []
 
         def apply(current: Obj) -> Obj:
@@ -293,7 +296,9 @@ class ResourceHandlers:
                 raise errors.BadRequest("the patch did not produce an object")
             cleaned: Obj = drop_nulls(patched)
             patched = cleaned
-            warnings[:] = fieldvalidation.check_fields(info, patched, mode, baseline=current)
+            warnings[:] = fieldvalidation.check_fields(
+                info, patched, mode, baseline=current, custom_unknown=unknown
+            )
             return patched
 
         obj = await self.registry.patch(
@@ -326,7 +331,12 @@ class ResourceHandlers:
             raise errors.BadRequest(
                 "the namespace of the provided object does not match the namespace sent on the request"
             )
-        warnings = fieldvalidation.check_fields(info, config, request.query.get("fieldValidation", "Warn"))
+        warnings = fieldvalidation.check_fields(
+            info,
+            config,
+            request.query.get("fieldValidation", "Warn"),
+            custom_unknown=self.registry.catalog.kind(info).unknown_fields,
+        )
         obj, created = await self.registry.apply(
             info,
             target.namespace,
