@@ -60,9 +60,7 @@ class Catalog:
         """False for a custom resource whose definition is being deleted (upstream refuses creates)."""
         if not info.custom:
             return True
-        return not any(
-            c.terminating for c in self._custom.values() if any(k.info is info for k in c.kinds)
-        )
+        return not any(c.terminating for c in self._custom.values() if any(k.info is info for k in c.kinds))
 
     def custom(self) -> list[CustomKinds]:
         return list(self._custom.values())
