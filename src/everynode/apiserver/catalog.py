@@ -13,7 +13,7 @@ on every change, so documents built from the catalog (discovery, OpenAPI) know w
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from everynode.apiserver.kinds import KINDS, Kind
 from everynode.core import resources as r
@@ -26,12 +26,13 @@ _BUILT_IN = {(kind.info.group, kind.info.version, kind.info.resource): kind for 
 @dataclass(frozen=True, slots=True)
 class CustomKinds:
     """What one CustomResourceDefinition serves: a Kind per served version (the storage version's
-    ``info`` names the watch cache), and its OpenAPI schemas by version."""
+    ``info`` names the watch cache), and the definition itself (what OpenAPI publishes is built from
+    it)."""
 
     definition: str  # the CRD's name, <plural>.<group>
     kinds: tuple[Kind, ...]
     storage_version: str
-    schemas: dict[str, Obj] = field(default_factory=dict)  # version -> published OpenAPI v3 schema
+    crd: Obj  # the definition served (a copy of its own: nothing changes it)
     terminating: bool = False  # the definition is being deleted: its resources take no new objects
 
 

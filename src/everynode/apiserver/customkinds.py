@@ -66,13 +66,8 @@ def custom_kinds(crd: Obj) -> CustomKinds:
     """What ``crd`` (created and valid) serves."""
     spec = crd["spec"]
     kinds = tuple(_kind(spec, version) for version in served_versions(crd))
-    schemas = {
-        str(version["name"]): _schema_of(spec, version)
-        for version in spec.get("versions") or []
-        if _schema_of(spec, version) is not None
-    }
     terminating = bool(crd["metadata"].get("deletionTimestamp"))
-    return CustomKinds(crd["metadata"]["name"], kinds, storage_version(crd), schemas, terminating)
+    return CustomKinds(crd["metadata"]["name"], kinds, storage_version(crd), copy.deepcopy(crd), terminating)
 
 
 def _schema_of(spec: Obj, version: Obj) -> Any:

@@ -12,7 +12,8 @@ What a definition must be, and what it serves, as apiextensions-apiserver decide
   and its messages, with :mod:`.formats` and :mod:`.goregex`), :mod:`.objectmeta` (embedded objects)
   and :mod:`.listtype` (list sets and maps);
 - serving: :mod:`.printer` (table columns, with :mod:`.jsonpath`) and :mod:`.openapi` (the OpenAPI
-  v3 and v2 definitions and paths of a served version).
+  v3 and v2 definitions of a served version, in :mod:`.kubeopenapi`'s published form) with
+  :mod:`.openapi_paths` (its operations).
 
 :mod:`.gofmt` prints values as Go does in the messages. ``x-kubernetes-validations`` (CEL rules) are
 checked for shape, published, and never evaluated: an object a rule would refuse is accepted.

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from everynode.apiserver.crd import openapi
+from everynode.apiserver.crd import openapi, openapi_paths
 from everynode.core.types import Obj
 from tests.unit.apiserver.crd import crds
 
@@ -33,8 +33,10 @@ def test_model_names() -> None:
         openapi.model_name("monitoring.example.com", "v1", "ServiceMonitor")
         == "com.example.monitoring.v1.ServiceMonitor"
     )
-    assert openapi.operation_id_part("monitoring.example.com", capitalize=True) == "MonitoringExampleCom"
-    assert openapi.operation_id_part("v1beta1", capitalize=False) == "v1beta1"
+    assert (
+        openapi_paths.operation_id_part("monitoring.example.com", capitalize=True) == "MonitoringExampleCom"
+    )
+    assert openapi_paths.operation_id_part("v1beta1", capitalize=False) == "v1beta1"
 
 
 @pytest.mark.parametrize(
@@ -158,7 +160,7 @@ def test_list_schema_and_definitions() -> None:
 
 
 def test_paths_of_a_namespaced_kind_with_status() -> None:
-    items = openapi.path_items(crds.service_monitor(), "v1")
+    items = openapi_paths.path_items(crds.service_monitor(), "v1")
     base = "/apis/monitoring.example.com/v1"
     assert [item.path for item in items] == [
         f"{base}/namespaces/{{namespace}}/servicemonitors",
@@ -186,7 +188,7 @@ def test_paths_of_a_cluster_kind_with_scale() -> None:
     crd["spec"]["versions"][0]["subresources"] = {
         "scale": {"specReplicasPath": ".spec.r", "statusReplicasPath": ".status.r"}
     }
-    items = openapi.path_items(crd, "v1")
+    items = openapi_paths.path_items(crd, "v1")
     assert [item.path for item in items] == [
         "/apis/crd.example-networking.org/v1/ippools",
         "/apis/crd.example-networking.org/v1/ippools/{name}",
@@ -208,3 +210,75 @@ def test_zero_valued_keywords_are_omitted() -> None:
         "type": "object",
         "additionalProperties": False,
     }
+
+
+def test_only_what_a_structural_schema_holds_is_published() -> None:
+    # ToKubeOpenAPI (kubeopenapi_test.go, TestStructuralKubeOpenAPIRoundtrip): the structural fields,
+    # value validations and extensions survive; anything else a definition may hold does not
+    schema = {
+        "type": "object",
+        "properties": {
+            "n": {
+                "type": "integer",
+                "minimum": 0,  # a pointer upstream: zero is a bound
+                "maximum": 10.0,
+                "maxLength": 5.0,  # an int64 written as a float
+                "example": 3,
+                "title": "N",
+                "externalDocs": {"url": "https://example.com/n", "description": ""},
+                "nullable": False,
+                "description": "",
+                "x-kubernetes-validations": [{"rule": "self >= 0"}],
+            },
+            "m": {"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 3},
+        },
+    }
+    published = openapi.kind_schema(foo(schema), "v1")["properties"]
+    assert published["n"] == {
+        "type": "integer",
+        "title": "N",
+        "minimum": 0,
+        "maximum": 10.0,
+        "maxLength": 5,
+        "x-kubernetes-validations": [{"rule": "self >= 0"}],
+        "externalDocs": {"url": "https://example.com/n"},
+    }
+    assert published["m"] == {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "maxProperties": 3,
+    }
+
+
+def test_value_validations_under_junctors_publish_without_additional_properties() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"s": {"type": "string", "allOf": [{"maxLength": 3}], "not": {"pattern": "^x"}}},
+    }
+    s = openapi.kind_schema(foo(schema), "v1")["properties"]["s"]
+    assert s == {"type": "string", "allOf": [{"maxLength": 3}], "not": {"pattern": "^x"}}
+    assert openapi.kind_schema(foo(schema), "v1", v2=True)["properties"]["s"] == {"type": "string"}
+
+
+def test_v2_prunes_defaults_but_not_properties_named_default() -> None:
+    # the v2 controller's PruneDefaults drops the keyword, never a field the kind has
+    schema = {
+        "type": "object",
+        "properties": {
+            "default": {"type": "string", "default": "x"},
+            "other": {"type": "integer", "default": 1},
+        },
+    }
+    v2 = openapi.kind_schema(foo(schema), "v1", v2=True)["properties"]
+    assert v2["default"] == {"type": "string"}
+    assert v2["other"] == {"type": "integer"}
+    assert openapi.kind_schema(foo(schema), "v1")["properties"]["default"]["default"] == "x"
+
+
+def test_a_list_kind_left_unset_is_the_kind_and_list() -> None:
+    crd = crds.ip_pool()
+    del crd["spec"]["names"]["listKind"]
+    assert list(openapi.definitions(crd, "v1")) == [
+        "org.example-networking.crd.v1.IPPool",
+        "org.example-networking.crd.v1.IPPoolList",
+    ]
