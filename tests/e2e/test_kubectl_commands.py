@@ -306,18 +306,38 @@ def test_drain_ignoring_daemonsets(k: Kubectl) -> None:
 
 
 @pytest.mark.parametrize("version", ["1.27", "1.33"])
-def test_server_side_apply_fails_with_a_clear_message(k: Kubectl, version: str) -> None:
-    result = k.run(
+def test_server_side_apply_and_its_conflicts(k: Kubectl, version: str) -> None:
+    name = f"ssa-{version.replace('.', '')}"
+    applied = k.run(
+        "apply", "--server-side", "-f", "-", stdin=daemonset_manifest(name, "busybox:1"), version=version
+    )
+    assert applied.stdout.strip() == f"daemonset.apps/{name} serverside-applied"
+    other = k.run(
         "apply",
         "--server-side",
+        "--field-manager=other",
         "-f",
         "-",
-        stdin=daemonset_manifest("ssa", "busybox:1"),
+        stdin=daemonset_manifest(name, "busybox:2"),
         check=False,
         version=version,
     )
-    assert result.returncode != 0
-    assert "server-side apply" in result.stderr.lower()
+    assert other.returncode != 0
+    assert (
+        'Apply failed with 1 conflict: conflict with "kubectl": '
+        '.spec.template.spec.containers[name="c"].image' in other.stderr
+    )
+    forced = k.run(
+        "apply",
+        "--server-side",
+        "--field-manager=other",
+        "--force-conflicts",
+        "-f",
+        "-",
+        stdin=daemonset_manifest(name, "busybox:2"),
+        version=version,
+    )
+    assert forced.returncode == 0
 
 
 def test_create_namespace_including_kubectl_1_32_protobuf_bodies(k: Kubectl) -> None:
