@@ -26,6 +26,8 @@ LABEL_POD_TEMPLATE_GENERATION = "pod-template-generation"
 
 # -- annotations -----------------------------------------------------------------------------------
 ANNOTATION_DS_TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
+# on a pod: an int32; when a ReplicaSet scales down, pods of lower cost go first (absent or invalid: 0)
+ANNOTATION_POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 
 # everynode's simulation: a node the node agent runs, and failures injected by annotation
 ANNOTATION_SIMULATED = "everynode.io/simulated"

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
+from everynode.core.ownerrefs import controller_of
 from everynode.core.types import Obj
 
 IndexFunc = Callable[[Obj], Iterable[str]]
+
+# Index names shared by every user of a shared informer: one name, one function (see ``add_indexers``).
+NAMESPACE = "namespace"  # by_namespace
+CONTROLLER_OR_ORPHAN = "controller-or-orphan"  # by_controller_or_orphan
 
 
 def object_key(obj: Obj) -> str:
@@ -30,6 +36,36 @@ def by_controller_uid(obj: Obj) -> list[str]:
         for ref in obj.get("metadata", {}).get("ownerReferences", [])
         if ref.get("controller") and ref.get("uid")
     ]
+
+
+def by_controller_or_orphan(obj: Obj) -> list[str]:
+    """The controller's uid, or ``orphan/<namespace>`` for an object without one.
+
+    What a controller of owned objects (DaemonSet, ReplicaSet, Deployment) reads: its own objects and
+    the orphans of its namespace it might adopt, never what another controller owns. Upstream lists
+    the whole namespace and lets the claim ignore the others' objects, which comes to the same."""
+    ref = controller_of(obj)
+    if ref is not None:
+        return [str(ref.get("uid", ""))]
+    return [orphans_of((obj.get("metadata") or {}).get("namespace", ""))]
+
+
+# What a store of owned objects (pods, ControllerRevisions, ReplicaSets) carries for claim_candidates.
+OWNED_INDEXERS: dict[str, IndexFunc] = {CONTROLLER_OR_ORPHAN: by_controller_or_orphan}
+
+
+def orphans_of(namespace: str) -> str:
+    """The ``CONTROLLER_OR_ORPHAN`` value of the orphans of ``namespace``."""
+    return f"orphan/{namespace}"
+
+
+def claim_candidates(store: Store, owner: Mapping[str, Any]) -> list[Obj]:
+    """What ``owner`` may claim from ``store`` (indexed by ``CONTROLLER_OR_ORPHAN``): the objects it
+    controls, then the orphans of its namespace."""
+    meta = owner["metadata"]
+    return store.by_index(CONTROLLER_OR_ORPHAN, str(meta.get("uid", ""))) + store.by_index(
+        CONTROLLER_OR_ORPHAN, orphans_of(meta.get("namespace", ""))
+    )
 
 
 class Store:

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from everynode.informers.store import Store, by_controller_uid, by_node_name, object_key
+from everynode.informers.store import (
+    CONTROLLER_OR_ORPHAN,
+    OWNED_INDEXERS,
+    Store,
+    by_controller_or_orphan,
+    by_controller_uid,
+    by_node_name,
+    claim_candidates,
+    object_key,
+)
 from tests import builders
 
 
@@ -50,3 +59,19 @@ def test_adding_an_index_again_needs_the_same_function() -> None:
         store.add_indexers({"owner": by_controller_uid, "node": by_controller_uid})
     with pytest.raises(KeyError):
         store.by_index("owner", "ds1")  # nothing of a refused request is added
+
+
+def test_claim_candidates_are_the_owners_objects_and_the_orphans_of_its_namespace() -> None:
+    """``by_controller_or_orphan``: a controller's objects under its uid, orphans under their namespace
+    (an owner reference that is not a controller's makes no owner)."""
+    store = Store(dict(OWNED_INDEXERS))
+    owner = builders.replicaset("rs", namespace="ns", uid="rs-uid")
+    store.upsert(pod("mine", owner="rs-uid"))
+    store.upsert(pod("theirs", owner="other-rs"))
+    store.upsert(pod("orphan"))
+    store.upsert(builders.pod("far-orphan", namespace="elsewhere"))
+    assert by_controller_or_orphan(pod("orphan")) == ["orphan/ns"]
+    assert [p["metadata"]["name"] for p in claim_candidates(store, owner)] == ["mine", "orphan"]
+    store.upsert(pod("mine", owner="", rv="2"))  # released: an orphan now
+    assert sorted(p["metadata"]["name"] for p in claim_candidates(store, owner)) == ["mine", "orphan"]
+    assert store.by_index(CONTROLLER_OR_ORPHAN, "rs-uid") == []

@@ -26,7 +26,7 @@ from everynode.apiserver.validation.fields import (
 from everynode.apiserver.validation.meta import validate_annotations, validate_label_name, validate_labels
 from everynode.apiserver.validation.scheduling import validate_affinity, validate_tolerations
 from everynode.apiserver.validation.volumes import validate_volumes
-from everynode.core import names
+from everynode.core import names, wellknown
 from everynode.core.fielderrors import duplicate, forbidden, invalid, not_supported, required
 from everynode.core.types import Obj
 
@@ -86,7 +86,7 @@ _SPEC_TYPES = {
     **dict.fromkeys(("terminationGracePeriodSeconds", "activeDeadlineSeconds", "priority"), "integer"),
 }
 _LIST_OF_OBJECTS = tuple(k for k, v in _SPEC_TYPES.items() if v == "array")
-POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
+POD_DELETION_COST = wellknown.ANNOTATION_POD_DELETION_COST
 MIRROR_POD = "kubernetes.io/config.mirror"
 
 

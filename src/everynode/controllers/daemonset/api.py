@@ -1,7 +1,8 @@
 """The writes (and the few uncached reads) the DaemonSet controller makes, behind one small protocol.
 
-Production uses ``RestDaemonSetApi`` over the REST client; unit tests substitute a recording fake, as
-upstream's tests substitute a fake pod control.
+Pods go through ``runtime.podcontrol`` as every controller of pods writes them. Production uses
+``RestDaemonSetApi`` over the REST client; unit tests substitute a recording fake, as upstream's tests
+substitute a fake pod control.
 """
 
 from __future__ import annotations
@@ -11,19 +12,13 @@ from typing import Protocol
 from everynode.client.rest import RestClient
 from everynode.core import resources as r
 from everynode.core.types import Obj
+from everynode.runtime.podcontrol import PodControl, RestPodControl
 
 
-class DaemonSetApi(Protocol):
+class DaemonSetApi(PodControl, Protocol):
     async def get_daemonset(self, namespace: str, name: str) -> Obj: ...
 
     async def update_daemonset_status(self, ds: Obj) -> Obj: ...
-
-    async def create_pod(self, namespace: str, pod: Obj) -> Obj: ...
-
-    async def delete_pod(self, namespace: str, name: str) -> None: ...
-
-    async def patch_pod(self, namespace: str, name: str, patch: Obj) -> Obj:
-        """A strategic-merge patch."""
 
     async def create_revision(self, namespace: str, revision: Obj) -> Obj: ...
 
@@ -37,10 +32,10 @@ class DaemonSetApi(Protocol):
     async def delete_revision(self, namespace: str, name: str) -> None: ...
 
 
-class RestDaemonSetApi:
+class RestDaemonSetApi(RestPodControl):
     def __init__(self, client: RestClient) -> None:
+        super().__init__(client)
         self.daemonsets = client.resource(r.DAEMONSETS)
-        self.pods = client.resource(r.PODS)
         self.revisions = client.resource(r.CONTROLLER_REVISIONS)
 
     async def get_daemonset(self, namespace: str, name: str) -> Obj:
@@ -48,15 +43,6 @@ class RestDaemonSetApi:
 
     async def update_daemonset_status(self, ds: Obj) -> Obj:
         return await self.daemonsets.update_status(ds)
-
-    async def create_pod(self, namespace: str, pod: Obj) -> Obj:
-        return await self.pods.create(pod, namespace)
-
-    async def delete_pod(self, namespace: str, name: str) -> None:
-        await self.pods.delete(name, namespace)
-
-    async def patch_pod(self, namespace: str, name: str, patch: Obj) -> Obj:
-        return await self.pods.patch(name, patch, namespace, patch_type="strategic")
 
     async def create_revision(self, namespace: str, revision: Obj) -> Obj:
         return await self.revisions.create(revision, namespace)

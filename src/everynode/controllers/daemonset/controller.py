@@ -16,20 +16,21 @@ from typing import Any, Protocol
 from everynode.controllers.daemonset import history
 from everynode.controllers.daemonset.api import DaemonSetApi
 from everynode.controllers.daemonset.caches import Caches
-from everynode.controllers.daemonset.claims import Claimer, ClaimError
 from everynode.controllers.daemonset.handlers import EventHandlers
 from everynode.controllers.daemonset.manage import NORMAL, WARNING, Plan, manage
 from everynode.controllers.daemonset.nodepods import NodePods, group_by_node
 from everynode.controllers.daemonset.placement import Placement
-from everynode.controllers.daemonset.podtemplate import pod_for_node, pod_template
+from everynode.controllers.daemonset.podtemplate import controller_ref, pod_for_node, pod_template
 from everynode.controllers.daemonset.rolling import rolling_update
 from everynode.controllers.daemonset.scaling import is_rolling_update
 from everynode.controllers.daemonset.status import compute_status, status_unchanged, with_status
 from everynode.core import errors, wellknown
 from everynode.core.clock import Clock, RealClock
 from everynode.core.types import Obj
+from everynode.informers.store import claim_candidates
 from everynode.runtime.backoff import Backoff
-from everynode.runtime.expectations import Expectations
+from everynode.runtime.claims import Claimer, ClaimError
+from everynode.runtime.expectations import UIDTrackingExpectations, pod_key
 from everynode.runtime.result import DONE, Result, earliest, failed
 from everynode.workqueue.delaying import RateLimitingQueue
 from everynode.workqueue.ratelimiters import default_controller_rate_limiter
@@ -67,7 +68,7 @@ class DaemonSetController:
         self.caches = caches or Caches()
         self.clock = clock or RealClock()
         self.queue = queue or RateLimitingQueue(self.clock, default_controller_rate_limiter(self.clock))
-        self.expectations = Expectations(self.clock)
+        self.expectations = UIDTrackingExpectations(self.clock)
         self.backoff = Backoff(self.clock, initial=1.0, maximum=900.0)
         self._placements: dict[tuple[str, int], Placement] = {}
         self._grouped: dict[tuple[str, bool], tuple[Obj, int, NodePods]] = {}
@@ -125,7 +126,7 @@ class DaemonSetController:
             return DONE
         nodes = self.caches.nodes.objects()
         selector = ds.get("spec", {}).get("selector")
-        compiled = self.caches.selector(ds)
+        compiled = self.caches.owners.selector(ds)
         if selector is not None and compiled is not None and compiled.is_empty():
             self.events.emit(
                 ds,
@@ -188,10 +189,10 @@ class DaemonSetController:
         return due
 
     async def daemon_pods(self, ds: Obj) -> list[Obj]:
-        selector = self.caches.selector(ds)
+        selector = self.caches.owners.selector(ds)
         assert selector is not None
-        claimer = Claimer(ds, selector, self.api.get_daemonset, self.api.patch_pod)
-        return await claimer.claim(self.caches.candidates(self.caches.pods, ds))
+        claimer = Claimer(ds, selector, controller_ref(ds), self.api.get_daemonset, self.api.patch_pod)
+        return await claimer.claim(claim_candidates(self.caches.pods, ds))
 
     async def node_pods(self, ds: Obj, *, include_deleted_terminal: bool = False) -> NodePods:
         """The DaemonSet's claimed pods by node. Reused while neither the pod cache nor the DaemonSet
@@ -226,7 +227,7 @@ class DaemonSetController:
         namespace = ds["metadata"].get("namespace", "")
         creates = create_on[:BURST_REPLICAS]
         deletes = to_delete[:BURST_REPLICAS]
-        self.expectations.expect(key, adds=len(creates), deletes=len(deletes))
+        self.expectations.expect_pods(key, adds=len(creates), deleting=[pod_key(pod) for pod in deletes])
         failures: list[errors.ApiError] = []
         template = pod_template(ds, revision_hash) if creates else {}
 
@@ -261,7 +262,7 @@ class DaemonSetController:
             try:
                 await self.api.delete_pod(namespace, name)
             except errors.ApiError as exc:
-                self.expectations.deletion_observed(key)
+                self.expectations.deletion_observed(key, pod_key(pod))
                 if not isinstance(exc, errors.NotFound):
                     self.events.emit(ds, WARNING, "FailedDelete", f"Error deleting: {exc}")
                     failures.append(exc)
@@ -278,10 +279,10 @@ class DaemonSetController:
     async def controlled_histories(self, ds: Obj) -> list[Obj]:
         """The ControllerRevisions this DaemonSet owns, after adopting matching orphans in its namespace
         and releasing its own that stopped matching (upstream ``controlledHistories``)."""
-        selector = self.caches.selector(ds)
+        selector = self.caches.owners.selector(ds)
         assert selector is not None
-        claimer = Claimer(ds, selector, self.api.get_daemonset, self.api.patch_revision)
-        return await claimer.claim(self.caches.candidates(self.caches.revisions, ds))
+        claimer = Claimer(ds, selector, controller_ref(ds), self.api.get_daemonset, self.api.patch_revision)
+        return await claimer.claim(claim_candidates(self.caches.revisions, ds))
 
     async def construct_history(self, ds: Obj) -> tuple[Obj, list[Obj]]:
         """The current revision (created, or deduplicated and renumbered) and the old ones."""

@@ -16,6 +16,7 @@ from everynode.controllers.daemonset.placement import daemon_tolerations
 from everynode.core import wellknown
 from everynode.core.names import name_is_dns_subdomain
 from everynode.core.nodeaffinity import pin_to_node
+from everynode.core.ownerrefs import new_controller_ref
 from everynode.core.types import Obj
 
 
@@ -31,15 +32,8 @@ def template_generation(ds: Mapping[str, Any]) -> str | None:
 
 
 def controller_ref(ds: Mapping[str, Any]) -> Obj:
-    meta = ds["metadata"]
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "name": meta["name"],
-        "uid": meta["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    """The DaemonSet as the controller of its pods and ControllerRevisions."""
+    return new_controller_ref(ds, api_version="apps/v1", kind="DaemonSet")
 
 
 def pod_template(ds: Mapping[str, Any], revision_hash: str) -> Obj:

@@ -11,12 +11,13 @@ import logging
 
 from everynode.client.rest import RestClient
 from everynode.controllers.daemonset.api import RestDaemonSetApi
-from everynode.controllers.daemonset.caches import CANDIDATES, Caches, by_controller_or_orphan
+from everynode.controllers.daemonset.caches import Caches
 from everynode.controllers.daemonset.controller import DaemonSetController
 from everynode.core import resources as r
-from everynode.informers.store import IndexFunc, by_namespace
+from everynode.informers.store import OWNED_INDEXERS
 from everynode.runtime.events import EventRecorder
 from everynode.runtime.manager import Every, Manager, Workers
+from everynode.runtime.owners import OWNERS_INDEXERS
 
 log = logging.getLogger(__name__)
 COMPONENT = "daemonset-controller"
@@ -29,11 +30,10 @@ class DaemonSetService:
             raise ValueError("workers must be at least 1")
         self.clock = manager.clock
         shared = manager.informers
-        owned: dict[str, IndexFunc] = {CANDIDATES: by_controller_or_orphan}
         self.informers = {
-            "daemonsets": shared.informer(r.DAEMONSETS, indexers={"namespace": by_namespace}),
-            "controllerrevisions": shared.informer(r.CONTROLLER_REVISIONS, indexers=owned),
-            "pods": shared.informer(r.PODS, indexers=owned),
+            "daemonsets": shared.informer(r.DAEMONSETS, indexers=OWNERS_INDEXERS),
+            "controllerrevisions": shared.informer(r.CONTROLLER_REVISIONS, indexers=OWNED_INDEXERS),
+            "pods": shared.informer(r.PODS, indexers=OWNED_INDEXERS),
             "nodes": shared.informer(r.NODES),
         }
         caches = Caches(

@@ -28,13 +28,13 @@ from everynode.controllers.deployment.annotations import (
     set_replicas_annotations,
 )
 from everynode.controllers.deployment.api import DeploymentApi
-from everynode.controllers.deployment.caches import Caches, controller_of
-from everynode.controllers.deployment.claims import Claimer, ClaimError
+from everynode.controllers.deployment.caches import Caches
 from everynode.controllers.deployment.conditions import get_condition, new_condition, set_condition
 from everynode.controllers.deployment.fenceposts import max_surge, strategy_type
 from everynode.controllers.deployment.handlers import EventHandlers
 from everynode.controllers.deployment.history import to_delete
 from everynode.controllers.deployment.newrs import new_replica_set
+from everynode.controllers.deployment.ownerref import controller_ref
 from everynode.controllers.deployment.progress import (
     deployment_complete,
     has_progress_deadline,
@@ -61,8 +61,11 @@ from everynode.controllers.deployment.scaling import Scale, is_scaling_event, sc
 from everynode.controllers.deployment.status import calculate_status, status_equal
 from everynode.core import errors
 from everynode.core.clock import Clock, RealClock
+from everynode.core.ownerrefs import controller_of
 from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
+from everynode.informers.store import claim_candidates
+from everynode.runtime.claims import Claimer, ClaimError
 from everynode.runtime.result import DONE, Result, failed
 from everynode.workqueue.delaying import RateLimitingQueue
 from everynode.workqueue.ratelimiters import default_controller_rate_limiter
@@ -196,11 +199,13 @@ class Sync:
 
     async def replicasets_for_deployment(self) -> list[Obj]:
         """``getReplicaSetsForDeployment``: claimed through adoption and release."""
-        selector = self.c.caches.selector(self.d)
+        selector = self.c.caches.owners.selector(self.d)
         if selector is None:
             raise SyncError(f"deployment {self.namespace}/{name(self.d)} has invalid label selector")
-        claimer = Claimer(self.d, selector, self.api.get_deployment, self.api.patch_replicaset)
-        return await claimer.claim(self.c.caches.candidate_replicasets(self.d))
+        claimer = Claimer(
+            self.d, selector, controller_ref(self.d), self.api.get_deployment, self.api.patch_replicaset
+        )
+        return await claimer.claim(claim_candidates(self.c.caches.replicasets, self.d))
 
     async def all_replica_sets(self, rs_list: Sequence[Obj], create: bool) -> tuple[Obj | None, list[Obj]]:
         """``getAllReplicaSetsAndSyncRevision``: (the new ReplicaSet, made if ``create``; the old ones)."""

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from everynode.controllers.deployment import keys
 from everynode.controllers.deployment.annotations import set_new_replica_set_annotations
-from everynode.controllers.deployment.claims import controller_ref
 from everynode.controllers.deployment.fenceposts import new_rs_new_replicas
 from everynode.controllers.deployment.hashing import compute_hash
+from everynode.controllers.deployment.ownerref import controller_ref
 from everynode.controllers.deployment.replicasets import RS, name
 from everynode.core.types import Obj
 

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from everynode.client.rest import RestClient
 from everynode.controllers.deployment.api import RestDeploymentApi
-from everynode.controllers.deployment.caches import (
-    CONTROLLER_UID,
-    NAMESPACE,
-    OWNED_OR_ORPHAN,
-    Caches,
-    by_controller_or_orphan,
-)
+from everynode.controllers.deployment.caches import Caches
 from everynode.controllers.deployment.controller import DeploymentController
 from everynode.core import resources as r
-from everynode.informers.store import by_controller_uid, by_namespace
+from everynode.informers.store import OWNED_INDEXERS
 from everynode.runtime.events import EventRecorder
 from everynode.runtime.manager import Manager, Workers
+from everynode.runtime.owners import OWNERS_INDEXERS
 
 COMPONENT = "deployment-controller"
 
@@ -31,11 +26,9 @@ class DeploymentService:
         self.clock = manager.clock
         shared = manager.informers
         self.informers = {
-            "deployments": shared.informer(r.DEPLOYMENTS, indexers={NAMESPACE: by_namespace}),
-            "replicasets": shared.informer(
-                r.REPLICASETS, indexers={OWNED_OR_ORPHAN: by_controller_or_orphan}
-            ),
-            "pods": shared.informer(r.PODS, indexers={CONTROLLER_UID: by_controller_uid}),
+            "deployments": shared.informer(r.DEPLOYMENTS, indexers=OWNERS_INDEXERS),
+            "replicasets": shared.informer(r.REPLICASETS, indexers=OWNED_INDEXERS),
+            "pods": shared.informer(r.PODS, indexers=OWNED_INDEXERS),
         }
         caches = Caches(
             deployments=self.informers["deployments"].store,

@@ -25,9 +25,7 @@ from typing import Any, Protocol
 
 from everynode.controllers.replicaset.api import ReplicaSetApi
 from everynode.controllers.replicaset.batching import SLOW_START_INITIAL_BATCH, slow_start_batch
-from everynode.controllers.replicaset.caches import Caches, pod_key
-from everynode.controllers.replicaset.claims import Claimer, ClaimError
-from everynode.controllers.replicaset.expectations import PodExpectations
+from everynode.controllers.replicaset.caches import Caches
 from everynode.controllers.replicaset.handlers import EventHandlers
 from everynode.controllers.replicaset.manage import BURST_REPLICAS, manage
 from everynode.controllers.replicaset.podtemplate import controller_ref, pod_from_template
@@ -41,6 +39,9 @@ from everynode.controllers.replicaset.status import (
 from everynode.core import errors
 from everynode.core.clock import Clock, RealClock
 from everynode.core.types import Obj
+from everynode.informers.store import claim_candidates
+from everynode.runtime.claims import Claimer, ClaimError
+from everynode.runtime.expectations import UIDTrackingExpectations, pod_key
 from everynode.runtime.result import DONE, Result, failed
 from everynode.workqueue.delaying import RateLimitingQueue
 from everynode.workqueue.ratelimiters import default_controller_rate_limiter
@@ -86,8 +87,10 @@ class ReplicaSetController:
         self.clock = clock or RealClock()
         self.queue = queue or RateLimitingQueue(self.clock, default_controller_rate_limiter(self.clock))
         self.burst_replicas = burst_replicas
-        self.expectations = PodExpectations(self.clock)
-        self.handlers = EventHandlers(self.caches, self.expectations, self.queue.add, self.queue.add_after)
+        self.expectations = UIDTrackingExpectations(self.clock)
+        self.handlers = EventHandlers(
+            self.caches.owners, self.queue.add, self.expectations, self.queue.add_after
+        )
 
     async def reconcile(self, key: str) -> Result:
         rs = self.caches.replicasets.get(key)
@@ -95,13 +98,13 @@ class ReplicaSetController:
             self.expectations.forget(key)
             return DONE
         needs_sync = self.expectations.satisfied(key)
-        selector = self.caches.selector(rs)
+        selector = self.caches.owners.selector(rs)
         if selector is None:
             log.warning("ReplicaSet %s: its selector cannot be parsed; not syncing it", key)
             return DONE
         claimer = Claimer(rs, selector, controller_ref(rs), self.api.get_replicaset, self.api.patch_pod)
         try:
-            pods = await claimer.claim(filter_active(self.caches.candidates(rs)))
+            pods = await claimer.claim(filter_active(claim_candidates(self.caches.pods, rs)))
         except ClaimError as exc:
             return failed(exc)
         manage_error: Exception | None = None

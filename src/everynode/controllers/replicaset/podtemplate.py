@@ -13,20 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from everynode.core.names import name_is_dns_subdomain
+from everynode.core.ownerrefs import new_controller_ref
 from everynode.core.types import Obj
 
 
 def controller_ref(rs: Mapping[str, Any]) -> Obj:
     """``metav1.NewControllerRef`` for an apps/v1 ReplicaSet."""
-    meta = rs["metadata"]
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "ReplicaSet",
-        "name": meta["name"],
-        "uid": meta["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    return new_controller_ref(rs, api_version="apps/v1", kind="ReplicaSet")
 
 
 def generate_name(name: str) -> str:

@@ -28,8 +28,8 @@ from typing import Any
 from everynode.core.pods import is_deleting, is_ready, is_terminal, ready_condition
 from everynode.core.timestamps import parse_time
 from everynode.core.types import Obj
+from everynode.core.wellknown import ANNOTATION_POD_DELETION_COST as POD_DELETION_COST
 
-POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 _PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
 _INT32 = (-(2**31), 2**31 - 1)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from everynode.client.rest import RestClient
 from everynode.controllers.replicaset.api import RestReplicaSetApi
-from everynode.controllers.replicaset.caches import POD_INDEXERS, REPLICASET_INDEXERS, Caches
+from everynode.controllers.replicaset.caches import INDEXERS, Caches
 from everynode.controllers.replicaset.controller import ReplicaSetController
 from everynode.controllers.replicaset.manage import BURST_REPLICAS
 from everynode.core import resources as r
@@ -35,8 +35,8 @@ class ReplicaSetService:
         self.clock = manager.clock
         shared = manager.informers
         self.informers = {
-            "replicasets": shared.informer(r.REPLICASETS, indexers=REPLICASET_INDEXERS),
-            "pods": shared.informer(r.PODS, indexers=POD_INDEXERS),
+            "replicasets": shared.informer(r.REPLICASETS, indexers=INDEXERS),
+            "pods": shared.informer(r.PODS, indexers=INDEXERS),
         }
         caches = Caches(replicasets=self.informers["replicasets"].store, pods=self.informers["pods"].store)
         self.recorder = EventRecorder(client, COMPONENT, clock=self.clock)

@@ -561,7 +561,7 @@ def test_get_deployments_for_replica_set() -> None:
         replica_set = builders.replicaset(
             f"test-replicaSet-{i}", namespace="test", labels={"app": f"test-{i}", "label": f"label-{i}"}
         )
-        found = caches.deployments_for_replicaset(replica_set)
+        found = caches.owners.adopters(replica_set)
         assert names(found) == ([f"deployment-{i}"] if i < 3 else [])
 
 

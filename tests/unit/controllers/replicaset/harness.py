@@ -14,14 +14,15 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from everynode.controllers.replicaset.caches import Caches, controller_of
+from everynode.controllers.replicaset.caches import Caches
 from everynode.controllers.replicaset.controller import ReplicaSetController
-from everynode.controllers.replicaset.expectations import PodExpectations
 from everynode.controllers.replicaset.manage import BURST_REPLICAS
 from everynode.core import errors
 from everynode.core.clock import FakeClock
+from everynode.core.ownerrefs import controller_of
 from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
+from everynode.runtime.expectations import UIDTrackingExpectations
 from everynode.runtime.result import Result
 from tests import builders
 
@@ -229,7 +230,7 @@ class Harness:
         )
 
     @property
-    def expectations(self) -> PodExpectations:
+    def expectations(self) -> UIDTrackingExpectations:
         return self.controller.expectations
 
     def add(self, *objects: Obj) -> None:

@@ -9,12 +9,12 @@ import copy
 
 import pytest
 
-from everynode.controllers.replicaset.caches import Caches, pod_key
-from everynode.controllers.replicaset.expectations import PodExpectations
+from everynode.controllers.replicaset.caches import Caches
 from everynode.controllers.replicaset.handlers import EventHandlers
 from everynode.core.clock import FakeClock
 from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
+from everynode.runtime.expectations import UIDTrackingExpectations, pod_key
 from tests import builders
 from tests.unit.controllers.replicaset.harness import START, key_of, new_pod, new_replicaset, ref_to
 
@@ -25,13 +25,13 @@ LABELS_2 = {"bar": "foo"}
 class Recorder:
     def __init__(self) -> None:
         self.caches = Caches()
-        self.expectations = PodExpectations(FakeClock(START))
+        self.expectations = UIDTrackingExpectations(FakeClock(START))
         self.keys: list[str] = []
         self.later: list[tuple[str, float]] = []
         self.handlers = EventHandlers(
-            self.caches,
-            self.expectations,
+            self.caches.owners,
             self.keys.append,
+            self.expectations,
             lambda key, delay: self.later.append((key, delay)),
         )
 
@@ -74,14 +74,14 @@ def test_pod_controller_lookup(replicaset: Obj, pod: Obj, found: str | None) -> 
     """``TestPodControllerLookup``: an orphan's ReplicaSets are those of its namespace that select it."""
     r = Recorder()
     r.add(replicaset)
-    matches = [rs["metadata"]["name"] for rs in r.caches.matching_replicasets(pod)]
+    matches = [rs["metadata"]["name"] for rs in r.caches.owners.adopters(pod)]
     assert matches == ([] if found is None else [found])
 
 
 def test_an_empty_selector_adopts_nothing() -> None:
     r = Recorder()
     r.add(bare_replicaset("everything", "ns", {}))
-    assert r.caches.matching_replicasets(builders.pod("p", namespace="ns", labels=LABELS_1)) == []
+    assert r.caches.owners.adopters(builders.pod("p", namespace="ns", labels=LABELS_1)) == []
 
 
 def family() -> tuple[Obj, Obj, Obj, Obj]:
@@ -292,7 +292,7 @@ def test_owner_references_of_other_kinds_or_uids_are_not_resolved() -> None:
     rs = new_replicaset(1, LABELS_1)
     r = Recorder()
     r.add(rs)
-    assert r.caches.resolve("default", ref_to(rs)) is rs
-    assert r.caches.resolve("default", {**ref_to(rs), "kind": "DaemonSet"}) is None
-    assert r.caches.resolve("default", {**ref_to(rs), "uid": "another"}) is None
-    assert r.caches.resolve("other", ref_to(rs)) is None
+    assert r.caches.owners.resolve("default", ref_to(rs)) is rs
+    assert r.caches.owners.resolve("default", {**ref_to(rs), "kind": "DaemonSet"}) is None
+    assert r.caches.owners.resolve("default", {**ref_to(rs), "uid": "another"}) is None
+    assert r.caches.owners.resolve("other", ref_to(rs)) is None

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from everynode.controllers.replicaset.ranking import (
-    POD_DELETION_COST,
     deletion_cost,
     filter_active,
     pods_to_delete,
@@ -15,6 +14,7 @@ from everynode.controllers.replicaset.ranking import (
 )
 from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
+from everynode.core.wellknown import ANNOTATION_POD_DELETION_COST as POD_DELETION_COST
 from tests import builders
 from tests.unit.controllers.replicaset.harness import START, new_pod, new_replicaset
 

@@ -8,13 +8,13 @@ import copy
 
 import pytest
 
-from everynode.controllers.replicaset.claims import ClaimError
 from everynode.controllers.replicaset.manage import BURST_REPLICAS
-from everynode.controllers.replicaset.ranking import POD_DELETION_COST
 from everynode.controllers.replicaset.status import AVAILABILITY_SLACK, REPLICA_FAILURE
 from everynode.core import errors
 from everynode.core.timestamps import format_time
 from everynode.core.types import Obj
+from everynode.core.wellknown import ANNOTATION_POD_DELETION_COST
+from everynode.runtime.claims import ClaimError
 from tests.unit.controllers.replicaset.harness import (
     START,
     Harness,
@@ -341,8 +341,8 @@ async def test_pod_deletion_cost_decides_among_equals() -> None:
     cheap, dear = (
         new_pod(name, rs, "Running", node="n1", ready_since=START - 60) for name in ("cheap", "dear")
     )
-    cheap["metadata"]["annotations"] = {POD_DELETION_COST: "-1"}
-    dear["metadata"]["annotations"] = {POD_DELETION_COST: "100"}
+    cheap["metadata"]["annotations"] = {ANNOTATION_POD_DELETION_COST: "-1"}
+    dear["metadata"]["annotations"] = {ANNOTATION_POD_DELETION_COST: "100"}
     h.add(dear, cheap)
     await h.expect_sync(rs, 0, 1)
     assert h.api.deleted == ["cheap"]
