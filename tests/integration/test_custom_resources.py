@@ -273,3 +273,48 @@ def test_the_schema_validates_defaults_and_prunes(
     assert 'spec.mode: Unsupported value: "slow": supported values: "fast", "safe"' in invalid["message"]
     status, _ = call(apiserver, "POST", path, pool | {"metadata": {"name": "r"}, "spec": {"replicas": 11}})
     assert status == 422
+
+
+def test_every_served_version_reads_the_one_stored_object(
+    apiserver: ApiServerProcess, dyn: dynamic.DynamicClient, group: str, namespace: str
+) -> None:
+    # conversion None: one object, stored at the storage version, served at each version
+    body = definition(group)
+    v1 = body["spec"]["versions"][0]
+    body["spec"]["versions"] = [{**v1, "name": "v1alpha1", "storage": False}, v1]
+    create_definition(dyn, body)
+    old = f"/apis/{group}/v1alpha1/namespaces/{namespace}/pools"
+    new = f"/apis/{group}/v1/namespaces/{namespace}/pools"
+    pool = {
+        "apiVersion": f"{group}/v1alpha1",
+        "kind": "Pool",
+        "metadata": {"name": "p"},
+        "spec": {"cidr": "a"},
+    }
+    status, created = call(apiserver, "POST", old, pool)
+    assert status == 201
+    assert created["apiVersion"] == f"{group}/v1alpha1"
+    assert call(apiserver, "GET", f"{new}/p")[1]["apiVersion"] == f"{group}/v1"
+    assert call(apiserver, "GET", f"{old}/p")[1]["apiVersion"] == f"{group}/v1alpha1"
+    assert [i["apiVersion"] for i in call(apiserver, "GET", new)[1]["items"]] == [f"{group}/v1"]
+    assert [i["apiVersion"] for i in call(apiserver, "GET", old)[1]["items"]] == [f"{group}/v1alpha1"]
+    # the group prefers its most stable version, whatever order the definition lists them in
+    assert call(apiserver, "GET", f"/apis/{group}")[1]["preferredVersion"]["version"] == "v1"
+
+
+def test_a_custom_resource_takes_no_strategic_merge_patch(
+    apiserver: ApiServerProcess, dyn: dynamic.DynamicClient, group: str, namespace: str
+) -> None:
+    create_definition(dyn, definition(group))
+    path = f"/apis/{group}/v1/namespaces/{namespace}/pools"
+    call(apiserver, "POST", path, {"apiVersion": f"{group}/v1", "kind": "Pool", "metadata": {"name": "p"}})
+    patch = {"spec": {"cidr": "b"}}
+    status, refused = call(
+        apiserver, "PATCH", f"{path}/p", patch, **{"Content-Type": "application/strategic-merge-patch+json"}
+    )
+    assert status == 415
+    assert "application/merge-patch+json" in refused["message"]
+    status, _ = call(
+        apiserver, "PATCH", f"{path}/p", patch, **{"Content-Type": "application/merge-patch+json"}
+    )
+    assert status == 200

@@ -12,6 +12,7 @@ on every change, so documents built from the catalog (discovery, OpenAPI) know w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -19,6 +20,20 @@ from everynode.apiserver.kinds import KINDS, Kind
 from everynode.core import resources as r
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
+
+_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+_LEVEL = {None: 2, "beta": 1, "alpha": 0}
+
+
+def version_priority(name: str) -> tuple[int, int, int, int, str]:
+    """Sort key, smallest first, for upstream's ``version.CompareKubeAwareVersionStrings``: GA before
+    beta before alpha, higher numbers first; names that are not Kubernetes versions last, by name."""
+    match = _KUBE_VERSION.match(name)
+    if match is None:
+        return (1, 0, 0, 0, name)
+    major, level, minor = match.groups()
+    return (0, -_LEVEL[level], -int(major), -int(minor or 0), "")
+
 
 _BUILT_IN = {(kind.info.group, kind.info.version, kind.info.resource): kind for kind in KINDS}
 
@@ -54,8 +69,13 @@ class Catalog:
         return self._by_path[(info.group, info.version, info.resource)]
 
     def infos(self) -> list[ResourceInfo]:
-        """Every served resource: the built-in ones in their fixed order, then the custom ones."""
-        return [kind.info for kind in self._by_path.values()]
+        """Every served resource: the built-in ones in their fixed order, then the custom ones by group
+        name and, within a group, by version priority (so a group's preferred version is its most
+        stable one, as upstream's discovery orders the versions of a CRD group)."""
+        built_in = [kind.info for path, kind in self._by_path.items() if path in _BUILT_IN]
+        custom = [kind.info for path, kind in self._by_path.items() if path not in _BUILT_IN]
+        custom.sort(key=lambda info: (info.group, version_priority(info.version), info.resource))
+        return built_in + custom
 
     def accepts_new(self, info: ResourceInfo) -> bool:
         """False for a custom resource whose definition is being deleted (upstream refuses creates)."""

@@ -19,11 +19,10 @@ Served versions are listed in upstream's version priority (``v2`` > ``v1`` > ``v
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 from typing import Any
 
-from everynode.apiserver.catalog import CustomKinds
+from everynode.apiserver.catalog import CustomKinds, version_priority
 from everynode.apiserver.crd import printer as crd_printer
 from everynode.apiserver.crd import schema as crd_schema
 from everynode.apiserver.kinds import Kind
@@ -35,19 +34,6 @@ from everynode.core import names
 from everynode.core.fielderrors import FieldError
 from everynode.core.resources import ResourceInfo
 from everynode.core.types import Obj
-
-_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
-_LEVEL = {None: 2, "beta": 1, "alpha": 0}
-
-
-def version_priority(name: str) -> tuple[int, int, int, int, str]:
-    """Sort key, smallest first, for upstream's ``version.CompareKubeAwareVersionStrings``: GA before
-    beta before alpha, higher numbers first; names that are not Kubernetes versions last, by name."""
-    match = _KUBE_VERSION.match(name)
-    if match is None:
-        return (1, 0, 0, 0, name)
-    major, level, minor = match.groups()
-    return (0, -_LEVEL[level], -int(major), -int(minor or 0), "")
 
 
 def served_versions(crd: Obj) -> list[Obj]:
@@ -65,7 +51,8 @@ def storage_version(crd: Obj) -> str:
 def custom_kinds(crd: Obj) -> CustomKinds:
     """What ``crd`` (created and valid) serves."""
     spec = crd["spec"]
-    kinds = tuple(_kind(spec, version) for version in served_versions(crd))
+    stored = storage_version(crd)
+    kinds = tuple(_kind(spec, version, stored) for version in served_versions(crd))
     terminating = bool(crd["metadata"].get("deletionTimestamp"))
     return CustomKinds(crd["metadata"]["name"], kinds, storage_version(crd), copy.deepcopy(crd), terminating)
 
@@ -74,7 +61,7 @@ def _schema_of(spec: Obj, version: Obj) -> Any:
     return (version.get("schema") or {}).get("openAPIV3Schema")
 
 
-def _kind(spec: Obj, version: Obj) -> Kind:
+def _kind(spec: Obj, version: Obj, stored: str) -> Kind:
     names_ = spec["names"]
     subresources = version.get("subresources") or {}
     has_status = "status" in subresources
@@ -108,6 +95,7 @@ def _kind(spec: Obj, version: Obj) -> Kind:
         scale_paths=scale.paths_of(subresources["scale"]) if "scale" in subresources else scale.BUILT_IN,
         custom_schema=raw if isinstance(raw, dict) else None,
         unknown_fields=_unknown_fields(compiled),
+        storage_api_version=f"{spec['group']}/{stored}" if stored and stored != version["name"] else None,
     )
 
 

@@ -73,6 +73,8 @@ class Kind:
     scale_paths: ScalePaths = BUILT_IN_SCALE  # where its ``scale`` subresource reads and writes, if any
     custom_schema: Obj | None = None  # a custom kind's openAPIV3Schema (its types for server-side apply)
     unknown_fields: Callable[[Obj], list[str]] | None = None  # a custom kind's: what its schema prunes
+    # a custom kind's stored apiVersion when it is served at another version too; None: this version's
+    storage_api_version: str | None = None
 
     def admit(self, obj: Obj, old: Obj | None, lookup: Lookup) -> None:
         """Assign what the kind's storage assigns, then run its admission plugins (``old`` is None on
@@ -85,6 +87,20 @@ class Kind:
     @property
     def info(self) -> ResourceInfo:
         return self.strategy.info
+
+    @property
+    def stored_api_version(self) -> str:
+        """The apiVersion its objects are stored at (a custom resource's storage version)."""
+        return self.storage_api_version or self.info.api_version
+
+    def served(self, obj: Obj) -> Obj:
+        """``obj`` as this version serves it: a custom resource stored at another version gets this
+        version's apiVersion (conversion ``None``: the versions differ only in name), as a shallow
+        copy; anything else is returned as it is."""
+        api_version = self.info.api_version
+        if self.storage_api_version is None or obj.get("apiVersion") == api_version:
+            return obj
+        return {**obj, "apiVersion": api_version}
 
     def apply_defaults(self, obj: Obj) -> None:
         """Fill in upstream's defaults, in place (before validation, on every create and update)."""

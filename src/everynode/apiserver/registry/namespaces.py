@@ -21,6 +21,11 @@ from everynode.storage import Conflict, NotFound, StorageError
 log = logging.getLogger(__name__)
 
 RETRY_INTERVAL = 1.0
+# Before emptying a namespace marked for deletion. Upstream's namespace controller gets there seconds
+# later (its queue, discovery, a list of every resource), and clients count on it: `kubectl delete -f`
+# of a bundle that holds its own namespace deletes the namespace first and then each object in it,
+# which here found them gone already (a NotFound for every one, exit 1).
+EMPTYING_DELAY = 2.0
 
 
 class NamespaceFinalizer:
@@ -28,9 +33,12 @@ class NamespaceFinalizer:
     ``kube-node-lease`` may be) is created afresh once it is gone, as upstream's system-namespaces
     controller does (within a minute there; at once here, so node heartbeats resume)."""
 
-    def __init__(self, registry: Registry, recreate: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, registry: Registry, recreate: tuple[str, ...] = (), *, emptying_delay: float = EMPTYING_DELAY
+    ) -> None:
         self.registry = registry
         self.recreate = recreate
+        self.emptying_delay = emptying_delay
         self._running: dict[str, asyncio.Task[None]] = {}
 
     def finish(self, namespace: str) -> None:
@@ -57,6 +65,7 @@ class NamespaceFinalizer:
                 await task
 
     async def _finish(self, namespace: str) -> None:
+        await asyncio.sleep(self.emptying_delay)
         while True:
             try:
                 if await self._empty(namespace):

@@ -28,7 +28,7 @@ _DELETION_META = ("deletionTimestamp", "deletionGracePeriodSeconds")
 def prepare_create(kind: Kind, obj: Obj, lookup: Lookup) -> None:
     """Make ``obj`` (in place) what a create stores, or raise 400/403/422."""
     info = kind.info
-    obj["apiVersion"], obj["kind"] = info.api_version, info.kind
+    obj["apiVersion"], obj["kind"] = kind.stored_api_version, info.kind
     with malformed(info):
         kind.strategy.prepare_for_create(obj)
         drop_empty_maps(obj, info.group, info.version, info.kind)  # before defaults: {} is absent
@@ -44,7 +44,7 @@ def prepare_update(kind: Kind, old: Obj, new: Obj, subresource: str | None, look
     info, strategy = kind.info, kind.strategy
     with malformed(info):
         old_meta, new_meta = old["metadata"], meta(new)
-        new["apiVersion"], new["kind"] = info.api_version, info.kind
+        new["apiVersion"], new["kind"] = kind.stored_api_version, info.kind
         if subresource == "status":
             new = strategy.prepare_for_status_update(new, old)
             new_meta = new["metadata"]

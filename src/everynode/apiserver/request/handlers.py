@@ -36,12 +36,16 @@ from everynode.core.types import Obj
 from everynode.storage import Compacted, FutureRevision, InvalidContinueToken
 
 APPLY_PATCH = "application/apply-patch+yaml"
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 PATCH_TYPES = (
     "application/json-patch+json",
     "application/merge-patch+json",
     "application/strategic-merge-patch+json",
 )
 
+
+# a custom resource has no Go type, hence no patch strategies: upstream takes no strategic merge patch
+CUSTOM_PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json", APPLY_PATCH)
 
 TOO_LARGE_CAUSE = {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
 FUTURE_REVISION_WAIT = 3.0  # seconds a read at a revision the cache lacks waits (upstream's blockTimeout)
@@ -100,6 +104,9 @@ class ResourceHandlers:
                 target.namespace or "", target.name, target.subresource, self.caches["pods"]
             )
         raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+
+    def _served(self, target: Target, obj: Obj) -> Obj:
+        return self.registry.catalog.kind(target.info).served(obj)
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -211,6 +218,7 @@ class ResourceHandlers:
             bookmarks=options.allow_bookmarks,
             bookmark_interval=self.options.bookmark_interval,
             send_initial_events=options.send_initial_events,
+            served=self.registry.catalog.kind(info),
         )
 
     # -- writes ----------------------------------------------------------------------------------
@@ -230,7 +238,7 @@ class ResourceHandlers:
             dry_run=request_options.dry_run(request),
             manager=request.query.get("fieldManager") or None,
         )
-        return json_response(obj, status=201, headers=warning_header(warnings))
+        return json_response(self._served(target, obj), status=201, headers=warning_header(warnings))
 
     async def update(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         unknown = self.registry.catalog.kind(target.info).unknown_fields
@@ -244,7 +252,9 @@ class ResourceHandlers:
             dry_run=request_options.dry_run(request),
             manager=_writer(request),
         )
-        return json_response(obj, status=201 if created else 200, headers=warning_header(warnings))
+        return json_response(
+            self._served(target, obj), status=201 if created else 200, headers=warning_header(warnings)
+        )
 
     async def patch(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         info = target.info
@@ -258,10 +268,11 @@ class ResourceHandlers:
                 "",
                 [forbidden("force", "may not be specified for non-apply patch")],
             )
-        if content_type not in PATCH_TYPES:
+        if content_type not in PATCH_TYPES or (info.custom and content_type == STRATEGIC_MERGE_PATCH):
+            accepted = CUSTOM_PATCH_TYPES if info.custom else PATCH_TYPES
             raise errors.UnsupportedMediaType(
                 f'the body of the request was in an unknown format "{content_type}" - accepted media types '
-                "include: " + ", ".join(PATCH_TYPES)
+                "include: " + ", ".join(accepted)
             )
         document = decoding.load_json(await read_body(request))
         if document is None:
@@ -310,7 +321,7 @@ class ResourceHandlers:
             dry_run=request_options.dry_run(request),
             manager=_writer(request),
         )
-        return json_response(obj, headers=warning_header(warnings))
+        return json_response(self._served(target, obj), headers=warning_header(warnings))
 
     async def server_side_apply(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         """``PATCH`` with ``application/apply-patch+yaml``: the body is the manager's whole intent."""
@@ -347,7 +358,9 @@ class ResourceHandlers:
             subresource=target.subresource,
             dry_run=request_options.dry_run(request),
         )
-        return json_response(obj, status=201 if created else 200, headers=warning_header(warnings))
+        return json_response(
+            self._served(target, obj), status=201 if created else 200, headers=warning_header(warnings)
+        )
 
     async def delete(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         options = await request_options.delete_options(request)

@@ -18,6 +18,8 @@ def object_response(request: ApiRequest, kind: tables.Printed, obj: Obj) -> web.
     """One object, as JSON or, when the client asks (kubectl get NAME), as a one-row Table (with the
     columns of ``kind``)."""
     accept = request.headers.get("Accept", "")
+    if isinstance(kind, Kind):
+        obj = kind.served(obj)
     if not tables.wants_table(accept):
         return json_response(obj)
     rv = str(obj.get("metadata", {}).get("resourceVersion", ""))
@@ -32,6 +34,8 @@ def list_response(
     request: ApiRequest, kind: Kind, items: list[Obj], revision: int, token: str | None
 ) -> web.Response:
     accept = request.headers.get("Accept", "")
+    if kind.storage_api_version is not None:
+        items = [kind.served(item) for item in items]
     if not tables.wants_table(accept):
         return json_response(list_body(kind.info, items, revision, token))
     return _table_response(

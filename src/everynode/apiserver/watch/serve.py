@@ -25,6 +25,16 @@ def event_line(kind: str, event: CachedEvent) -> bytes:
     return b'{"type":"' + kind.encode() + b'","object":' + event.obj_json + b"}\n"
 
 
+def _converted_lines(kind: Kind) -> Callable[[str, CachedEvent], bytes]:
+    """Watch events of a custom resource served at a version other than its storage's: each object
+    with this version's apiVersion (encoded per watch, not shared with the storage version's)."""
+
+    def line(event_type: str, event: CachedEvent) -> bytes:
+        return orjson.dumps({"type": event_type, "object": kind.served(event.obj)}) + b"\n"
+
+    return line
+
+
 def _table_lines(printed: Kind, include: str, version: str) -> Callable[[str, CachedEvent], bytes]:
     """Watch events whose object is a one-row Table of ``printed``'s columns; column definitions only
     on the first."""
@@ -55,10 +65,13 @@ async def serve_watch(
     bookmark_interval: float,
     send_initial_events: bool | None,
     table: tuple[Kind, str, str] | None = None,
+    served: Kind | None = None,
 ) -> web.StreamResponse:
     """``table``: (the kind, includeObject, Table version) when the client asked for Tables (kubectl
     get -w)."""
     line = event_line if table is None else _table_lines(*table)
+    if served is not None and served.storage_api_version is not None and table is None:
+        line = _converted_lines(served)
     after = await _start_after(cache, resource_version)
     if send_initial_events is not None:
         after = None if send_initial_events else (after if after is not None else cache.revision)
