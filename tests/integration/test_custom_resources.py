@@ -318,3 +318,27 @@ def test_a_custom_resource_takes_no_strategic_merge_patch(
         apiserver, "PATCH", f"{path}/p", patch, **{"Content-Type": "application/merge-patch+json"}
     )
     assert status == 200
+
+
+def test_field_selectors_take_the_selectable_fields(
+    apiserver: ApiServerProcess, dyn: dynamic.DynamicClient, group: str, namespace: str
+) -> None:
+    body = definition(group)
+    body["spec"]["versions"][0]["selectableFields"] = [{"jsonPath": ".spec.cidr"}]
+    create_definition(dyn, body)
+    path = f"/apis/{group}/v1/namespaces/{namespace}/pools"
+    for name, cidr in (("a", "10.1.0.0/16"), ("b", "10.2.0.0/16")):
+        pool = {
+            "apiVersion": f"{group}/v1",
+            "kind": "Pool",
+            "metadata": {"name": name},
+            "spec": {"cidr": cidr},
+        }
+        call(apiserver, "POST", path, pool)
+    listed = call(apiserver, "GET", f"{path}?fieldSelector=spec.cidr%3D10.2.0.0/16")[1]["items"]
+    assert [item["metadata"]["name"] for item in listed] == ["b"]
+    listed = call(apiserver, "GET", f"{path}?fieldSelector=metadata.name!%3Db")[1]["items"]
+    assert [item["metadata"]["name"] for item in listed] == ["a"]
+    status, refused = call(apiserver, "GET", f"{path}?fieldSelector=spec.replicas%3D1")
+    assert status == 400
+    assert refused["message"] == "field label not supported: spec.replicas"

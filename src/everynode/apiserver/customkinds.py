@@ -96,6 +96,11 @@ def _kind(spec: Obj, version: Obj, stored: str) -> Kind:
         custom_schema=raw if isinstance(raw, dict) else None,
         unknown_fields=_unknown_fields(compiled),
         storage_api_version=f"{spec['group']}/{stored}" if stored and stored != version["name"] else None,
+        selectable_fields=tuple(
+            str(field.get("jsonPath", "")).lstrip(".")
+            for field in version.get("selectableFields") or []
+            if isinstance(field, dict) and field.get("jsonPath")
+        ),
     )
 
 

@@ -75,6 +75,7 @@ class Kind:
     unknown_fields: Callable[[Obj], list[str]] | None = None  # a custom kind's: what its schema prunes
     # a custom kind's stored apiVersion when it is served at another version too; None: this version's
     storage_api_version: str | None = None
+    selectable_fields: tuple[str, ...] = ()  # a custom kind's selectableFields (``spec.color``)
 
     def admit(self, obj: Obj, old: Obj | None, lookup: Lookup) -> None:
         """Assign what the kind's storage assigns, then run its admission plugins (``old`` is None on

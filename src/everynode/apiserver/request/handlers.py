@@ -125,7 +125,11 @@ class ResourceHandlers:
     async def list(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         info, query = target.info, request.query
         predicate = build_predicate(
-            info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
+            info,
+            target.namespace,
+            query.get("labelSelector", ""),
+            query.get("fieldSelector", ""),
+            self.registry.catalog.kind(info).selectable_fields,
         )
         options = request_options.list_options(request)
         rv, match, limit = options.resource_version, options.match, options.limit
@@ -194,7 +198,11 @@ class ResourceHandlers:
     async def watch(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         info, query = target.info, request.query
         predicate = build_predicate(
-            info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
+            info,
+            target.namespace,
+            query.get("labelSelector", ""),
+            query.get("fieldSelector", ""),
+            self.registry.catalog.kind(info).selectable_fields,
         )
         options = request_options.list_options(request)
         accept = request.headers.get("Accept", "")
@@ -371,7 +379,11 @@ class ResourceHandlers:
         info, query = target.info, request.query
         options = await request_options.delete_options(request)
         predicate = build_predicate(
-            info, target.namespace, query.get("labelSelector", ""), query.get("fieldSelector", "")
+            info,
+            target.namespace,
+            query.get("labelSelector", ""),
+            query.get("fieldSelector", ""),
+            self.registry.catalog.kind(info).selectable_fields,
         )
         cache = self.caches[info.cache_name]
         if await cache.consistent(FRESHNESS_TIMEOUT):
