@@ -1,12 +1,21 @@
-"""The disruption controller's I/O shell: read a budget and its namespace's pods from the caches,
-ask ``budget.decide``, write the status when it changed, record the events."""
+"""The disruption controller's I/O shell: read a budget and its namespace's pods from the caches, find
+the scale of the selected pods' controllers (the cache finders of ``finders``, then the scale
+subresource through ``scalefinder``), ask ``budget.decide``, write the status when it changed, record
+the events (upstream's ``sync`` / ``trySync``).
+
+A sync that fails safe is done, as upstream's is, once its status is written — except when a finder
+met an API error, which may pass: then the key is retried with backoff. A Conflict on the status write
+is a routine retry (the eviction handler changed the budget meanwhile).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from everynode.controllers.disruption.budget import decide
+from everynode.controllers.disruption.budget import RefKey, controllers_to_find, decide, ref_key
+from everynode.controllers.disruption.finders import Caches, Failed, FinderError, Finding, find_cached
+from everynode.controllers.disruption.scalefinder import ScaleFinder, TransientFinderError
 from everynode.core import errors
 from everynode.core.clock import Clock
 from everynode.core.types import Obj
@@ -35,33 +44,32 @@ class DisruptionController:
         *,
         budgets: Store,
         pods: Store,
-        statefulsets: Store,
+        caches: Caches,
+        scales: ScaleFinder,
         clock: Clock,
     ) -> None:
         self.api, self.events, self.clock = api, events, clock
-        self.budgets, self.pods, self.statefulsets = budgets, pods, statefulsets
+        self.budgets, self.pods, self.caches, self.scales = budgets, pods, caches, scales
 
-    def scale(self, namespace: str) -> Any:
-        """The scale of a controller a pod in ``namespace`` names: a StatefulSet's replicas."""
-
-        def of(ref: Mapping[str, Any]) -> int | None:
-            if ref.get("kind") != "StatefulSet" or not str(ref.get("apiVersion", "")).startswith("apps/"):
-                return None
-            sts = self.statefulsets.get(f"{namespace}/{ref.get('name', '')}")
-            if sts is None or (sts.get("metadata") or {}).get("uid") != ref.get("uid"):
-                return None
-            return int((sts.get("spec") or {}).get("replicas", 1) or 0)
-
-        return of
+    async def find(self, ref: Mapping[str, Any], namespace: str) -> Finding:
+        """The controller ``ref`` names and its scale: the caches first, then the scale subresource."""
+        try:
+            return find_cached(ref, namespace, self.caches) or await self.scales.find(ref, namespace)
+        except FinderError as exc:
+            return Failed(str(exc), transient=isinstance(exc, TransientFinderError))
 
     async def reconcile(self, key: str) -> Result:
         pdb = self.budgets.get(key)
         if pdb is None:
             return DONE
         namespace = str(pdb["metadata"].get("namespace", ""))
-        decision = decide(
-            pdb, self.pods.by_index("namespace", namespace), self.scale(namespace), self.clock.wall()
-        )
+        pods = self.pods.by_index("namespace", namespace)
+        findings: dict[RefKey, Finding] = {}
+        for ref in controllers_to_find(pdb, pods):
+            finding = findings[ref_key(ref)] = await self.find(ref, namespace)
+            if isinstance(finding, Failed) or finding is None:
+                break  # the sync fails at this pod: later controllers need not be looked up
+        decision = decide(pdb, pods, findings, self.clock.wall())
         for event_type, reason, message in decision.events:
             self.events.emit(pdb, event_type, reason, message)
         if decision.status != (pdb.get("status") or {}):
@@ -71,4 +79,6 @@ class DisruptionController:
                 return DONE
             except errors.ApiError as exc:
                 return failed(exc, routine=isinstance(exc, errors.Conflict))
+        if decision.failure is not None and decision.failure.transient:
+            return failed(decision.failure)
         return DONE if decision.recheck_after is None else requeue_after(decision.recheck_after)
