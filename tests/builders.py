@@ -420,3 +420,126 @@ def deployment(
     if status is not None:
         obj["status"] = status
     return obj
+
+
+# --- admission configuration and API registration -------------------------------------------------
+
+ADMISSION_V1 = "admissionregistration.k8s.io/v1"
+
+
+def webhook_rule(
+    resources: list[str], *, groups: list[str] | None = None, versions: list[str] | None = None, **fields: Any
+) -> Obj:
+    """A webhook or policy rule matching CREATE and UPDATE of ``resources`` in ``groups`` (the core group
+    if not given) at ``versions`` (``v1``); ``fields`` add raw ones (``scope``, ``operations``…)."""
+    return {
+        "operations": ["CREATE", "UPDATE"],
+        "apiGroups": [""] if groups is None else groups,
+        "apiVersions": ["v1"] if versions is None else versions,
+        "resources": resources,
+        **fields,
+    }
+
+
+def webhook(
+    name: str,
+    *,
+    service: str | None = "webhook-service",
+    namespace: str = "system",
+    path: str | None = None,
+    url: str | None = None,
+    rules: list[Obj] | None = None,
+    **fields: Any,
+) -> Obj:
+    """One webhook of a configuration, called at ``namespace/service`` (``path`` on it) or at ``url``
+    (which replaces the service), with ``sideEffects: None`` and AdmissionReview ``v1`` as v1 requires;
+    ``fields`` add or replace raw ones."""
+    client: Obj = {"url": url} if url is not None else {}
+    if url is None and service is not None:
+        client["service"] = present(name=service, namespace=namespace, path=path)
+    return {
+        "name": name,
+        "clientConfig": client,
+        "rules": [webhook_rule(["pods"])] if rules is None else rules,
+        "sideEffects": "None",
+        "admissionReviewVersions": ["v1"],
+        **fields,
+    }
+
+
+def webhook_configuration(
+    name: str, webhooks: list[Obj], *, mutating: bool = False, metadata: Obj | None = None
+) -> Obj:
+    """A ValidatingWebhookConfiguration (or, ``mutating``, a MutatingWebhookConfiguration)."""
+    kind = "MutatingWebhookConfiguration" if mutating else "ValidatingWebhookConfiguration"
+    return {
+        "apiVersion": ADMISSION_V1,
+        "kind": kind,
+        "metadata": _meta(name, extra=metadata),
+        "webhooks": webhooks,
+    }
+
+
+def admission_policy(
+    name: str,
+    *,
+    rules: list[Obj] | None = None,
+    validations: list[Obj] | None = None,
+    metadata: Obj | None = None,
+    **spec: Any,
+) -> Obj:
+    """A ValidatingAdmissionPolicy constraining ``rules`` (CREATE/UPDATE of apps/v1 deployments if not
+    given) with ``validations`` (one CEL rule if not given); ``spec`` adds raw fields."""
+    constraints = {
+        "resourceRules": [webhook_rule(["deployments"], groups=["apps"])] if rules is None else rules
+    }
+    checks = [{"expression": "object.spec.replicas <= 5"}] if validations is None else validations
+    return {
+        "apiVersion": ADMISSION_V1,
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": _meta(name, extra=metadata),
+        "spec": {"matchConstraints": constraints, "validations": checks, **spec},
+    }
+
+
+def policy_binding(
+    name: str, policy: str, *, actions: list[str] | None = None, metadata: Obj | None = None, **spec: Any
+) -> Obj:
+    """A ValidatingAdmissionPolicyBinding of ``policy`` with ``actions`` (``Deny`` if not given)."""
+    return {
+        "apiVersion": ADMISSION_V1,
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": _meta(name, extra=metadata),
+        "spec": {"policyName": policy, "validationActions": ["Deny"] if actions is None else actions, **spec},
+    }
+
+
+def api_service(
+    version: str,
+    group: str,
+    *,
+    service: str | None = None,
+    namespace: str = "kube-system",
+    name: str | None = None,
+    metadata: Obj | None = None,
+    status: Obj | None = None,
+    **spec: Any,
+) -> Obj:
+    """An APIService for ``group/version``, named ``<version>.<group>`` unless ``name`` is given, backed by
+    ``namespace/service`` (local when ``service`` is None), with priorities 100; ``spec`` adds raw fields."""
+    obj: Obj = {
+        "apiVersion": "apiregistration.k8s.io/v1",
+        "kind": "APIService",
+        "metadata": _meta(name or f"{version}.{group}", extra=metadata),
+        "spec": {
+            **({"service": {"name": service, "namespace": namespace}} if service is not None else {}),
+            "group": group,
+            "version": version,
+            "groupPriorityMinimum": 100,
+            "versionPriority": 100,
+            **spec,
+        },
+    }
+    if status is not None:
+        obj["status"] = status
+    return obj

@@ -11,6 +11,7 @@ from everynode.spawn.apiserver import ApiServerProcess
 from tests.e2e.conftest import kubectl_binary
 
 VERSIONS = ["1.27", "1.29", "1.33"]
+ADMISSION = "admissionregistration.k8s.io/v1"
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +58,11 @@ def test_api_resources_lists_every_served_kind_with_short_names(
         "priorityclasses": ["pc", "scheduling.k8s.io/v1", "false", "PriorityClass"],
         "storageclasses": ["sc", "storage.k8s.io/v1", "false", "StorageClass"],
         "csidrivers": ["storage.k8s.io/v1", "false", "CSIDriver"],
+        "validatingwebhookconfigurations": [ADMISSION, "false", "ValidatingWebhookConfiguration"],
+        "mutatingwebhookconfigurations": [ADMISSION, "false", "MutatingWebhookConfiguration"],
+        "validatingadmissionpolicies": [ADMISSION, "false", "ValidatingAdmissionPolicy"],
+        "validatingadmissionpolicybindings": [ADMISSION, "false", "ValidatingAdmissionPolicyBinding"],
+        "apiservices": ["apiregistration.k8s.io/v1", "false", "APIService"],
     }
     for resource, row in bundle_kinds.items():
         assert rows[resource][1:] == row, resource

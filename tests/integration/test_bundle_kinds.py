@@ -23,6 +23,7 @@ from tests.integration.conftest import Clients
 from tests.polling import poll_until
 
 LABELS = {"app.kubernetes.io/name": "node-agent"}
+_ADMISSION = "admissionregistration.k8s.io/v1"
 
 
 def bundle(namespace: str) -> list[Obj]:
@@ -219,6 +220,11 @@ def test_every_kind_is_discovered_with_upstreams_names(dyn: dynamic.DynamicClien
         ("scheduling.k8s.io/v1", "PriorityClass"): ("priorityclasses", False, ["pc"]),
         ("storage.k8s.io/v1", "StorageClass"): ("storageclasses", False, ["sc"]),
         ("storage.k8s.io/v1", "CSIDriver"): ("csidrivers", False, []),
+        (_ADMISSION, "ValidatingWebhookConfiguration"): ("validatingwebhookconfigurations", False, []),
+        (_ADMISSION, "MutatingWebhookConfiguration"): ("mutatingwebhookconfigurations", False, []),
+        (_ADMISSION, "ValidatingAdmissionPolicy"): ("validatingadmissionpolicies", False, []),
+        (_ADMISSION, "ValidatingAdmissionPolicyBinding"): ("validatingadmissionpolicybindings", False, []),
+        ("apiregistration.k8s.io/v1", "APIService"): ("apiservices", False, []),
     }
     for (api_version, kind), (plural, namespaced, short) in expected.items():
         resource = dyn.resources.get(api_version=api_version, kind=kind)

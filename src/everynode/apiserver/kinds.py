@@ -17,19 +17,22 @@ from dataclasses import dataclass
 from everynode.apiserver import defaults
 from everynode.apiserver.admission import Lookup, Plugin, priority, serviceaccount
 from everynode.apiserver.crd import definition as crd_definition
+from everynode.apiserver.defaults import admission as admission_defaults
 from everynode.apiserver.defaults import cluster_config, deployment, network, statefulset
-from everynode.apiserver.registry import hooks, servicenetwork
+from everynode.apiserver.registry import admissionconfig, apiservices, hooks, servicenetwork
 from everynode.apiserver.registry.scale import BUILT_IN as BUILT_IN_SCALE
 from everynode.apiserver.registry.scale import ScalePaths
 from everynode.apiserver.registry.strategy import Strategy
+from everynode.apiserver.tables import admission as admission_tables
 from everynode.apiserver.tables import cluster, config, rbac, replicated, services
 from everynode.apiserver.tables.apps import CONTROLLER_REVISIONS, DAEMONSETS, STATEFULSETS
 from everynode.apiserver.tables.columns import Printer
 from everynode.apiserver.tables.core import DEFAULT, EVENTS, LEASES, NAMESPACES
 from everynode.apiserver.tables.nodes import NODES
 from everynode.apiserver.tables.pods import PODS
-from everynode.apiserver.validation import config as config_rules
 from everynode.apiserver.validation import (
+    admission_policy,
+    apiservice,
     controllerrevision,
     daemonset,
     endpoints,
@@ -43,7 +46,9 @@ from everynode.apiserver.validation import (
     priorityclass,
     service,
     storage,
+    webhooks,
 )
+from everynode.apiserver.validation import config as config_rules
 from everynode.apiserver.validation import rbac as rbac_rules
 from everynode.apiserver.validation import replicated as replicated_rules
 from everynode.apiserver.validation import serviceaccount as serviceaccount_rules
@@ -309,6 +314,58 @@ KINDS: tuple[Kind, ...] = (
         cluster_config.csi_driver_defaults,
         storage.validate_csi_driver,
         storage.validate_csi_driver_update,
+    ),
+    # -- admission configuration and API registration: stored and served, never acted on ---------
+    Kind(
+        Strategy(
+            r.VALIDATING_WEBHOOK_CONFIGURATIONS,
+            on_create=hooks.first_generation,
+            on_update=admissionconfig.webhooks_updated,
+        ),
+        admission_tables.VALIDATING_WEBHOOK_CONFIGURATIONS,
+        admission_defaults.validating_webhook_configuration_defaults,
+        webhooks.validate_validating_webhook_configuration,
+        webhooks.validate_validating_webhook_configuration_update,
+    ),
+    Kind(
+        Strategy(
+            r.MUTATING_WEBHOOK_CONFIGURATIONS,
+            on_create=hooks.first_generation,
+            on_update=admissionconfig.webhooks_updated,
+        ),
+        admission_tables.MUTATING_WEBHOOK_CONFIGURATIONS,
+        admission_defaults.mutating_webhook_configuration_defaults,
+        webhooks.validate_mutating_webhook_configuration,
+        webhooks.validate_mutating_webhook_configuration_update,
+    ),
+    Kind(
+        Strategy(
+            r.VALIDATING_ADMISSION_POLICIES, tracks_generation=True, on_create=admissionconfig.policy_created
+        ),
+        admission_tables.VALIDATING_ADMISSION_POLICIES,
+        admission_defaults.validating_admission_policy_defaults,
+        admission_policy.validate_policy,
+        admission_policy.validate_policy_update,
+        admission_policy.validate_policy_status_update,
+    ),
+    Kind(
+        Strategy(r.VALIDATING_ADMISSION_POLICY_BINDINGS, tracks_generation=True),
+        admission_tables.VALIDATING_ADMISSION_POLICY_BINDINGS,
+        admission_defaults.policy_binding_defaults,
+        admission_policy.validate_policy_binding,
+        admission_policy.validate_policy_binding_update,
+    ),
+    Kind(
+        Strategy(
+            r.API_SERVICES,
+            on_create=apiservices.api_service_created,
+            on_update=apiservices.api_service_updated,
+        ),
+        admission_tables.API_SERVICES,
+        admission_defaults.api_service_defaults,
+        apiservice.validate_api_service,
+        apiservice.validate_api_service_update,
+        apiservice.validate_api_service_status_update,
     ),
     Kind(
         Strategy(

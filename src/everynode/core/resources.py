@@ -129,6 +129,55 @@ STORAGE_CLASSES = ResourceInfo(
     "storage.k8s.io", "v1", "storageclasses", "StorageClass", False, ("sc",), has_status=False
 )
 CSI_DRIVERS = ResourceInfo("storage.k8s.io", "v1", "csidrivers", "CSIDriver", False, has_status=False)
+# Admission configuration and API registration that real bundles (CNI, Gateway API, monitoring
+# stacks) carry: stored and served; no webhook is called, no policy evaluated, no API aggregated.
+_ADMISSION = "admissionregistration.k8s.io"
+_EXTENSIONS = ("api-extensions",)
+VALIDATING_WEBHOOK_CONFIGURATIONS = ResourceInfo(
+    _ADMISSION,
+    "v1",
+    "validatingwebhookconfigurations",
+    "ValidatingWebhookConfiguration",
+    False,
+    categories=_EXTENSIONS,
+    has_status=False,
+)
+MUTATING_WEBHOOK_CONFIGURATIONS = ResourceInfo(
+    _ADMISSION,
+    "v1",
+    "mutatingwebhookconfigurations",
+    "MutatingWebhookConfiguration",
+    False,
+    categories=_EXTENSIONS,
+    has_status=False,
+)
+VALIDATING_ADMISSION_POLICIES = ResourceInfo(
+    _ADMISSION,
+    "v1",
+    "validatingadmissionpolicies",
+    "ValidatingAdmissionPolicy",
+    False,
+    categories=_EXTENSIONS,
+    subresources=("status",),
+)
+VALIDATING_ADMISSION_POLICY_BINDINGS = ResourceInfo(
+    _ADMISSION,
+    "v1",
+    "validatingadmissionpolicybindings",
+    "ValidatingAdmissionPolicyBinding",
+    False,
+    categories=_EXTENSIONS,
+    has_status=False,
+)
+API_SERVICES = ResourceInfo(
+    "apiregistration.k8s.io",
+    "v1",
+    "apiservices",
+    "APIService",
+    False,
+    categories=_EXTENSIONS,
+    subresources=("status",),
+)
 CUSTOM_RESOURCE_DEFINITIONS = ResourceInfo(
     "apiextensions.k8s.io",
     "v1",
@@ -166,6 +215,11 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     PRIORITY_CLASSES,
     STORAGE_CLASSES,
     CSI_DRIVERS,
+    VALIDATING_WEBHOOK_CONFIGURATIONS,
+    MUTATING_WEBHOOK_CONFIGURATIONS,
+    VALIDATING_ADMISSION_POLICIES,
+    VALIDATING_ADMISSION_POLICY_BINDINGS,
+    API_SERVICES,
     CUSTOM_RESOURCE_DEFINITIONS,
 )
 

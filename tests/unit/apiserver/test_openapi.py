@@ -157,7 +157,9 @@ def test_index_names_every_group_version_with_the_hash_of_its_document() -> None
     index = openapi.v3_index()
     assert set(index["paths"]) == {
         "api/v1",
+        "apis/admissionregistration.k8s.io/v1",
         "apis/apiextensions.k8s.io/v1",
+        "apis/apiregistration.k8s.io/v1",
         "apis/apps/v1",
         "apis/coordination.k8s.io/v1",
         "apis/discovery.k8s.io/v1",

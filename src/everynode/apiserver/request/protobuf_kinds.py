@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 
+from everynode.apiserver.request.protobuf_admission import ADMISSIONREGISTRATION, APIREGISTRATION
 from everynode.apiserver.request.protobuf_apps import APPS
 from everynode.apiserver.request.protobuf_core import CORE
 from everynode.apiserver.request.protobuf_groups import (
@@ -39,9 +40,18 @@ TABLES: Tables = {
     "storage": STORAGE,
     "autoscaling": AUTOSCALING,
     "authentication": AUTHENTICATION,
+    "admissionregistration": ADMISSIONREGISTRATION,
+    "apiregistration": APIREGISTRATION,
 }
 
 _RBAC = "rbac.authorization.k8s.io/v1"
+_ADMISSION = "admissionregistration.k8s.io/v1"
+_ADMISSION_KINDS = (
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+)
 
 # (apiVersion, kind) -> qualified message
 KINDS: dict[tuple[str, str], str] = {
@@ -73,6 +83,8 @@ KINDS: dict[tuple[str, str], str] = {
     ("scheduling.k8s.io/v1", "PriorityClass"): "scheduling.PriorityClass",
     ("storage.k8s.io/v1", "StorageClass"): "storage.StorageClass",
     ("storage.k8s.io/v1", "CSIDriver"): "storage.CSIDriver",
+    **{(_ADMISSION, kind): f"admissionregistration.{kind}" for kind in _ADMISSION_KINDS},
+    ("apiregistration.k8s.io/v1", "APIService"): "apiregistration.APIService",
     ("autoscaling/v1", "Scale"): "autoscaling.Scale",
     ("authentication.k8s.io/v1", "TokenRequest"): "authentication.TokenRequest",
 }
