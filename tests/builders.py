@@ -363,62 +363,13 @@ def replicaset(
     return obj
 
 
-def deployment(
-    name: str,
-    *,
-    namespace: str | None = None,
-    replicas: int | None = None,
-    image: str = IMAGE,
-    containers: list[Obj] | None = None,
-    match_labels: dict[str, str] | None = None,
-    pod_labels: dict[str, str] | None = None,
-    pod_annotations: dict[str, str] | None = None,
-    pod_spec: Obj | None = None,
-    strategy: Obj | None = None,
-    labels: dict[str, str] | None = None,
-    annotations: dict[str, str] | None = None,
-    uid: str | None = None,
-    resource_version: str | None = None,
-    generation: int | None = None,
-    created: str | None = None,
-    deleted: str | None = None,
-    metadata: Obj | None = None,
-    status: Obj | None = None,
-    **spec: Any,
-) -> Obj:
-    """A Deployment of ``replicas`` pods selecting ``match_labels`` (``app: <name>`` if not given), whose
-    pod template has ``pod_labels`` (``match_labels`` if not given), ``pod_annotations``, ``containers``
-    (one ``container(image=image)`` if not given) and the raw fields of ``pod_spec``; ``strategy`` is its
-    ``spec.strategy``."""
-    selected = {"app": name} if match_labels is None else match_labels
-    template_meta: Obj = {"labels": dict(selected if pod_labels is None else pod_labels)}
-    if pod_annotations is not None:
-        template_meta["annotations"] = dict(pod_annotations)
-    template_spec = {"containers": [container(image=image)] if containers is None else containers}
-    obj: Obj = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": _meta(
-            name,
-            namespace=namespace,
-            uid=uid,
-            resource_version=resource_version,
-            generation=generation,
-            created=created,
-            deleted=deleted,
-            labels=labels,
-            annotations=annotations,
-            extra=metadata,
-        ),
-        "spec": {
-            **present(replicas=replicas, strategy=strategy),
-            "selector": {"matchLabels": dict(selected)},
-            "template": {"metadata": template_meta, "spec": {**template_spec, **(pod_spec or {})}},
-            **spec,
-        },
-    }
-    if status is not None:
-        obj["status"] = status
+def deployment(name: str, *, strategy: Obj | None = None, **fields: Any) -> Obj:
+    """A Deployment: ``replicaset``'s fields (``replicas``, ``match_labels``, ``pod_labels``,
+    ``containers``, ``pod_spec``, metadata…), and ``strategy`` as its ``spec.strategy``."""
+    obj = replicaset(name, **fields)
+    obj["kind"] = "Deployment"
+    if strategy is not None:
+        obj["spec"]["strategy"] = strategy
     return obj
 
 
