@@ -342,3 +342,18 @@ def test_field_selectors_take_the_selectable_fields(
     status, refused = call(apiserver, "GET", f"{path}?fieldSelector=spec.replicas%3D1")
     assert status == 400
     assert refused["message"] == "field label not supported: spec.replicas"
+
+
+def test_a_deprecated_version_warns_on_every_response(
+    apiserver: ApiServerProcess, dyn: dynamic.DynamicClient, group: str, namespace: str
+) -> None:
+    body = definition(group)
+    v1 = body["spec"]["versions"][0]
+    body["spec"]["versions"] = [{**v1, "name": "v1beta1", "storage": False, "deprecated": True}, v1]
+    create_definition(dyn, body)
+    http = urllib3.PoolManager()
+    old = http.request("GET", f"{apiserver.url}/apis/{group}/v1beta1/namespaces/{namespace}/pools")
+    assert old.status == 200
+    assert old.headers.get("Warning") == f'299 - "{group}/v1beta1 Pool is deprecated"'
+    new = http.request("GET", f"{apiserver.url}/apis/{group}/v1/namespaces/{namespace}/pools")
+    assert "Warning" not in new.headers

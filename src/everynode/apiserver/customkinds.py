@@ -96,12 +96,21 @@ def _kind(spec: Obj, version: Obj, stored: str) -> Kind:
         custom_schema=raw if isinstance(raw, dict) else None,
         unknown_fields=_unknown_fields(compiled),
         storage_api_version=f"{spec['group']}/{stored}" if stored and stored != version["name"] else None,
+        deprecation_warning=_deprecation(spec, version, names_["kind"]),
         selectable_fields=tuple(
             str(field.get("jsonPath", "")).lstrip(".")
             for field in version.get("selectableFields") or []
             if isinstance(field, dict) and field.get("jsonPath")
         ),
     )
+
+
+def _deprecation(spec: Obj, version: Obj, kind: str) -> str | None:
+    """A deprecated version's warning: its own, or upstream's ``<group>/<version> <Kind> is deprecated``."""
+    if not version.get("deprecated"):
+        return None
+    own = version.get("deprecationWarning")
+    return str(own) if own else f"{spec['group']}/{version['name']} {kind} is deprecated"
 
 
 def _generation_hook(status_is_subresource: bool) -> Callable[[Obj, Obj], None]:

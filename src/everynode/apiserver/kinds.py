@@ -81,6 +81,7 @@ class Kind:
     # a custom kind's stored apiVersion when it is served at another version too; None: this version's
     storage_api_version: str | None = None
     selectable_fields: tuple[str, ...] = ()  # a custom kind's selectableFields (``spec.color``)
+    deprecation_warning: str | None = None  # a deprecated custom version's Warning, on every response
 
     def admit(self, obj: Obj, old: Obj | None, lookup: Lookup) -> None:
         """Assign what the kind's storage assigns, then run its admission plugins (``old`` is None on

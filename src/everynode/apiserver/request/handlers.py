@@ -69,6 +69,14 @@ class ResourceHandlers:
         self.options = options
 
     async def dispatch(self, request: ApiRequest, target: Target) -> web.StreamResponse:
+        deprecated = self.registry.catalog.kind(target.info).deprecation_warning
+        response = await self._dispatch(request, target)
+        if deprecated is not None and not response.prepared:  # a watch's headers are gone already
+            for name, value in warning_header([deprecated]).items():
+                response.headers.add(name, value)
+        return response
+
+    async def _dispatch(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         method = request.method
         if target.name is None and target.subresource == "binding":
             if method == "POST":
