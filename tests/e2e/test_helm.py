@@ -176,9 +176,10 @@ def release_secrets(cluster: Cluster, release: str) -> list[str]:
     return sorted(item["metadata"]["name"] for item in found["items"])
 
 
-def lifecycle(cluster: Cluster, helm: Helm, release: str, *apply_method: str) -> None:
-    """install → upgrade (config change rolls the pods) → failed upgrade → rollback → list → uninstall,
-    each with --wait, which must reflect the DaemonSet's rollout."""
+def lifecycle(cluster: Cluster, helm: Helm, release: str, *apply_method: str, failing: bool = True) -> None:
+    """install → upgrade (config change rolls the pods) → failed upgrade (``failing``: it waits out
+    its timeout) → rollback → list → uninstall, each with --wait, which must reflect the DaemonSet's
+    rollout."""
     chart = str(CHART)
     helm.run("install", release, chart, "-n", NAMESPACE, "--create-namespace", *apply_method, "--wait")
     first = rolled_out(cluster, release)
@@ -188,22 +189,26 @@ def lifecycle(cluster: Cluster, helm: Helm, release: str, *apply_method: str) ->
     assert {n: p["metadata"]["uid"] for n, p in second.items()}.keys() == first.keys()
     assert all(second[n]["metadata"]["uid"] != first[n]["metadata"]["uid"] for n in NODES)
 
-    failed = helm.run(
-        "upgrade", release, chart, "-n", NAMESPACE, "--reuse-values", "--set-string", NEVER_READY,
-        "--wait", "--timeout", "10s", check=False,
-    )  # fmt: skip
-    assert failed.returncode != 0, failed.stdout
-    assert "not ready" in failed.stderr, failed.stderr
+    if failing:
+        failed = helm.run(
+            "upgrade", release, chart, "-n", NAMESPACE, "--reuse-values", "--set-string", NEVER_READY,
+            "--wait", "--timeout", "5s", check=False,
+        )  # fmt: skip
+        assert failed.returncode != 0, failed.stdout
+        assert "not ready" in failed.stderr, failed.stderr
 
-    helm.run("rollback", release, "2", "-n", NAMESPACE, "--wait")
+    helm.run("rollback", release, "2" if failing else "1", "-n", NAMESPACE, "--wait")
     rolled_out(cluster, release)
     history = helm.run("history", release, "-n", NAMESPACE, "-o", "json").stdout
     statuses = [entry["status"] for entry in yaml.safe_load(history)]
-    assert statuses == ["superseded", "superseded", "failed", "deployed"], history
+    expected = (
+        ["superseded", "superseded", "failed", "deployed"] if failing else ["superseded"] * 2 + ["deployed"]
+    )
+    assert statuses == expected, history
 
     listed = yaml.safe_load(helm.run("list", "-A", "-o", "json").stdout)
     assert {(r["name"], r["namespace"], r["revision"], r["status"]) for r in listed} >= {
-        (release, NAMESPACE, "4", "deployed")
+        (release, NAMESPACE, str(len(expected)), "deployed")
     }
 
     helm.run("uninstall", release, "-n", NAMESPACE, "--wait")
@@ -215,7 +220,7 @@ def lifecycle(cluster: Cluster, helm: Helm, release: str, *apply_method: str) ->
 
 @pytest.mark.slow
 def test_lifecycle_with_client_side_apply(cluster: Cluster, helm: Helm) -> None:
-    lifecycle(cluster, helm, "csa", "--server-side=false")
+    lifecycle(cluster, helm, "csa", "--server-side=false", failing=False)  # the failure path: below
 
 
 @pytest.mark.slow
