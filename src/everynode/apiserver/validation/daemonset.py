@@ -18,6 +18,7 @@ from everynode.apiserver.validation.fields import (
 )
 from everynode.apiserver.validation.meta import validate_object_meta, validate_object_meta_update
 from everynode.apiserver.validation.replicated import selector_and_template
+from everynode.apiserver.validation.rollout import validate_rollout_annotations
 from everynode.apiserver.validation.selectors import (
     selector_string,
 )
@@ -142,6 +143,7 @@ def validate_daemonset(ds: Obj, *, allow_invalid_selector_values: bool = False) 
     errs.extend(
         validate_daemonset_spec(ds.get("spec"), allow_invalid_selector_values=allow_invalid_selector_values)
     )
+    errs.extend(validate_rollout_annotations(ds.get("metadata")))
     return errs
 
 
