@@ -14,7 +14,16 @@ from everynode.apiserver.kinds import Kind
 from everynode.apiserver.registry.codec import decode
 from everynode.apiserver.registry.objects import deep_copy, drop_nulls, status_success
 from everynode.apiserver.registry.store import Registry
-from everynode.apiserver.request import bodies, decoding, eviction, fieldvalidation, podlogs, responses, scale
+from everynode.apiserver.request import (
+    bodies,
+    decoding,
+    eviction,
+    fieldvalidation,
+    podlogs,
+    responses,
+    scale,
+    serverside,
+)
 from everynode.apiserver.request import options as request_options
 from everynode.apiserver.request.filters import build_predicate
 from everynode.apiserver.request.http import (
@@ -276,7 +285,7 @@ class ResourceHandlers:
         info = target.info
         content_type = media_type(request)
         if content_type == APPLY_PATCH:
-            return await self.server_side_apply(request, target)
+            return await serverside.serve_apply(self.registry, request, target)
         if "force" in request.query:
             raise errors.invalid(
                 "PatchOptions",
@@ -338,45 +347,6 @@ class ResourceHandlers:
             manager=_writer(request),
         )
         return json_response(self._served(target, obj), headers=warning_header(warnings))
-
-    async def server_side_apply(self, request: ApiRequest, target: Target) -> web.StreamResponse:
-        """``PATCH`` with ``application/apply-patch+yaml``: the body is the manager's whole intent."""
-        info, name = target.info, target.name or ""
-        manager = request.query.get("fieldManager", "")
-        if not manager:
-            problem = required("fieldManager", "is required for apply patch")
-            raise errors.invalid("PatchOptions", "meta.k8s.io", "", [problem])
-        config = decoding.load_yaml(await read_body(request))
-        if not isinstance(config, dict):
-            raise errors.BadRequest("error decoding YAML: the apply configuration must be an object")
-        metadata = bodies.object_field(config, "metadata", info.kind, info.version)
-        if metadata.get("name") not in (None, name):
-            raise errors.BadRequest(
-                f"the name of the object ({metadata.get('name')}) does not match the name on the URL ({name})"
-            )
-        if info.namespaced and metadata.get("namespace") not in (None, "", target.namespace):
-            raise errors.BadRequest(
-                "the namespace of the provided object does not match the namespace sent on the request"
-            )
-        warnings = fieldvalidation.check_fields(
-            info,
-            config,
-            request.query.get("fieldValidation", "Warn"),
-            custom_unknown=self.registry.catalog.kind(info).unknown_fields,
-        )
-        obj, created = await self.registry.apply(
-            info,
-            target.namespace,
-            name,
-            config,
-            manager=manager,
-            force=request_options.flag(request, "force"),
-            subresource=target.subresource,
-            dry_run=request_options.dry_run(request),
-        )
-        return json_response(
-            self._served(target, obj), status=201 if created else 200, headers=warning_header(warnings)
-        )
 
     async def delete(self, request: ApiRequest, target: Target) -> web.StreamResponse:
         options = await request_options.delete_options(request)
